@@ -1,0 +1,2 @@
+export * from "./UsageError.js";
+export * from "./run.js";

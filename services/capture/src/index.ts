@@ -1,0 +1,2 @@
+// Public surface of the capture service (used by the CLI).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of the detector service (used by the CLI).
+export {};

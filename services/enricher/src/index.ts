@@ -1,0 +1,2 @@
+// Public surface of the enricher service (used by the CLI).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of the sink service (used by the CLI).
+export {};
