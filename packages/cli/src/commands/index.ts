@@ -1,7 +1,20 @@
-// Every command module exports `register(program)`; add new commands here.
+// Every command module exports `register(program)`; each command lives in its own file.
 import type { Command } from "commander";
+import * as capture from "./capture.js";
+import * as enrich from "./enrich.js";
+import * as policy from "./policy.js";
+import * as query from "./query.js";
+import * as services from "./services.js";
+import * as sink from "./sink.js";
 
-const modules: ReadonlyArray<{ readonly register: (program: Command) => void }> = [];
+const modules: ReadonlyArray<{ readonly register: (program: Command) => void }> = [
+  services,
+  capture,
+  enrich,
+  policy,
+  sink,
+  query,
+];
 
 export const registerCommands = (program: Command): void => {
   for (const m of modules) m.register(program);

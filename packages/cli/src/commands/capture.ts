@@ -1,0 +1,6 @@
+// `netpulse capture`: placeholder until its owner lands it.
+import type { Command } from "commander";
+
+export const register = (program: Command): void => {
+  program.command("capture").description("(not built yet)");
+};

@@ -1,0 +1,6 @@
+// `netpulse services`: placeholder until its owner lands it.
+import type { Command } from "commander";
+
+export const register = (program: Command): void => {
+  program.command("services").description("(not built yet)");
+};
