@@ -6,3 +6,4 @@ export * from "./bus/Bus.js";
 export * from "./observability/Metrics.js";
 export * from "./observability/Logging.js";
 export * from "./observability/HttpEndpoints.js";
+export * from "./flowKey.js";
