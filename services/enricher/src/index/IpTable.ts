@@ -1,0 +1,192 @@
+// IP → Target with time. Pod IPs carry validity intervals so an IP reused by a new pod resolves
+// by the flow's start time: a deleted pod keeps answering for flows that started before its
+// deletion during a grace period, a new holder answers for flows that start after it appeared.
+// Node and Service IPs are fixed claims (highest priority claim wins); external IPs are cached
+// in the same map (bounded) so every lookup costs one Map.get on the common path.
+
+import type { Target } from "./Target.js";
+
+interface Interval {
+  readonly target: Target;
+  from: number;
+  /** Infinity while the holder is alive. */
+  to: number;
+}
+
+interface Claim {
+  readonly source: string;
+  readonly priority: number;
+  readonly target: Target;
+}
+
+class Slot {
+  pods: Interval[] = [];
+  claims: Claim[] = [];
+  /** Cached external answer (no pods, no claims); evictable. */
+  external: Target | null = null;
+  /** The answer whatever the time, or null when the intervals must be consulted. */
+  fast: Target | null = null;
+}
+
+interface Expiry {
+  readonly ip: string;
+  readonly interval: Interval;
+  readonly at: number;
+}
+
+export class IpTable {
+  private readonly slots = new Map<string, Slot>();
+  /** Closed intervals in closing order; the grace is constant, so this is ordered by expiry. */
+  private expiries: Expiry[] = [];
+  private expiryHead = 0;
+  private externalKeys: string[] = [];
+
+  constructor(
+    private readonly graceMs: number,
+    private readonly externalOf: (ip: string) => Target,
+    private readonly maxExternal = 200_000,
+  ) {}
+
+  /** Number of IPs known (pods, claims and cached externals). */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** The endpoint of `ip` for a flow that started at `tMs`. */
+  lookup(ip: string, tMs: number): Target {
+    const slot = this.slots.get(ip);
+    if (slot !== undefined) {
+      const fast = slot.fast;
+      if (fast !== null) return fast;
+      return this.slow(ip, slot, tMs);
+    }
+    return this.cacheExternal(ip);
+  }
+
+  /** `target` holds `ip` from `fromMs` on (until released). */
+  hold(ip: string, target: Target, fromMs: number): void {
+    const slot = this.slotFor(ip);
+    if (slot.pods.some((iv) => iv.target === target && iv.to === Infinity)) return;
+    // One IP, one holder: a newer holder starts no earlier than the previous one ended, and an
+    // older holder still open (its delete not seen yet) ends where the new one starts.
+    let from = fromMs;
+    for (const iv of slot.pods) if (iv.to !== Infinity && iv.to > from) from = iv.to;
+    for (const iv of slot.pods) if (iv.to === Infinity) iv.to = Math.max(iv.from, from);
+    slot.pods.push({ target, from, to: Infinity });
+    this.refresh(ip, slot);
+  }
+
+  /** `target` stopped holding `ip` at `nowMs`; it keeps answering for earlier flows for the grace period. */
+  release(ip: string, target: Target, nowMs: number): void {
+    const slot = this.slots.get(ip);
+    if (slot === undefined) return;
+    for (const iv of slot.pods) {
+      if (iv.target !== target) continue;
+      if (iv.to > nowMs) iv.to = Math.max(iv.from, nowMs);
+      this.expiries.push({ ip, interval: iv, at: nowMs + this.graceMs });
+    }
+    this.refresh(ip, slot);
+  }
+
+  claim(ip: string, source: string, priority: number, target: Target): void {
+    const slot = this.slotFor(ip);
+    slot.claims = slot.claims.filter((c) => c.source !== source);
+    slot.claims.push({ source, priority, target });
+    slot.claims.sort((a, b) => b.priority - a.priority);
+    this.refresh(ip, slot);
+  }
+
+  unclaim(ip: string, source: string): void {
+    const slot = this.slots.get(ip);
+    if (slot === undefined) return;
+    slot.claims = slot.claims.filter((c) => c.source !== source);
+    this.refresh(ip, slot);
+  }
+
+  /** The pod holding `ip` now, if any. */
+  holder(ip: string): Target | null {
+    const slot = this.slots.get(ip);
+    const open = slot?.pods.filter((iv) => iv.to === Infinity) ?? [];
+    return open[open.length - 1]?.target ?? null;
+  }
+
+  /** Forget intervals whose grace period ended by `nowMs`. */
+  sweep(nowMs: number): void {
+    while (this.expiryHead < this.expiries.length) {
+      const e = this.expiries[this.expiryHead] as Expiry;
+      if (e.at > nowMs) break;
+      this.expiryHead++;
+      const slot = this.slots.get(e.ip);
+      if (slot === undefined) continue;
+      const i = slot.pods.indexOf(e.interval);
+      if (i >= 0 && e.interval.to !== Infinity) {
+        slot.pods.splice(i, 1);
+        this.refresh(e.ip, slot);
+      }
+    }
+    if (this.expiryHead > 1024 && this.expiryHead * 2 > this.expiries.length) {
+      this.expiries = this.expiries.slice(this.expiryHead);
+      this.expiryHead = 0;
+    }
+  }
+
+  private slow(ip: string, slot: Slot, t: number): Target {
+    let best: Interval | null = null;
+    let earliest: Interval | null = null;
+    for (const iv of slot.pods) {
+      if (t >= iv.to) continue;
+      if (iv.from <= t && (best === null || iv.from >= best.from)) best = iv;
+      if (earliest === null || iv.from < earliest.from) earliest = iv;
+    }
+    // A flow that starts before every holder appeared (clock skew, creationTimestamp rounding)
+    // belongs to the oldest holder still valid at that time.
+    const pod = best ?? earliest;
+    if (pod !== null) return pod.target;
+    return slot.claims[0]?.target ?? slot.external ?? this.externalOf(ip);
+  }
+
+  private slotFor(ip: string): Slot {
+    let slot = this.slots.get(ip);
+    if (slot === undefined) {
+      slot = new Slot();
+      this.slots.set(ip, slot);
+    }
+    slot.external = null;
+    return slot;
+  }
+
+  private refresh(ip: string, slot: Slot): void {
+    const pods = slot.pods;
+    if (pods.length === 0) {
+      const claim = slot.claims[0];
+      if (claim === undefined && slot.external === null) {
+        this.slots.delete(ip);
+        return;
+      }
+      slot.fast = claim?.target ?? slot.external;
+    } else {
+      const only = pods[0] as Interval;
+      // One live holder answers at every time (see `slow`): no interval check needed.
+      slot.fast = pods.length === 1 && only.to === Infinity ? only.target : null;
+    }
+  }
+
+  private cacheExternal(ip: string): Target {
+    const target = this.externalOf(ip);
+    if (this.externalKeys.length >= this.maxExternal) this.evictExternals();
+    const slot = new Slot();
+    slot.external = target;
+    slot.fast = target;
+    this.slots.set(ip, slot);
+    this.externalKeys.push(ip);
+    return target;
+  }
+
+  private evictExternals(): void {
+    for (const ip of this.externalKeys) {
+      const slot = this.slots.get(ip);
+      if (slot !== undefined && slot.external !== null) this.slots.delete(ip);
+    }
+    this.externalKeys = [];
+  }
+}

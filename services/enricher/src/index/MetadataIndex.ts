@@ -1,0 +1,279 @@
+// The metadata index: applies add/update/delete events of slim objects (from informers or static
+// manifests alike) and answers "who is this IP for a flow that started at t". Owners are resolved
+// through ReplicaSets/Jobs (Pod → ReplicaSet → Deployment, Pod → Job → CronJob); pods backing a
+// Service (EndpointSlice targetRef or address) carry its name. Pure and synchronous: the hot path.
+
+import { emptyEndpoint, type Endpoint } from "@netpulse/runtime/records";
+import type { MetaEvent, Owner, SlimEndpointSlice, SlimKind, SlimNamespace, SlimNode, SlimPod, SlimService, SlimWorkload } from "../model/slim.js";
+import { CidrNames, type NamedCidr } from "./CidrNames.js";
+import { IpTable } from "./IpTable.js";
+import { Target, type EndpointEncoder } from "./Target.js";
+
+export interface IndexOptions {
+  readonly graceMs: number;
+  readonly cidrs: ReadonlyArray<NamedCidr>;
+  readonly encoder: EndpointEncoder;
+  readonly maxExternal?: number;
+}
+
+interface PodEntry {
+  slim: SlimPod;
+  readonly target: Target;
+  held: ReadonlyArray<string>;
+  claimed: ReadonlyArray<string>;
+  ownerKey: string;
+}
+
+interface SliceEntry {
+  readonly service: string;
+  readonly pods: ReadonlyArray<string>;
+}
+
+const PRIORITY = { node: 3, service: 2, hostPod: 1 } as const;
+
+const key = (o: { readonly metadata: { readonly name: string; readonly namespace?: string } }) =>
+  `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+const minus = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.filter((x) => !b.includes(x));
+
+export class MetadataIndex {
+  readonly ips: IpTable;
+  private readonly pods = new Map<string, PodEntry>();
+  private readonly ownedPods = new Map<string, Set<PodEntry>>();
+  private readonly workloads = new Map<string, Owner | null>();
+  private readonly counts: Record<SlimKind, number> = { Pod: 0, Node: 0, Namespace: 0, Service: 0, EndpointSlice: 0, ReplicaSet: 0, Job: 0 };
+  private readonly nodes = new Map<string, SlimNode>();
+  private readonly services = new Map<string, { slim: SlimService; target: Target }>();
+  private readonly namespaces = new Map<string, SlimNamespace>();
+  private readonly slices = new Map<string, SliceEntry>();
+  private readonly podServices = new Map<string, Map<string, number>>();
+  private readonly nodeTargets = new Map<string, Target>();
+  private readonly externalTargets = new Map<string, Target>();
+  private readonly cidrNames: CidrNames;
+  private readonly unknown: Target;
+
+  constructor(private readonly options: IndexOptions) {
+    this.cidrNames = new CidrNames(options.cidrs);
+    this.unknown = this.target("unknown", "", () => emptyEndpoint);
+    this.ips = new IpTable(options.graceMs, (ip) => this.external(ip), options.maxExternal);
+  }
+
+  /** The endpoint of `ip` for a flow that started at `tMs` (ms since the epoch). */
+  resolve(ip: string, tMs: number): Target {
+    return this.ips.lookup(ip, tMs);
+  }
+
+  apply(event: MetaEvent, nowMs: number): void {
+    const o = event.obj;
+    const del = event.type === "delete";
+    switch (o.kind) {
+      case "Pod":
+        return del ? this.deletePod(key(o), nowMs) : this.upsertPod(o, nowMs);
+      case "Node":
+        return this.applyNode(o, del);
+      case "Namespace":
+        if (del) this.namespaces.delete(o.metadata.name);
+        else this.namespaces.set(o.metadata.name, o);
+        this.counts.Namespace = this.namespaces.size;
+        return;
+      case "Service":
+        return this.applyService(o, del);
+      case "EndpointSlice":
+        return this.applySlice(o, del);
+      case "ReplicaSet":
+      case "Job":
+        return this.applyWorkload(o, del);
+    }
+  }
+
+  sweep(nowMs: number): void {
+    this.ips.sweep(nowMs);
+  }
+
+  /** Objects per kind plus known IPs, for the size gauges. */
+  sizes(): Readonly<Record<SlimKind | "IP", number>> {
+    return { ...this.counts, IP: this.ips.size };
+  }
+
+  namespaceLabels(name: string): Readonly<Record<string, string>> | undefined {
+    return this.namespaces.get(name)?.labels;
+  }
+
+  private target(kind: string, ref: string, build: () => Endpoint): Target {
+    return new Target(kind, ref, build, this.options.encoder);
+  }
+
+  private external(ip: string): Target {
+    const name = this.cidrNames.name(ip);
+    if (name === null) return this.unknown;
+    let t = this.externalTargets.get(name);
+    if (t === undefined) {
+      t = this.target("external", "", () => ({ ...emptyEndpoint, kind: "external", external_name: name }));
+      this.externalTargets.set(name, t);
+    }
+    return t;
+  }
+
+  private nodeTarget(name: string): Target {
+    let t = this.nodeTargets.get(name);
+    if (t === undefined) {
+      t = this.target("node", "", () => ({ ...emptyEndpoint, kind: "node", node: name, host_network: true }));
+      this.nodeTargets.set(name, t);
+    }
+    return t;
+  }
+
+  private workloadOf(p: SlimPod): Owner {
+    const o = p.owner;
+    if (o === null) return { kind: "Pod", name: p.metadata.name };
+    if (o.kind === "ReplicaSet" || o.kind === "Job") {
+      return this.workloads.get(`${p.metadata.namespace ?? ""}/${o.kind}/${o.name}`) ?? o;
+    }
+    return o;
+  }
+
+  private podEndpoint(entry: PodEntry, podKey: string): Endpoint {
+    const p = entry.slim;
+    const w = this.workloadOf(p);
+    const services = this.podServices.get(podKey);
+    return {
+      kind: "pod",
+      pod: p.metadata.name,
+      namespace: p.metadata.namespace ?? "",
+      node: p.nodeName,
+      workload_kind: w.kind,
+      workload_name: w.name,
+      service: services === undefined ? "" : [...services.keys()].sort().join(","),
+      labels: p.labels,
+      host_network: false,
+      external_name: "",
+    };
+  }
+
+  private upsertPod(p: SlimPod, nowMs: number): void {
+    const podKey = key(p);
+    let entry = this.pods.get(podKey);
+    if (entry !== undefined && entry.slim.metadata.uid !== p.metadata.uid) {
+      // Same name, new pod (StatefulSet replacement seen only through a relist).
+      this.deletePod(podKey, nowMs);
+      entry = undefined;
+    }
+    if (entry === undefined) {
+      const e: PodEntry = { slim: p, target: this.target("pod", podKey, () => this.podEndpoint(e, podKey)), held: [], claimed: [], ownerKey: "" };
+      entry = e;
+      this.pods.set(podKey, e);
+      this.counts.Pod = this.pods.size;
+    }
+    entry.slim = p;
+    entry.target.invalidate();
+    this.setOwner(entry, p.owner === null ? "" : `${p.metadata.namespace ?? ""}/${p.owner.kind}/${p.owner.name}`);
+
+    const held = p.terminal || p.hostNetwork ? [] : p.ips;
+    for (const ip of minus(entry.held, held)) this.ips.release(ip, entry.target, nowMs);
+    const from = Number.isFinite(p.createdMs) ? Math.min(p.createdMs, nowMs) : nowMs;
+    for (const ip of minus(held, entry.held)) this.ips.hold(ip, entry.target, from);
+    entry.held = held;
+
+    const claimed = p.hostNetwork && !p.terminal && p.nodeName !== "" ? p.ips : [];
+    for (const ip of minus(entry.claimed, claimed)) this.ips.unclaim(ip, `hostpod/${podKey}`);
+    for (const ip of claimed) this.ips.claim(ip, `hostpod/${podKey}`, PRIORITY.hostPod, this.nodeTarget(p.nodeName));
+    entry.claimed = claimed;
+  }
+
+  private deletePod(podKey: string, nowMs: number): void {
+    const entry = this.pods.get(podKey);
+    if (entry === undefined) return;
+    for (const ip of entry.held) this.ips.release(ip, entry.target, nowMs);
+    for (const ip of entry.claimed) this.ips.unclaim(ip, `hostpod/${podKey}`);
+    this.setOwner(entry, "");
+    this.pods.delete(podKey);
+    this.counts.Pod = this.pods.size;
+  }
+
+  private setOwner(entry: PodEntry, ownerKey: string): void {
+    if (entry.ownerKey === ownerKey) return;
+    const old = this.ownedPods.get(entry.ownerKey);
+    old?.delete(entry);
+    if (old?.size === 0) this.ownedPods.delete(entry.ownerKey);
+    entry.ownerKey = ownerKey;
+    if (ownerKey === "") return;
+    let set = this.ownedPods.get(ownerKey);
+    if (set === undefined) this.ownedPods.set(ownerKey, (set = new Set()));
+    set.add(entry);
+  }
+
+  private applyWorkload(w: SlimWorkload, del: boolean): void {
+    const k = `${w.metadata.namespace ?? ""}/${w.kind}/${w.metadata.name}`;
+    const had = this.workloads.has(k);
+    const before = this.workloads.get(k);
+    if (del) this.workloads.delete(k);
+    else this.workloads.set(k, w.owner);
+    if (had !== !del) this.counts[w.kind] += del ? -1 : 1;
+    const after = this.workloads.get(k);
+    if (before?.kind !== after?.kind || before?.name !== after?.name) {
+      for (const e of this.ownedPods.get(k) ?? []) e.target.invalidate();
+    }
+  }
+
+  private applyNode(n: SlimNode, del: boolean): void {
+    const name = n.metadata.name;
+    const old = this.nodes.get(name)?.ips ?? [];
+    const now = del ? [] : n.ips;
+    for (const ip of minus(old, now)) this.ips.unclaim(ip, `node/${name}`);
+    for (const ip of now) this.ips.claim(ip, `node/${name}`, PRIORITY.node, this.nodeTarget(name));
+    if (del) this.nodes.delete(name);
+    else this.nodes.set(name, n);
+    this.counts.Node = this.nodes.size;
+  }
+
+  private applyService(s: SlimService, del: boolean): void {
+    const k = key(s);
+    const prev = this.services.get(k);
+    const source = `svc/${k}`;
+    for (const ip of minus(prev?.slim.clusterIPs ?? [], del ? [] : s.clusterIPs)) this.ips.unclaim(ip, source);
+    if (del) {
+      this.services.delete(k);
+    } else {
+      const name = s.metadata.name;
+      const namespace = s.metadata.namespace ?? "";
+      const target = prev?.target ?? this.target("service", "", () => ({ ...emptyEndpoint, kind: "service", service: name, namespace }));
+      this.services.set(k, { slim: s, target });
+      for (const ip of s.clusterIPs) this.ips.claim(ip, source, PRIORITY.service, target);
+    }
+    this.counts.Service = this.services.size;
+  }
+
+  private applySlice(s: SlimEndpointSlice, del: boolean): void {
+    const k = key(s);
+    const ns = s.metadata.namespace ?? "";
+    const prev = this.slices.get(k);
+    if (prev !== undefined) this.addMembership(prev, -1);
+    if (del || s.service === "") {
+      this.slices.delete(k);
+    } else {
+      const pods = new Set<string>();
+      for (const t of s.targets) {
+        if (t.pod !== null) pods.add(`${ns}/${t.pod}`);
+        else for (const ip of t.ips) {
+          const holder = this.ips.holder(ip);
+          if (holder !== null) pods.add(holder.ref);
+        }
+      }
+      const entry: SliceEntry = { service: s.service, pods: [...pods] };
+      this.slices.set(k, entry);
+      this.addMembership(entry, 1);
+    }
+    this.counts.EndpointSlice = this.slices.size;
+  }
+
+  private addMembership(slice: SliceEntry, delta: 1 | -1): void {
+    for (const podKey of slice.pods) {
+      let m = this.podServices.get(podKey);
+      if (m === undefined) this.podServices.set(podKey, (m = new Map()));
+      const n = (m.get(slice.service) ?? 0) + delta;
+      if (n > 0) m.set(slice.service, n);
+      else m.delete(slice.service);
+      if (m.size === 0) this.podServices.delete(podKey);
+      this.pods.get(podKey)?.target.invalidate();
+    }
+  }
+}
