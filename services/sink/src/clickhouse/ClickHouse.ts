@@ -1,0 +1,134 @@
+// The ClickHouse HTTP boundary: raw statements in, text or rows out, RowBinary inserts, and
+// queries that ship a key list along as an external table. Two @clickhouse/client instances:
+// inserts go gzip-compressed; queries with an external table must not (the 18.x server parses the
+// multipart body before decompressing it).
+import { Readable } from "node:stream";
+import { randomUUID } from "node:crypto";
+import { createClient, ClickHouseLogLevel, type ClickHouseClient } from "@clickhouse/client";
+import { Context, Effect, Layer, Redacted } from "effect";
+import { classify, ClickHouseError } from "./ClickHouseError.js";
+import { clickHouseConfig, type ClickHouseSettings } from "../SinkConfig.js";
+
+export interface ExternalTable {
+  readonly name: string;
+  /** e.g. `flow_id Int64, start_ns Int64` */
+  readonly structure: string;
+  readonly format: "RowBinary" | "TabSeparated";
+  readonly body: Buffer;
+}
+
+export interface ClickHouseShape {
+  readonly url: string;
+  readonly database: string;
+  /** DDL or any statement whose answer is not needed. */
+  readonly command: (sql: string) => Effect.Effect<void, ClickHouseError>;
+  /** A statement with its own FORMAT clause; the answer as text. */
+  readonly queryText: (sql: string, external?: ExternalTable) => Effect.Effect<string, ClickHouseError>;
+  /** `SELECT ...` answered as JSONEachRow objects (64-bit integers arrive as strings on 18.x). */
+  readonly queryRows: (sql: string) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, ClickHouseError>;
+  /** `INSERT INTO t (cols) FORMAT X` with the encoded rows as the body. */
+  readonly insert: (statement: string, body: Buffer) => Effect.Effect<void, ClickHouseError>;
+}
+
+const streamText = async (stream: NodeJS.ReadableStream): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+};
+
+const multipart = (table: ExternalTable, boundary: string): Buffer =>
+  Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${table.name}"; filename="${table.name}"\r\n` +
+        "Content-Type: application/octet-stream\r\n\r\n",
+    ),
+    table.body,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+
+const makeClient = (s: ClickHouseSettings, compressRequest: boolean): ClickHouseClient =>
+  createClient({
+    url: s.url,
+    username: s.user,
+    password: s.password === undefined ? "" : Redacted.value(s.password),
+    request_timeout: s.requestTimeoutMs,
+    compression: { request: compressRequest, response: false },
+    log: { level: ClickHouseLogLevel.OFF },
+    // The 18.x server drops idle keep-alive sockets after 3 s; retire ours before that.
+    keep_alive: { enabled: true, idle_socket_ttl: 2_000 },
+  });
+
+export const makeClickHouse = (s: ClickHouseSettings) =>
+  Effect.gen(function* () {
+    const inserts = yield* Effect.acquireRelease(
+      Effect.sync(() => makeClient(s, true)),
+      (c) => Effect.promise(() => c.close()),
+    );
+    const queries = yield* Effect.acquireRelease(
+      Effect.sync(() => makeClient(s, false)),
+      (c) => Effect.promise(() => c.close()),
+    );
+
+    const queryText = Effect.fn("ClickHouse.queryText")(function* (sql: string, external?: ExternalTable) {
+      return yield* Effect.tryPromise({
+        try: async (signal) => {
+          if (external === undefined) {
+            const r = await queries.exec({ query: sql, abort_signal: signal });
+            return streamText(r.stream);
+          }
+          const boundary = `netpulse-${randomUUID()}`;
+          const r = await queries.exec({
+            query: sql,
+            values: Readable.from([multipart(external, boundary)]),
+            abort_signal: signal,
+            http_headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
+            clickhouse_settings: {
+              [`${external.name}_structure`]: external.structure,
+              [`${external.name}_format`]: external.format,
+            },
+          });
+          return streamText(r.stream);
+        },
+        catch: (cause) => classify("query", cause),
+      });
+    });
+
+    const shape: ClickHouseShape = {
+      url: s.url,
+      database: s.database,
+      command: Effect.fn("ClickHouse.command")(function* (sql: string) {
+        yield* Effect.tryPromise({
+          try: (signal) => queries.command({ query: sql, abort_signal: signal }),
+          catch: (cause) => classify("command", cause),
+        });
+      }),
+      queryText,
+      queryRows: Effect.fn("ClickHouse.queryRows")(function* (sql: string) {
+        const text = yield* queryText(`${sql}\nFORMAT JSONEachRow`);
+        return text
+          .split("\n")
+          .filter((l) => l.length > 0)
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      }),
+      insert: Effect.fn("ClickHouse.insert")(function* (statement: string, body: Buffer) {
+        yield* Effect.tryPromise({
+          try: async (signal) => {
+            const r = await inserts.exec({ query: statement, values: Readable.from([body]), abort_signal: signal });
+            await streamText(r.stream);
+          },
+          catch: (cause) => classify("insert", cause),
+        });
+      }),
+    };
+    return shape;
+  });
+
+export class ClickHouse extends Context.Tag("netpulse/ClickHouse")<ClickHouse, ClickHouseShape>() {
+  static readonly layer = Layer.scoped(
+    ClickHouse,
+    Effect.flatMap(clickHouseConfig, makeClickHouse),
+  );
+  static readonly layerWith = (s: ClickHouseSettings) => Layer.scoped(ClickHouse, makeClickHouse(s));
+}
+
+export { ClickHouseError };
