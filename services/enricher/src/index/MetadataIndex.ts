@@ -197,7 +197,7 @@ export class MetadataIndex {
     entry.ownerKey = ownerKey;
     if (ownerKey === "") return;
     let set = this.ownedPods.get(ownerKey);
-    if (set === undefined) this.ownedPods.set(ownerKey, (set = new Set()));
+    if (set === undefined) this.ownedPods.set(ownerKey, (set = new Set<PodEntry>()));
     set.add(entry);
   }
 
@@ -268,7 +268,7 @@ export class MetadataIndex {
   private addMembership(slice: SliceEntry, delta: 1 | -1): void {
     for (const podKey of slice.pods) {
       let m = this.podServices.get(podKey);
-      if (m === undefined) this.podServices.set(podKey, (m = new Map()));
+      if (m === undefined) this.podServices.set(podKey, (m = new Map<string, number>()));
       const n = (m.get(slice.service) ?? 0) + delta;
       if (n > 0) m.set(slice.service, n);
       else m.delete(slice.service);

@@ -1,0 +1,12 @@
+// Where the index's objects come from: Kubernetes informers in a cluster, static manifests for
+// the local demo and offline tools. Both feed the same MetadataIndex through MetaEvents.
+import { Context, type Effect } from "effect";
+
+export interface MetadataSourceShape {
+  /** Which source this is, for logs ("kubernetes" | "manifests"). */
+  readonly name: string;
+  /** Completes once the first full list of every resource is in the index. */
+  readonly synced: Effect.Effect<void>;
+}
+
+export class MetadataSource extends Context.Tag("netpulse/enricher/MetadataSource")<MetadataSource, MetadataSourceShape>() {}

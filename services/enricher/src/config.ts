@@ -1,0 +1,78 @@
+// Enricher configuration from the environment, read once with clear errors naming the variable.
+import { hostname } from "node:os";
+import { Config, ConfigError, Context, Either, Layer, Option } from "effect";
+import { parseNamedCidrs, type NamedCidr } from "./index/CidrNames.js";
+
+const defaults = {
+  labels: "app,app.kubernetes.io/name,version",
+  externalCidrs: "",
+  graceSeconds: 60,
+  metricsPort: 9090,
+  group: "enricher",
+  backoffBaseMs: 500,
+  backoffMaxMs: 30_000,
+  maxExternal: 200_000,
+  maxInFlight: 64,
+} as const;
+
+const list = (name: string, dflt: string) =>
+  Config.string(name).pipe(
+    Config.withDefault(dflt),
+    Config.map((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")),
+  );
+
+const cidrs = Config.string("NETPULSE_EXTERNAL_CIDRS").pipe(
+  Config.withDefault(defaults.externalCidrs),
+  Config.mapOrFail((spec) => {
+    const parsed = parseNamedCidrs(spec);
+    return "error" in parsed
+      ? Either.left(ConfigError.InvalidData(["NETPULSE_EXTERNAL_CIDRS"], `NETPULSE_EXTERNAL_CIDRS: ${parsed.error} (expected name=CIDR,...)`))
+      : Either.right<ReadonlyArray<NamedCidr>>(parsed.cidrs);
+  }),
+);
+
+const positive = (name: string, dflt: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(dflt),
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
+  );
+
+export const enricherConfig = Config.all({
+  kubeconfig: Config.option(Config.string("NETPULSE_KUBECONFIG")),
+  manifests: list("NETPULSE_MANIFESTS", ""),
+  labelKeys: list("NETPULSE_ENRICH_LABELS", defaults.labels),
+  cidrs,
+  graceMs: positive("NETPULSE_IP_GRACE_SECONDS", defaults.graceSeconds).pipe(Config.map((s) => s * 1000)),
+  metricsPort: Config.port("NETPULSE_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
+  group: Config.string("NETPULSE_ENRICHER_GROUP").pipe(Config.withDefault(defaults.group)),
+  instance: Config.string("NETPULSE_INSTANCE").pipe(Config.withDefault(hostname())),
+  backoffBaseMs: positive("NETPULSE_INFORMER_BACKOFF_MS", defaults.backoffBaseMs),
+  backoffMaxMs: positive("NETPULSE_INFORMER_BACKOFF_MAX_MS", defaults.backoffMaxMs),
+  maxExternal: positive("NETPULSE_EXTERNAL_CACHE", defaults.maxExternal),
+  maxInFlight: positive("NETPULSE_ENRICHER_MAX_IN_FLIGHT", defaults.maxInFlight),
+});
+
+export type EnricherConfigShape = Config.Config.Success<typeof enricherConfig>;
+
+export class EnricherConfig extends Context.Tag("netpulse/enricher/Config")<EnricherConfig, EnricherConfigShape>() {
+  static readonly layer = Layer.effect(EnricherConfig, enricherConfig);
+  /** Defaults with overrides, for tests and the offline CLI. */
+  static readonly make = (overrides: Partial<EnricherConfigShape> = {}): EnricherConfigShape => ({
+    kubeconfig: Option.none(),
+    manifests: [],
+    labelKeys: defaults.labels.split(","),
+    cidrs: [],
+    graceMs: defaults.graceSeconds * 1000,
+    metricsPort: defaults.metricsPort,
+    group: defaults.group,
+    instance: "test",
+    backoffBaseMs: defaults.backoffBaseMs,
+    backoffMaxMs: defaults.backoffMaxMs,
+    maxExternal: defaults.maxExternal,
+    maxInFlight: defaults.maxInFlight,
+    ...overrides,
+  });
+  static readonly layerWith = (overrides: Partial<EnricherConfigShape> = {}) =>
+    Layer.succeed(EnricherConfig, EnricherConfig.make(overrides));
+}
+
