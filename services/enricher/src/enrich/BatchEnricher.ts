@@ -1,0 +1,132 @@
+// RawFlow batch bytes in, EnrichedFlow batch bytes out. Fast path (the batch was written with
+// the current RawFlow schema): scan, look both ends up, and write each raw record's bytes followed
+// by the two endpoints' cached Avro bytes — an EnrichedFlow by construction of the schema.
+// Batches from an older RawFlow writer schema go through full decode + encode instead.
+import { Either } from "effect";
+import { loadSchemaFile, parseSchema } from "@netpulse/runtime/codec/avro";
+import { asBuffer } from "@netpulse/runtime/codec/BatchCodec";
+import { CodecError } from "@netpulse/runtime/codec/CodecError";
+import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
+import type { Batch } from "@netpulse/runtime/records";
+import type { MetadataIndex } from "../index/MetadataIndex.js";
+import type { Target } from "../index/Target.js";
+import { enrichFlow } from "./enrichFlow.js";
+import { RawFlowScanner, ScanError, type ScannedFlow } from "./RawFlowScanner.js";
+
+const batchType = parseSchema(loadSchemaFile("batch.v1.avsc"));
+
+export const END_KINDS = ["pod", "node", "service", "external", "unknown"] as const;
+export type EndKind = (typeof END_KINDS)[number];
+export type EndCounts = Record<EndKind, number>;
+
+export interface EnrichedBatch {
+  /** Encoded Batch envelope of EnrichedFlow records. */
+  readonly value: Buffer;
+  readonly count: number;
+  /** Resolved ends by kind (2 per flow). */
+  readonly ends: EndCounts;
+  /** Whether the zero-copy path was taken. */
+  readonly passthrough: boolean;
+}
+
+const zigzagVarint = (n: number, out: Buffer, pos: number): number => {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  while (z >= 0x80) {
+    out[pos++] = (z % 128) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  out[pos++] = z;
+  return pos;
+};
+
+const count = (ends: EndCounts, t: Target) => {
+  const k = t.kind as EndKind;
+  ends[k] = (ends[k] ?? 0) + 1;
+};
+
+const garbage = (message: string, cause?: unknown) => new CodecError({ kind: "garbage", message, cause });
+
+export class BatchEnricher {
+  private readonly scanner = new RawFlowScanner();
+  private readonly scanned: ScannedFlow[] = [];
+  private readonly src: Target[] = [];
+  private readonly dst: Target[] = [];
+  private sequence = 0n;
+
+  constructor(
+    private readonly index: MetadataIndex,
+    private readonly producer: string,
+  ) {}
+
+  enrich(bytes: Uint8Array): Either.Either<EnrichedBatch, CodecError> {
+    let batch: Batch;
+    try {
+      batch = batchType.fromBuffer(asBuffer(bytes)) as Batch;
+    } catch (cause) {
+      return Either.left(garbage(`undecodable batch envelope: ${cause instanceof Error ? cause.message : String(cause)}`, cause));
+    }
+    if (batch.schema !== RawFlowCodec.name || batch.schema_fingerprint !== RawFlowCodec.fingerprint) return this.slowPath(bytes);
+    let n: number;
+    try {
+      n = this.scanner.scan(batch.records, this.scanned);
+    } catch (cause) {
+      const message = cause instanceof ScanError ? cause.message : `undecodable RawFlow array: ${String(cause)}`;
+      const kind = message.startsWith("invalid") ? "invalid_record" : message.startsWith("truncated") ? "truncated" : "garbage";
+      return Either.left(new CodecError({ kind, message, cause }));
+    }
+    if (n !== batch.count) return Either.left(garbage(`batch says ${batch.count} records, holds ${n}`));
+    return Either.right(this.writePassthrough(batch.records, n));
+  }
+
+  private writePassthrough(raw: Buffer, n: number): EnrichedBatch {
+    const ends: EndCounts = { pod: 0, node: 0, service: 0, external: 0, unknown: 0 };
+    const index = this.index;
+    const scanned = this.scanned;
+    let size = 20;
+    for (let i = 0; i < n; i++) {
+      const f = scanned[i] as ScannedFlow;
+      const s = index.resolve(f.srcIp, f.startMs);
+      const d = index.resolve(f.dstIp, f.startMs);
+      this.src[i] = s;
+      this.dst[i] = d;
+      size += f.end - f.start + s.encoded().length + d.encoded().length;
+    }
+    const out = Buffer.allocUnsafe(size);
+    let pos = n > 0 ? zigzagVarint(n, out, 0) : 0;
+    for (let i = 0; i < n; i++) {
+      const f = scanned[i] as ScannedFlow;
+      const s = this.src[i] as Target;
+      const d = this.dst[i] as Target;
+      pos += raw.copy(out, pos, f.start, f.end);
+      pos += s.encoded().copy(out, pos);
+      pos += d.encoded().copy(out, pos);
+      count(ends, s);
+      count(ends, d);
+    }
+    out[pos++] = 0;
+    return { value: this.envelope(out.subarray(0, pos), n), count: n, ends, passthrough: true };
+  }
+
+  /** Older writer schema (or a batch the scanner can't vouch for): decode, enrich objects, encode. */
+  private slowPath(bytes: Uint8Array): Either.Either<EnrichedBatch, CodecError> {
+    return Either.map(RawFlowCodec.decodeBatch(bytes), ({ records }) => {
+      const ends: EndCounts = { pod: 0, node: 0, service: 0, external: 0, unknown: 0 };
+      const enriched = records.map((r) => enrichFlow(this.index, r, (t) => count(ends, t)));
+      const value = EnrichedFlowCodec.encodeBatch(enriched, { producer: this.producer, sequence: this.sequence++ });
+      return { value, count: records.length, ends, passthrough: false };
+    });
+  }
+
+  private envelope(records: Buffer, n: number): Buffer {
+    const batch: Batch = {
+      schema: EnrichedFlowCodec.name,
+      schema_fingerprint: EnrichedFlowCodec.fingerprint,
+      producer: this.producer,
+      sequence: this.sequence++,
+      created_ns: BigInt(Date.now()) * 1_000_000n,
+      count: n,
+      records,
+    };
+    return batchType.toBuffer(batch);
+  }
+}

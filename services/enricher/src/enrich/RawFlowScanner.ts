@@ -1,0 +1,115 @@
+// Walks the Avro encoding of array<RawFlow> (schemas/raw-flow.v1.avsc) without building records:
+// for each flow it finds where its bytes start and end and reads only what enrichment needs
+// (src/dst IP, start time). EnrichedFlow's leading fields are exactly RawFlow's, so those bytes
+// are copied unchanged into the output; no bigint is ever created on this path. The same
+// semantic checks as the codec's checkFlow are applied, so a bad batch is refused the same way.
+// Field order below must follow raw-flow.v1.avsc; services/enricher/test/BatchEnricher.test.ts holds them together.
+
+export interface ScannedFlow {
+  start: number;
+  end: number;
+  srcIp: string;
+  dstIp: string;
+  /** start_ns / 1e6 as a double (sub-µs precision is lost; irrelevant for IP validity times). */
+  startMs: number;
+}
+
+export class ScanError extends Error {}
+
+const CLOSE_REASONS = new Set(["fin", "rst_sent", "rst_received", "timeout", "open"]);
+
+export class RawFlowScanner {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+
+  /** Scan `bytes` (a whole array<RawFlow>); fills and returns `out` (reused between calls). */
+  scan(bytes: Buffer, out: ScannedFlow[]): number {
+    this.buf = bytes;
+    this.pos = 0;
+    let n = 0;
+    for (;;) {
+      let count = this.long();
+      if (count === 0) break;
+      if (count < 0) {
+        count = -count;
+        this.long(); // block size in bytes
+      }
+      for (let i = 0; i < count; i++) {
+        let f = out[n];
+        if (f === undefined) out[n] = f = { start: 0, end: 0, srcIp: "", dstIp: "", startMs: 0 };
+        this.record(f, n);
+        n++;
+      }
+    }
+    if (this.pos !== bytes.length) throw new ScanError(`${bytes.length - this.pos} trailing bytes after the last record`);
+    return n;
+  }
+
+  private record(f: ScannedFlow, i: number): void {
+    f.start = this.pos;
+    this.long(); // flow_id
+    this.skipString(); // node
+    const startNs = this.long();
+    const endNs = this.long();
+    f.srcIp = this.string();
+    const srcPort = this.long();
+    f.dstIp = this.string();
+    const dstPort = this.long();
+    this.skipString(); // protocol
+    const direction = this.string();
+    for (let k = 0; k < 6; k++) this.long(); // bytes_sent .. syn_retransmits
+    for (let k = 0; k < 3; k++) this.long(); // srtt_us, min_rtt_us, max_rtt_us
+    this.skipString(); // state
+    const closeReason = this.string();
+    this.long(); // netns
+    this.long(); // cgroup_id
+    this.long(); // pid
+    this.skipString(); // comm
+    const sampling = this.long();
+    f.end = this.pos;
+    f.startMs = startNs / 1e6;
+    if (direction !== "client" && direction !== "server") this.bad(i, `direction "${direction}" is not client|server`);
+    if (!CLOSE_REASONS.has(closeReason)) this.bad(i, `close_reason "${closeReason}" is not fin|rst_sent|rst_received|timeout|open`);
+    if (srcPort < 0 || srcPort > 65535) this.bad(i, `src_port ${srcPort} out of range`);
+    if (dstPort < 0 || dstPort > 65535) this.bad(i, `dst_port ${dstPort} out of range`);
+    if (endNs < startNs) this.bad(i, `end_ns before start_ns`);
+    if (sampling < 1) this.bad(i, `sampling ${sampling} < 1`);
+  }
+
+  private bad(i: number, what: string): never {
+    throw new ScanError(`invalid netpulse.v1.RawFlow at index ${i}: ${what}`);
+  }
+
+  /** Zig-zag varint as a double: exact up to 2^53, approximate beyond (fine for skipping and times). */
+  private long(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let b = buf[pos++];
+    if (b === undefined) throw new ScanError("truncated Avro data");
+    let n = b & 0x7f;
+    let scale = 128;
+    while (b >= 0x80) {
+      b = buf[pos++];
+      if (b === undefined) throw new ScanError("truncated Avro data");
+      if (scale > 2 ** 63) throw new ScanError("varint longer than 10 bytes");
+      n += (b & 0x7f) * scale;
+      scale *= 128;
+    }
+    this.pos = pos;
+    return n % 2 === 1 ? -(n + 1) / 2 : n / 2;
+  }
+
+  private skipString(): void {
+    const len = this.long();
+    if (len < 0 || this.pos + len > this.buf.length) throw new ScanError("truncated Avro data (string)");
+    this.pos += len;
+  }
+
+  private string(): string {
+    const len = this.long();
+    const start = this.pos;
+    if (len < 0 || start + len > this.buf.length) throw new ScanError("truncated Avro data (string)");
+    this.pos = start + len;
+    return this.buf.toString("utf8", start, start + len);
+  }
+}

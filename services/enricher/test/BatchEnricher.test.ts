@@ -1,0 +1,91 @@
+import { Either } from "effect";
+import { describe, expect, it } from "vitest";
+import { loadSchemaFile, parseSchema } from "@netpulse/runtime/codec/avro";
+import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
+import { BatchEnricher } from "../src/enrich/BatchEnricher.js";
+import { encodeEndpoint } from "../src/enrich/endpointType.js";
+import { enrichFlow } from "../src/enrich/enrichFlow.js";
+import { MetadataIndex } from "../src/index/MetadataIndex.js";
+import { slim } from "../src/model/slim.js";
+import * as k from "../../../test/support/kubeObjects.js";
+import { rawFlow } from "./rawFlows.js";
+
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+const makeIndex = () => {
+  const idx = new MetadataIndex({ graceMs: 60_000, cidrs: [{ name: "internet", cidr: "0.0.0.0/0" }], encoder: encodeEndpoint });
+  for (const o of [
+    k.replicaSet("shop", "web-5d", "web"),
+    k.pod("shop", "web-5d-a", { ip: "10.1.0.1", owner: { kind: "ReplicaSet", name: "web-5d" }, labels: { app: "web" } }),
+    k.pod("shop", "v6-pod", { ip: "fd00::17" }),
+    k.service("shop", "web", "10.96.0.10"),
+    k.node("node-a", "192.168.0.1"),
+  ]) {
+    const s = slim(o, ["app"]);
+    if (s !== null) idx.apply({ type: "upsert", obj: s }, T0);
+  }
+  return idx;
+};
+
+const flows = [
+  rawFlow(),
+  rawFlow({ flow_id: 1n, src_ip: "fd00::17", dst_ip: "2001:db8::1", comm: "wget-ü✓", direction: "server", close_reason: "rst_received" }),
+  rawFlow({ flow_id: 2n, src_ip: "192.168.0.1", dst_ip: "8.8.8.8", bytes_sent: 2n ** 63n - 1n, netns: 0n, start_ns: 9_000_000_000_000_000_000n, end_ns: 9_000_000_000_000_000_001n }),
+  rawFlow({ flow_id: 3n, src_ip: "not-an-ip", src_port: 0, dst_port: 65535, sampling: 100, state: "" }),
+];
+
+describe("BatchEnricher", () => {
+  it("writes the same EnrichedFlow records as full decode + enrich + encode, without re-encoding the raw part", () => {
+    const idx = makeIndex();
+    const enricher = new BatchEnricher(idx, "enricher/test");
+    const out = enricher.enrich(RawFlowCodec.encodeBatch(flows, { producer: "capture/node-a", sequence: 7n }));
+    if (Either.isLeft(out)) throw out.left;
+    expect(out.right.passthrough).toBe(true);
+    expect(out.right.count).toBe(4);
+    expect(out.right.ends).toEqual({ pod: 2, node: 1, service: 2, external: 2, unknown: 1 });
+    const decoded = EnrichedFlowCodec.decodeBatch(out.right.value);
+    if (Either.isLeft(decoded)) throw decoded.left;
+    expect(decoded.right.header).toMatchObject({ producer: "enricher/test", sequence: 0n, count: 4, schema: "netpulse.v1.EnrichedFlow" });
+    expect(decoded.right.records).toEqual(flows.map((f) => enrichFlow(idx, f)));
+    expect(decoded.right.records[0]?.src).toMatchObject({ kind: "pod", pod: "web-5d-a", workload_kind: "Deployment", workload_name: "web" });
+    expect(decoded.right.records[0]?.dst).toMatchObject({ kind: "service", service: "web" });
+  });
+
+  it("handles an empty batch and numbers batches per producer", () => {
+    const enricher = new BatchEnricher(makeIndex(), "enricher/test");
+    for (const seq of [0n, 1n]) {
+      const out = Either.getOrThrow(enricher.enrich(RawFlowCodec.encodeBatch([], { producer: "p", sequence: 0n })));
+      const decoded = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(out.value));
+      expect(decoded.records).toEqual([]);
+      expect(decoded.header.sequence).toBe(seq);
+    }
+  });
+
+  it("refuses the batches the codec refuses", () => {
+    const enricher = new BatchEnricher(makeIndex(), "enricher/test");
+    const bad = RawFlowCodec.encodeBatch([rawFlow(), rawFlow({ direction: "sideways" })], { producer: "p", sequence: 0n });
+    const r1 = enricher.enrich(bad);
+    expect(Either.isLeft(r1) && r1.left.kind).toBe("invalid_record");
+    expect(Either.isLeft(r1) && r1.left.message).toMatch(/index 1: direction "sideways"/);
+    expect(Either.isLeft(RawFlowCodec.decodeBatch(bad))).toBe(true);
+
+    const backwards = RawFlowCodec.encodeBatch([rawFlow({ start_ns: 10_000n, end_ns: 9_000n })], { producer: "p", sequence: 0n });
+    expect(Either.isLeft(enricher.enrich(backwards))).toBe(true);
+
+    const good = RawFlowCodec.encodeBatch([rawFlow(), rawFlow()], { producer: "p", sequence: 0n });
+    expect(Either.isLeft(enricher.enrich(good.subarray(0, good.length - 30)))).toBe(true);
+    expect(Either.isLeft(enricher.enrich(Buffer.from("definitely not avro")))).toBe(true);
+
+    const enrichedBatch = EnrichedFlowCodec.encodeBatch([], { producer: "p", sequence: 0n });
+    const r2 = enricher.enrich(enrichedBatch);
+    expect(Either.isLeft(r2) && r2.left.kind).toBe("wrong_schema");
+  });
+
+  it("lies about the count → refused", () => {
+    const batchType = parseSchema(loadSchemaFile("batch.v1.avsc"));
+    const good = batchType.fromBuffer(RawFlowCodec.encodeBatch([rawFlow()], { producer: "p", sequence: 0n })) as { count: number };
+    const lying = batchType.toBuffer({ ...good, count: 2 });
+    const r = new BatchEnricher(makeIndex(), "e").enrich(lying);
+    expect(Either.isLeft(r) && r.left.message).toMatch(/says 2 records, holds 1/);
+  });
+});
