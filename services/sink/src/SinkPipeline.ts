@@ -1,0 +1,112 @@
+// Bus → ClickHouse for one topic: decode each delivery (undecodable → DLQ + ack), gather
+// deliveries into batches of up to batchRows records or lingerMs, write the batch exactly once,
+// dead-letter the rows ClickHouse refused, and only then ack every delivery of the batch.
+// The bus bounds what is fetched but un-acked (maxInFlight), so while ClickHouse is away memory
+// stays bounded and the broker keeps the rest.
+import { Chunk, Effect, Either, Schedule, Sink, Stream } from "effect";
+import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
+import { deadLetter } from "@netpulse/runtime/bus/deadLetter";
+import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
+import { Metrics } from "@netpulse/runtime/observability/Metrics";
+import { Topics } from "@netpulse/runtime/topics";
+import type { RowEncoder } from "./rows/RowEncoder.js";
+import { SinkWriter } from "./write/SinkWriter.js";
+
+export const STAGE = "sink";
+
+export interface PipelineOptions {
+  readonly group: string;
+  readonly batchRows: number;
+  readonly lingerMs: number;
+  readonly maxInFlight: number;
+  readonly retryMaxMs: number;
+}
+
+interface Decoded<R> {
+  readonly delivery: Delivery;
+  readonly records: ReadonlyArray<R>;
+}
+
+/** Batches on the wire; a lone record (e.g. one anomaly) is accepted too. */
+const decodeAny = <R>(codec: BatchCodec<R>, bytes: Buffer) => {
+  const batch = codec.decodeBatch(bytes);
+  if (Either.isRight(batch)) return Either.right(batch.right.records);
+  const single = codec.decode(bytes);
+  return Either.isRight(single) ? Either.right([single.right]) : Either.left(batch.left);
+};
+
+const busRetry = Schedule.exponential("100 millis", 2).pipe(Schedule.either(Schedule.spaced("5 seconds")));
+
+export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder<R>, o: PipelineOptions) =>
+  Effect.gen(function* () {
+    const bus = yield* Bus;
+    const writer = yield* SinkWriter;
+    const metrics = yield* Metrics;
+
+    const publishDlq = (messages: ReturnType<typeof deadLetter>[]) =>
+      messages.length === 0
+        ? Effect.void
+        : bus.publish(Topics.dlq, messages).pipe(
+            Effect.tapError((e) => Effect.logWarning(`DLQ publish failed, retrying: ${e.message}`)),
+            Effect.retry(busRetry),
+          );
+
+    const ack = (d: Delivery) =>
+      d.ack.pipe(
+        // a lost ack means a redelivery, which the writer turns into a no-op
+        Effect.catchAll((e: BusError) => Effect.logWarning(`ack failed (message will be redelivered, harmlessly): ${e.message}`)),
+      );
+
+    const decode = (d: Delivery) =>
+      Effect.gen(function* () {
+        const r = decodeAny(codec, d.value);
+        if (Either.isRight(r)) {
+          metrics.records.inc({ stage: STAGE, direction: "in" }, r.right.length);
+          return [{ delivery: d, records: r.right }] as Decoded<R>[];
+        }
+        metrics.dlq.inc({ stage: STAGE, reason: r.left.kind });
+        yield* publishDlq([deadLetter(d, STAGE, r.left.kind, r.left.message)]);
+        yield* ack(d);
+        return [] as Decoded<R>[];
+      });
+
+    const writeGroup = (group: Chunk.Chunk<Decoded<R>>) =>
+      Effect.gen(function* () {
+        const items = Chunk.toReadonlyArray(group);
+        if (items.length === 0) return;
+        const rows: R[] = [];
+        const from = new Map<R, Delivery>();
+        for (const it of items) {
+          for (const r of it.records) {
+            rows.push(r);
+            from.set(r, it.delivery);
+          }
+        }
+        const result = yield* writer.write(enc, rows);
+        const letters = result.rejected.map(({ row, reason }) => {
+          const d = from.get(row) ?? items[0]!.delivery;
+          metrics.dlq.inc({ stage: STAGE, reason: "clickhouse_rejected" });
+          return deadLetter({ ...d, value: Buffer.from(codec.encode(row)) }, STAGE, "clickhouse_rejected", reason);
+        });
+        yield* publishDlq(letters);
+        metrics.records.inc({ stage: STAGE, direction: "out" }, result.inserted);
+        yield* Effect.forEach(items, (it) => ack(it.delivery), { discard: true });
+      });
+
+    yield* Effect.logInfo(`sink consuming ${topic} into ${enc.spec.name}`);
+    yield* bus.consume(topic, { group: o.group, maxInFlight: o.maxInFlight, ackWaitMs: Math.max(60_000, o.retryMaxMs * 3) }).pipe(
+      Stream.mapEffect(decode),
+      Stream.flattenIterables,
+      Stream.aggregateWithin(
+        Sink.foldWeighted({
+          initial: Chunk.empty<Decoded<R>>(),
+          maxCost: o.batchRows,
+          cost: (_acc, d: Decoded<R>) => d.records.length,
+          body: (acc, d) => Chunk.append(acc, d),
+        }),
+        Schedule.spaced(`${o.lingerMs} millis`),
+      ),
+      Stream.mapEffect(writeGroup),
+      Stream.runDrain,
+    );
+  }).pipe(Effect.annotateLogs({ topic }));

@@ -1,0 +1,92 @@
+// The sink's one writer, shared by the bus pipeline and `netpulse sink --input`: migrates the
+// schema at start, then writes batches per table exactly once, retrying (with capped exponential
+// back-off) for as long as ClickHouse is unavailable. Callers ack their input only after `write`
+// returns, so nothing un-acked is ever lost and nothing acked is ever missing.
+import { Context, Effect, Layer, Schedule } from "effect";
+import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records";
+import { Metrics } from "@netpulse/runtime/observability/Metrics";
+import { ClickHouse } from "../clickhouse/ClickHouse.js";
+import { ClickHouseError } from "../clickhouse/ClickHouseError.js";
+import { makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
+import { migrate, type SchemaError, type SchemaState } from "../schema/Migrator.js";
+import { anomalies, flows, nodeStats } from "../schema/tables.js";
+import { writeBatch, type WriteResult } from "./TableWriter.js";
+
+export interface RetryPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export interface Encoders {
+  readonly flows: RowEncoder<EnrichedFlow>;
+  readonly anomalies: RowEncoder<Anomaly>;
+  readonly nodeStats: RowEncoder<Heartbeat>;
+}
+
+export interface SinkWriterShape {
+  readonly schema: SchemaState;
+  readonly encoders: Encoders;
+  /** Resolves once ClickHouse has every row (or refused it as data); retries otherwise. */
+  readonly write: <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.Effect<WriteResult<R>>;
+}
+
+const backoff = (p: RetryPolicy) =>
+  Schedule.exponential(`${p.baseMs} millis`, 2).pipe(Schedule.either(Schedule.spaced(`${p.maxMs} millis`)));
+
+/** Retry an effect for as long as ClickHouse is unavailable (or erring), logging each failure. */
+export const retrying = <A, E extends ClickHouseError | SchemaError, R>(
+  what: string,
+  policy: RetryPolicy,
+  effect: Effect.Effect<A, E, R>,
+  onFailure: (e: E) => Effect.Effect<void> = () => Effect.void,
+) =>
+  effect.pipe(
+    Effect.tapError((e) =>
+      Effect.zipRight(Effect.logWarning(`${what} failed, retrying: ${e.message}`), onFailure(e)),
+    ),
+    Effect.retry({ schedule: backoff(policy), while: (e) => e instanceof ClickHouseError }),
+  );
+
+export const makeSinkWriter = (policy: RetryPolicy) =>
+  Effect.gen(function* () {
+    const ch = yield* ClickHouse;
+    const metrics = yield* Metrics;
+    const up = metrics.gauge("netpulse_sink_clickhouse_up", "1 while the last ClickHouse call succeeded");
+    const dups = metrics.counter("netpulse_sink_duplicates_total", "Rows skipped because their identity was already stored", ["table"]);
+    const rejected = metrics.counter("netpulse_sink_rejected_total", "Rows ClickHouse refused (sent to the DLQ)", ["table"]);
+    const inserted = metrics.counter("netpulse_sink_rows_total", "Rows inserted into ClickHouse", ["table"]);
+    const latency = metrics.histogram("netpulse_sink_insert_seconds", "Time to write one batch", [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ["table"]);
+    const down = () => Effect.sync(() => up.set(0));
+
+    const schema = yield* retrying("schema migration", policy, migrate(), down);
+    up.set(1);
+    const { dialect } = schema.server;
+    const encoders: Encoders = {
+      flows: makeRowEncoder(flows, dialect, ch.database),
+      anomalies: makeRowEncoder(anomalies, dialect, ch.database),
+      nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
+    };
+
+    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>): Effect.Effect<WriteResult<R>> =>
+      Effect.gen(function* () {
+        const table = enc.spec.name;
+        const started = performance.now();
+        const result = yield* retrying(`insert into ${table}`, policy, writeBatch(enc, rows), down).pipe(
+          Effect.provideService(ClickHouse, ch),
+          Effect.orDie, // only ClickHouseError can fail and it is retried forever
+        );
+        up.set(1);
+        latency.observe({ table }, (performance.now() - started) / 1000);
+        inserted.inc({ table }, result.inserted);
+        if (result.duplicates > 0) dups.inc({ table }, result.duplicates);
+        if (result.rejected.length > 0) rejected.inc({ table }, result.rejected.length);
+        return result;
+      });
+
+    const shape: SinkWriterShape = { schema, encoders, write };
+    return shape;
+  });
+
+export class SinkWriter extends Context.Tag("netpulse/SinkWriter")<SinkWriter, SinkWriterShape>() {
+  static readonly layer = (policy: RetryPolicy) => Layer.effect(SinkWriter, makeSinkWriter(policy));
+}
