@@ -72,7 +72,6 @@ export const loadManifests = (sources: ReadonlyArray<{ readonly file: string; re
     const lc = new LineCounter();
     const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
     const list = Array.isArray(docs) ? docs : [];
-    const located: Located[] = [];
     list.forEach((doc, d) => {
       const where = `document ${d + 1}`;
       const line = doc.contents?.range?.[0] === undefined ? undefined : lc.linePos(doc.contents.range[0]).line;
@@ -82,9 +81,10 @@ export const loadManifests = (sources: ReadonlyArray<{ readonly file: string; re
         out.issues.push({ file, line: at, object: where, path: "", message: `not valid YAML/JSON: ${e.message.split("\n")[0] ?? e.code}` });
         return;
       }
+      const located: Located[] = [];
       flatten(doc.toJS({ maxAliasCount: 100 }), doc.contents, where, line, lc, located);
+      for (const o of located) addObject(file, o.value, o.line, o.where, out);
     });
-    for (const { value, line, where } of located) addObject(file, value, line, where, out);
   }
   return out;
 };
