@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Local servers for development and tests: `scripts/services.sh up|down|status [nats|kafka|clickhouse]`
+# (no name = all three). Each runs on 127.0.0.1 with config, data, pidfile and logs under
+# .netpulse/<name>/ in the repo. `up` returns once each really serves; `down` stops only servers
+# this script started (pidfile); `status` prints one line per server and exits 3 if any is stopped.
+set -euo pipefail
+
+NP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NP_STATE="$NP_ROOT/.netpulse"
+NP_ALL=(nats kafka clickhouse)
+
+# shellcheck source=services/lib.sh
+source "$NP_ROOT/scripts/services/lib.sh"
+for s in "${NP_ALL[@]}"; do
+  # shellcheck source=/dev/null
+  source "$NP_ROOT/scripts/services/$s.sh"
+done
+
+usage() {
+  echo "usage: scripts/services.sh up|down|status [nats|kafka|clickhouse]" >&2
+  exit 2
+}
+
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
+action=$1
+case $action in up | down | status) ;; *) usage ;; esac
+if [ $# -eq 2 ]; then
+  case $2 in nats | kafka | clickhouse) names=("$2") ;; *) usage ;; esac
+else
+  names=("${NP_ALL[@]}")
+fi
+mkdir -p "$NP_STATE"
+
+up_one() {
+  local name=$1 pid ports
+  if pid=$(np_pid "$name"); then
+    np_say "$name already running (pid $pid)"
+    return 0
+  fi
+  read -ra ports <<<"$("${name}_ports")"
+  np_require_free_ports "$name" "${ports[@]}" || return 1
+  "${name}_start"
+}
+
+status_one() {
+  local name=$1 pid ports spec who
+  if pid=$(np_pid "$name"); then
+    printf '%-11s running  pid %-7s %-22s data %s\n' "$name" "$pid" "$("${name}_url")" ".netpulse/$name/"
+    return 0
+  fi
+  read -ra ports <<<"$("${name}_ports")"
+  for spec in "${ports[@]}"; do
+    who=$(np_port_listener "${spec%%:*}")
+    if [ -n "$who" ]; then
+      printf '%-11s stopped  (port %s is taken by %s, not by netpulse)\n' "$name" "${spec%%:*}" "$who"
+      return 1
+    fi
+  done
+  printf '%-11s stopped\n' "$name"
+  return 1
+}
+
+case $action in
+  status)
+    rc=0
+    for n in "${names[@]}"; do status_one "$n" || rc=3; done
+    exit "$rc"
+    ;;
+  up | down)
+    # One `up`/`down` at a time per checkout: concurrent test runs must not start a server twice.
+    exec 9>"$NP_STATE/.services.lock"
+    flock -w 300 9 || { np_err "another services.sh holds $NP_STATE/.services.lock"; exit 1; }
+    rc=0
+    for n in "${names[@]}"; do
+      if [ "$action" = up ]; then up_one "$n" || rc=1; else np_stop "$n"; fi
+    done
+    exit "$rc"
+    ;;
+esac
