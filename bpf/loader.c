@@ -6,7 +6,9 @@
  * (drop counters, clock pair) is written at start and every --stats-ms.
  * Any failure is one line on stderr saying what to fix; exit 2 = bad flags, 1 = environment.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,7 +133,9 @@ static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 		return 1;
 	}
 	__u64 stats_every = (__u64)o->stats_ms * 1000000ULL;
-	__u64 next_stats = clock_ns(CLOCK_MONOTONIC) + stats_every;
+	__u64 started = clock_ns(CLOCK_MONOTONIC);
+	__u64 next_stats = started + stats_every;
+	__u64 deadline = o->duration_ms ? started + (__u64)o->duration_ms * 1000000ULL : 0;
 	int rc = 0;
 	while (!stop) {
 		int n = ring_buffer__poll(rb, 100);
@@ -141,6 +145,8 @@ static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 			break;
 		}
 		__u64 now = clock_ns(CLOCK_MONOTONIC);
+		if (deadline && now >= deadline)
+			stop = 1;
 		if (now >= next_stats) {
 			write_stats(skel, o->sampling);
 			next_stats = now + stats_every;
@@ -184,7 +190,6 @@ static int run(const struct loader_opts *o)
 		explain_load_error(err);
 		goto out;
 	}
-	write_stats(skel, o->sampling); /* clock pair before any flow record */
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, skel->obj) {
 		struct bpf_link *link = bpf_program__attach(prog);
@@ -197,6 +202,8 @@ static int run(const struct loader_opts *o)
 		}
 		links[nlinks++] = link;
 	}
+	/* First record: the clock pair, and the sign that every program is attached. */
+	write_stats(skel, o->sampling);
 	if (fflush(stdout) != 0)
 		goto out;
 	rc = poll_loop(skel, o);
@@ -218,6 +225,8 @@ int main(int argc, char **argv)
 		return write_selftest(stdout);
 	verbose = opts.verbose;
 	libbpf_set_print(print_libbpf);
+	/* A roomy pipe lets the reader fall behind briefly without stalling the poll loop. */
+	fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
 	static char outbuf[1 << 16];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	signal(SIGPIPE, SIG_IGN);

@@ -11,6 +11,7 @@
 static const char usage[] =
 	"usage: netpulse-loader [--port P]... [--cidr C]... [--sampling N] [--map-size N]\n"
 	"       [--ringbuf-kb N] [--interval-ms N] [--stats-ms N] [--keep-rtt-us N] [--keep-retrans N]\n"
+	"       [--duration-ms N]"
 	"       [--verbose] | --selftest | --layout\n"
 	"Writes fixed 192-byte records (bpf/flow_record.h) to stdout.\n";
 
@@ -65,6 +66,7 @@ bool parse_args(int argc, char **argv, struct loader_opts *o)
 		{ "ringbuf-kb", required_argument, NULL, 'r' }, { "interval-ms", required_argument, NULL, 'i' },
 		{ "stats-ms", required_argument, NULL, 'S' }, { "keep-rtt-us", required_argument, NULL, 'R' },
 		{ "keep-retrans", required_argument, NULL, 'K' }, { "selftest", no_argument, NULL, 'T' },
+		{ "duration-ms", required_argument, NULL, 'D' },
 		{ "layout", no_argument, NULL, 'L' },         { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
@@ -129,6 +131,10 @@ bool parse_args(int argc, char **argv, struct loader_opts *o)
 			break;
 		case 'K':
 			if (!parse_u32("--keep-retrans", optarg, 0, 1000000, &o->keep_retrans))
+				return false;
+			break;
+		case 'D':
+			if (!parse_u32("--duration-ms", optarg, 1, 0xffffffffu, &o->duration_ms))
 				return false;
 			break;
 		case 'T':

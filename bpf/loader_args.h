@@ -18,6 +18,7 @@ struct loader_opts {
 	__u32 stats_ms;
 	__u32 keep_rtt_us;
 	__u32 keep_retrans;
+	__u32 duration_ms; /* 0 = until SIGTERM/SIGINT */
 	bool selftest;
 	bool layout;
 	bool verbose;

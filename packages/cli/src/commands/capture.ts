@@ -1,6 +1,100 @@
-// `netpulse capture`: placeholder until its owner lands it.
+// `netpulse capture --stdout`: the eBPF capture alone, like tcplife: one JSON line per RawFlow
+// window on stdout (schema field names). Same pipeline as the capture service, only the sink
+// differs. Bad flags → UsageError (exit 2); a loader that cannot start → its one-line reason.
+import { hostname } from "node:os";
 import type { Command } from "commander";
+import { Chunk, Config, ConfigError, Data, Effect, Either, Stream } from "effect";
+import { toJsonLine } from "@netpulse/runtime/codec/json";
+import { CaptureStats } from "@netpulse/capture/CaptureStats";
+import { capturePipeline } from "@netpulse/capture/CapturePipeline";
+import { defaults, pipelineSettings } from "@netpulse/capture/CaptureConfig";
+import { parseCidrList, parsePortList } from "@netpulse/capture/filters";
+import { defaultLoaderPath, Loader } from "@netpulse/capture/LoaderProcess";
+import { runCommand } from "../run.js";
+import { UsageError } from "../UsageError.js";
+
+interface CaptureOptions {
+  readonly stdout?: boolean;
+  readonly duration?: string;
+  readonly port: string[];
+  readonly cidr: string[];
+  readonly sampling?: string;
+  readonly activeTimeout?: string;
+}
+
+/** Lines written per stdout write; JSON building dominates, not the syscalls. */
+const OUTPUT_BATCH = 512;
+const OUTPUT_LINGER = "200 millis";
+
+const usage = (message: string) => new UsageError({ message });
+
+const positive = (flag: string, raw: string | undefined, scale: number, max: number): Either.Either<number | undefined, UsageError> => {
+  if (raw === undefined) return Either.right(undefined);
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0) || n * scale > max) return Either.left(usage(`${flag}: expected a positive number, got "${raw}"`));
+  return Either.right(Math.round(n * scale));
+};
+
+const settingsFrom = (o: CaptureOptions) =>
+  Effect.gen(function* () {
+    if (o.stdout !== true) return yield* usage("capture: give --stdout (the bus path is the capture service)");
+    const durationMs = yield* positive("--duration", o.duration, 1000, 0xffffffff);
+    const sampling = yield* positive("--sampling", o.sampling, 1, 1 << 20);
+    const activeTimeoutMs = yield* positive("--active-timeout", o.activeTimeout, 1000, 3_600_000);
+    const ports = yield* Either.mapLeft(parsePortList(o.port), (m) => usage(`--port: ${m}`));
+    const cidrs = yield* Either.mapLeft(parseCidrList(o.cidr), (m) => usage(`--cidr: ${m}`));
+    const env = yield* Config.all({
+      node: Config.string("NETPULSE_NODE_NAME").pipe(Config.withDefault(hostname())),
+      binary: Config.string("NETPULSE_LOADER_PATH").pipe(Config.withDefault(defaultLoaderPath())),
+    }).pipe(Effect.mapError((e) => usage(ConfigError.isConfigError(e) ? e.toString() : "invalid environment")));
+    return pipelineSettings({
+      ...env,
+      ports,
+      cidrs,
+      sampling: sampling ?? 1,
+      activeTimeoutMs: activeTimeoutMs ?? defaults.activeTimeoutMs,
+      maxFlows: defaults.maxFlows,
+      ...(durationMs !== undefined ? { durationMs } : {}),
+    });
+  });
+
+class OutputError extends Data.TaggedError("OutputError")<{ readonly message: string; readonly cause?: unknown }> {}
+
+/** Succeeds with false once stdout is closed (`| head`): the capture then ends quietly. */
+const writeOut = (text: string) =>
+  Effect.async<boolean, OutputError>((resume) => {
+    process.stdout.write(text, (err) => {
+      if (!err) resume(Effect.succeed(true));
+      else if ((err as NodeJS.ErrnoException).code === "EPIPE") resume(Effect.succeed(false));
+      else resume(Effect.fail(new OutputError({ message: `writing stdout: ${err.message}`, cause: err })));
+    });
+  });
+
+export const captureToStdout = (o: CaptureOptions) =>
+  Effect.gen(function* () {
+    const settings = yield* settingsFrom(o);
+    const stats = new CaptureStats();
+    process.stdout.on("error", () => undefined); // EPIPE arrives via the write callback too
+    yield* capturePipeline(settings, stats).pipe(
+      Stream.groupedWithin(OUTPUT_BATCH, OUTPUT_LINGER),
+      Stream.mapEffect((flows) => writeOut(Chunk.join(Chunk.map(flows, (f) => toJsonLine(f) + "\n"), ""))),
+      Stream.takeWhile((open) => open),
+      Stream.runDrain,
+    );
+    if (stats.ringbufDrops + stats.queueDrops > 0)
+      process.stderr.write(`netpulse: capture dropped ${stats.ringbufDrops} kernel and ${stats.queueDrops} user-space records\n`);
+  }).pipe(Effect.provide(Loader.layer));
 
 export const register = (program: Command): void => {
-  program.command("capture").description("(not built yet)");
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  program
+    .command("capture")
+    .description("eBPF TCP capture alone: one JSON line per flow window on stdout")
+    .option("--stdout", "write flows to stdout as JSON lines")
+    .option("--duration <seconds>", "stop after this many seconds (default: until Ctrl-C)")
+    .option("--port <port>", "only flows with this local or remote port (repeatable, up to 8)", collect, [])
+    .option("--cidr <cidr>", "only flows with a local or remote address in this CIDR (repeatable, up to 8)", collect, [])
+    .option("--sampling <n>", "keep 1 flow in N (both directions agree)")
+    .option("--active-timeout <seconds>", "emit long flows' windows this often (default 5)")
+    .action((opts: CaptureOptions) => runCommand(captureToStdout(opts)));
 };
