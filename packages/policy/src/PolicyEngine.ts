@@ -30,6 +30,8 @@ interface Resolved extends Endpoint {
   readonly explicitIp: boolean;
 }
 
+const ENDPOINT_CACHE = 1 << 16;
+
 const podKey = (ns: string, name: string): string => `${ns}/${name}`;
 
 export class PolicyEngine {
@@ -44,6 +46,8 @@ export class PolicyEngine {
   readonly #policiesByNs = new Map<string, Policy[]>();
   readonly #selection = new Map<string, Selection>();
   readonly #cache = new Map<string, Evaluation>();
+  /** Pod refs and IP strings already resolved (IP parsing dominates an uncached verdict). */
+  readonly #endpoints = new Map<string, Either.Either<Resolved, UnknownEndpoint>>();
   readonly #cacheSize: number;
   #generation = 0;
 
@@ -175,6 +179,15 @@ export class PolicyEngine {
   }
 
   #resolve(ref: string): Either.Either<Resolved, UnknownEndpoint> {
+    const known = this.#endpoints.get(ref);
+    if (known !== undefined) return known;
+    const r = this.#resolveUncached(ref);
+    if (this.#endpoints.size >= ENDPOINT_CACHE) this.#endpoints.clear();
+    this.#endpoints.set(ref, r);
+    return r;
+  }
+
+  #resolveUncached(ref: string): Either.Either<Resolved, UnknownEndpoint> {
     const slash = ref.indexOf("/");
     if (slash > 0 && !ref.includes(":")) {
       const pod = this.#pods.get(ref);
@@ -216,6 +229,7 @@ export class PolicyEngine {
   #changed(): void {
     this.#generation++;
     this.#cache.clear();
+    this.#endpoints.clear();
   }
 }
 

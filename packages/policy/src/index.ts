@@ -12,3 +12,4 @@ export { loadManifests, formatIssue, type LoadedManifests, type ManifestIssue } 
 export { engineFromManifests } from "./engineFromManifests.js";
 export { parseProbes, parseProbeLine, makeProbe, ProbeError, type ProbeLine } from "./probe.js";
 export { verdictRecord, verdictText, endpointText } from "./explain.js";
+export { applyWatchEvent, type WatchEvent, type WatchEventType } from "./applyWatchEvent.js";

@@ -106,3 +106,21 @@ describe("PolicyEngine", () => {
     );
   });
 });
+
+describe("applyWatchEvent", () => {
+  it("applies informer events and keeps the last valid version of an object", async () => {
+    const { applyWatchEvent } = await import("../src/index.js");
+    const e = new PolicyEngine();
+    const pod = { kind: "Pod", metadata: { name: "api", namespace: "app", labels: { app: "api" } }, status: { podIP: "10.9.0.1" } };
+    const deny = JSON.parse(policy("app", "deny", { podSelector: {} })) as Record<string, unknown>;
+    expect(applyWatchEvent(e, { type: "ADDED", object: pod })).toEqual([]);
+    expect(applyWatchEvent(e, { type: "ADDED", object: deny })).toEqual([]);
+    const probe = { src: "192.0.2.1", dst: "10.9.0.1", port: 80, protocol: "TCP" } as const;
+    expect(Either.getOrThrow(e.evaluate(probe)).allowed).toBe(false);
+    const broken = { ...deny, spec: { podSelector: {}, ingress: [{ ports: [{ port: 0 }] }] } };
+    expect(applyWatchEvent(e, { type: "MODIFIED", object: broken }).map((i) => i.path)).toEqual(["spec.ingress[0].ports[0].port"]);
+    expect(Either.getOrThrow(e.evaluate(probe)).allowed).toBe(false);
+    applyWatchEvent(e, { type: "DELETED", object: { metadata: { name: "deny", namespace: "app" } } }, "NetworkPolicy");
+    expect(Either.getOrThrow(e.evaluate(probe)).allowed).toBe(true);
+  });
+});
