@@ -17,13 +17,20 @@ export interface ExternalTable {
   readonly body: Buffer;
 }
 
+export interface QueryOptions {
+  /** A table the query can read, sent along in the request body. */
+  readonly external?: ExternalTable;
+  /** Server-side `{name:Type}` binding (servers from 19.x; 18.x rejects it). */
+  readonly params?: Record<string, unknown>;
+}
+
 export interface ClickHouseShape {
   readonly url: string;
   readonly database: string;
   /** DDL or any statement whose answer is not needed. */
   readonly command: (sql: string) => Effect.Effect<void, ClickHouseError>;
   /** A statement with its own FORMAT clause; the answer as text. */
-  readonly queryText: (sql: string, external?: ExternalTable) => Effect.Effect<string, ClickHouseError>;
+  readonly queryText: (sql: string, options?: QueryOptions) => Effect.Effect<string, ClickHouseError>;
   /** `SELECT ...` answered as JSONEachRow objects (64-bit integers arrive as strings on 18.x). */
   readonly queryRows: (sql: string) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, ClickHouseError>;
   /** `INSERT INTO t (cols) FORMAT X` with the encoded rows as the body. */
@@ -69,11 +76,12 @@ export const makeClickHouse = (s: ClickHouseSettings) =>
       (c) => Effect.promise(() => c.close()),
     );
 
-    const queryText = Effect.fn("ClickHouse.queryText")(function* (sql: string, external?: ExternalTable) {
+    const queryText = Effect.fn("ClickHouse.queryText")(function* (sql: string, options: QueryOptions = {}) {
+      const { external, params } = options;
       return yield* Effect.tryPromise({
         try: async (signal) => {
           if (external === undefined) {
-            const r = await queries.exec({ query: sql, abort_signal: signal });
+            const r = await queries.exec({ query: sql, abort_signal: signal, ...(params !== undefined && { query_params: params }) });
             return streamText(r.stream);
           }
           const boundary = `netpulse-${randomUUID()}`;

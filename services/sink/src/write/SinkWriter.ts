@@ -15,6 +15,8 @@ import { writeBatch, type WriteResult } from "./TableWriter.js";
 export interface RetryPolicy {
   readonly baseMs: number;
   readonly maxMs: number;
+  /** Give up after this many retries (the CLI); the service retries forever. */
+  readonly retries?: number;
 }
 
 export interface Encoders {
@@ -27,11 +29,13 @@ export interface SinkWriterShape {
   readonly schema: SchemaState;
   readonly encoders: Encoders;
   /** Resolves once ClickHouse has every row (or refused it as data); retries otherwise. */
-  readonly write: <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.Effect<WriteResult<R>>;
+  readonly write: <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.Effect<WriteResult<R>, ClickHouseError>;
 }
 
-const backoff = (p: RetryPolicy) =>
-  Schedule.exponential(`${p.baseMs} millis`, 2).pipe(Schedule.either(Schedule.spaced(`${p.maxMs} millis`)));
+const backoff = (p: RetryPolicy) => {
+  const capped = Schedule.exponential(`${p.baseMs} millis`, 2).pipe(Schedule.either(Schedule.spaced(`${p.maxMs} millis`)));
+  return p.retries === undefined ? capped : capped.pipe(Schedule.intersect(Schedule.recurs(p.retries)));
+};
 
 /** Retry an effect for as long as ClickHouse is unavailable (or erring), logging each failure. */
 export const retrying = <A, E extends ClickHouseError | SchemaError, R>(
@@ -67,13 +71,12 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };
 
-    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>): Effect.Effect<WriteResult<R>> =>
+    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>): Effect.Effect<WriteResult<R>, ClickHouseError> =>
       Effect.gen(function* () {
         const table = enc.spec.name;
         const started = performance.now();
         const result = yield* retrying(`insert into ${table}`, policy, writeBatch(enc, rows), down).pipe(
           Effect.provideService(ClickHouse, ch),
-          Effect.orDie, // only ClickHouseError can fail and it is retried forever
         );
         up.set(1);
         latency.observe({ table }, (performance.now() - started) / 1000);

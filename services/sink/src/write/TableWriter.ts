@@ -37,10 +37,7 @@ const storedKeys = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
       `WHERE ${spec.keyTime.seconds} IN (SELECT DISTINCT toDateTime(intDiv(${spec.keyTime.ns}, 1000000000)) FROM _keys) ` +
       `AND (${key}) IN (SELECT ${key} FROM _keys) FORMAT TabSeparated`;
     const text = yield* ch.queryText(sql, {
-      name: "_keys",
-      structure: enc.keyStructure,
-      format: "RowBinary",
-      body: enc.encodeKeys(rows),
+      external: { name: "_keys", structure: enc.keyStructure, format: "RowBinary", body: enc.encodeKeys(rows) },
     });
     const found = new Set<string>();
     for (const line of text.split("\n")) if (line.length > 0) found.add(line.split("\t").join("\u0000"));
