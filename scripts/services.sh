@@ -6,7 +6,8 @@
 set -euo pipefail
 
 NP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-NP_STATE="$NP_ROOT/.netpulse"
+# NETPULSE_SERVICES_DIR and NETPULSE_<NAME>_PORT run a second, isolated set (test/services.test.ts).
+NP_STATE="${NETPULSE_SERVICES_DIR:-$NP_ROOT/.netpulse}"
 NP_ALL=(nats kafka clickhouse)
 
 # shellcheck source=services/lib.sh
@@ -45,7 +46,7 @@ up_one() {
 status_one() {
   local name=$1 pid ports spec who
   if pid=$(np_pid "$name"); then
-    printf '%-11s running  pid %-7s %-22s data %s\n' "$name" "$pid" "$("${name}_url")" ".netpulse/$name/"
+    printf '%-11s running  pid %-7s %-22s data %s\n' "$name" "$pid" "$("${name}_url")" "${NP_STATE#"$NP_ROOT"/}/$name/"
     return 0
   fi
   read -ra ports <<<"$("${name}_ports")"

@@ -2,8 +2,8 @@
 # loopback only, config/users/data/logs under .netpulse/clickhouse. The system service and
 # /etc/clickhouse-server are never used. Sourced.
 
-CLICKHOUSE_HTTP_PORT=8123
-CLICKHOUSE_TCP_PORT=9000
+CLICKHOUSE_HTTP_PORT=${NETPULSE_CLICKHOUSE_HTTP_PORT:-8123}
+CLICKHOUSE_TCP_PORT=${NETPULSE_CLICKHOUSE_TCP_PORT:-9000}
 # Loopback-only local server: the `netpulse` user exists so auth paths can be tested for real.
 CLICKHOUSE_NETPULSE_PASSWORD=netpulse-local
 

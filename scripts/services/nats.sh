@@ -1,8 +1,8 @@
 # NATS with JetStream for scripts/services.sh: client port 4222, monitoring port 8222 (its /healthz
 # answers ok only once JetStream is up), stream data in .netpulse/nats/js. Sourced.
 
-NATS_PORT=4222
-NATS_MONITOR_PORT=8222
+NATS_PORT=${NETPULSE_NATS_PORT:-4222}
+NATS_MONITOR_PORT=${NETPULSE_NATS_MONITOR_PORT:-8222}
 
 nats_ports() { echo "$NATS_PORT:client" "$NATS_MONITOR_PORT:monitoring"; }
 nats_url() { echo "nats://127.0.0.1:$NATS_PORT"; }
