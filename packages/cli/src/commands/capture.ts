@@ -3,7 +3,7 @@
 // differs. Bad flags → UsageError (exit 2); a loader that cannot start → its one-line reason.
 import { hostname } from "node:os";
 import type { Command } from "commander";
-import { Chunk, Config, ConfigError, Data, Effect, Either, Stream } from "effect";
+import { Chunk, Config, Data, Effect, Either, Stream } from "effect";
 import { toJsonLine } from "@netpulse/runtime/codec/json";
 import { CaptureStats } from "@netpulse/capture/CaptureStats";
 import { capturePipeline } from "@netpulse/capture/CapturePipeline";
@@ -46,7 +46,7 @@ const settingsFrom = (o: CaptureOptions) =>
     const env = yield* Config.all({
       node: Config.string("NETPULSE_NODE_NAME").pipe(Config.withDefault(hostname())),
       binary: Config.string("NETPULSE_LOADER_PATH").pipe(Config.withDefault(defaultLoaderPath())),
-    }).pipe(Effect.mapError((e) => usage(ConfigError.isConfigError(e) ? e.toString() : "invalid environment")));
+    }).pipe(Effect.mapError(() => usage("invalid NETPULSE_NODE_NAME or NETPULSE_LOADER_PATH")));
     return pipelineSettings({
       ...env,
       ports,

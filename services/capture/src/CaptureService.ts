@@ -1,0 +1,70 @@
+// The capture service, wired top to bottom: metrics + health endpoints, topics, the capture
+// pipeline batched into RawFlow batches, a bounded dropping hand-off to the bus publisher (the
+// kernel side is never slowed by the bus), and the heartbeat.
+import { Chunk, Effect, Queue, Ref, Schedule, Stream } from "effect";
+import { Bus } from "@netpulse/runtime/bus/Bus";
+import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";
+import type { RawFlow } from "@netpulse/runtime/records";
+import { Topics } from "@netpulse/runtime/topics";
+import { makeFlowPublisher } from "./BusSink.js";
+import type { CaptureSettings } from "./CaptureConfig.js";
+import { capturePipeline } from "./CapturePipeline.js";
+import { CaptureStats } from "./CaptureStats.js";
+import { exportMetrics } from "./captureMetrics.js";
+import { heartbeatLoop } from "./Heartbeat.js";
+
+/** RawFlows per bus batch and the longest a flow waits for its batch. */
+export const FLOW_BATCH_SIZE = 2_000;
+export const FLOW_BATCH_LINGER = "1 second";
+/** Batches waiting for the bus; beyond this, new batches are dropped and counted. */
+export const MAX_PENDING_BATCHES = 64;
+const HOUR_MS = 3_600_000;
+export const FLOWS_TOPIC = { topic: Topics.flowsRaw, partitions: 8, retentionMs: 24 * HOUR_MS };
+export const HEARTBEATS_TOPIC = { topic: Topics.heartbeats, partitions: 1, retentionMs: 7 * 24 * HOUR_MS };
+
+const publishRetry = Schedule.exponential("200 millis").pipe(Schedule.either(Schedule.spaced("10 seconds")));
+
+export const runCapture = (s: CaptureSettings) =>
+  Effect.gen(function* () {
+    const bus = yield* Bus;
+    const stats = new CaptureStats();
+    const health = yield* serveHttpEndpoints(s.metricsPort);
+    yield* exportMetrics(stats);
+    yield* bus.provision(FLOWS_TOPIC);
+    yield* bus.provision(HEARTBEATS_TOPIC);
+
+    const publish = yield* makeFlowPublisher(s.pipeline.node);
+    const pending = yield* Queue.dropping<Chunk.Chunk<RawFlow>>(MAX_PENDING_BATCHES);
+    yield* Stream.fromQueue(pending).pipe(
+      Stream.mapEffect((batch) =>
+        publish(Chunk.toReadonlyArray(batch)).pipe(
+          Effect.tapError((e) => Effect.logWarning(`publish failed, retrying: ${e.message}`)),
+          Effect.retry(publishRetry),
+          Effect.tap(() => Effect.sync(() => void (stats.published += batch.length))),
+        ),
+      ),
+      Stream.runDrain,
+      Effect.forkScoped,
+    );
+    yield* heartbeatLoop(s.pipeline.node, stats, s.heartbeatMs).pipe(Effect.forkScoped);
+
+    yield* Effect.logInfo("capture started").pipe(Effect.annotateLogs({ node: s.pipeline.node, topic: Topics.flowsRaw }));
+    // Ready once the loader reported in: its first stats record follows the last attach.
+    yield* Effect.sleep("100 millis").pipe(
+      Effect.repeat({ until: () => stats.lastStatsNs !== 0n }),
+      Effect.andThen(Ref.set(health.ready, true)),
+      Effect.forkScoped,
+    );
+    yield* capturePipeline(s.pipeline, stats).pipe(
+      Stream.groupedWithin(FLOW_BATCH_SIZE, FLOW_BATCH_LINGER),
+      Stream.mapEffect((batch) =>
+        Queue.offer(pending, batch).pipe(
+          Effect.map((accepted) => {
+            if (!accepted) stats.sinkDroppedRecords += batch.length;
+          }),
+        ),
+      ),
+      Stream.runDrain,
+    );
+  }).pipe(Effect.annotateLogs({ service: "capture" }));
+
