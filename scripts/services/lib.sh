@@ -27,7 +27,7 @@ np_port_listener() {
   line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1)
   [ -n "$line" ] || return 0
   if [[ $line =~ \(\(\"([^\"]*)\",pid=([0-9]+) ]]; then
-    printf 'pid=%s (%s)\n' "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}"
+    printf 'pid %s (%s)\n' "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}"
   else
     printf 'an unknown process\n'
   fi
