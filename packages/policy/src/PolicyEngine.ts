@@ -1,58 +1,50 @@
 // The cluster state the evaluator sees (namespaces, pods, policies) with its indexes: pods by
 // IP and namespace, policies by namespace, which policies select each pod (lazy, invalidated
-// per namespace/pod), and a bounded verdict cache cleared whenever the state changes. Pure: no
-// I/O, no clocks; the detector feeds it watch events, `policy check` feeds it manifests.
-import { Data, Either } from "effect";
+// per namespace/pod), resolved endpoints, and a bounded verdict cache emptied whenever the state
+// changes. Pure: no I/O, no clocks; the detector feeds it watch events, `policy check` manifests.
+import { Either } from "effect";
 import { evaluateDirection, NO_POLICY, type Endpoint } from "./evaluateDirection.js";
-import { parseIp, type ParsedIp } from "./ip.js";
 import type { EndpointDesc, Labels, NamespaceInfo, PodInfo, Policy, Probe, Verdict } from "./model.js";
 import { namespaceInfo } from "./parseObjects.js";
+import { podKey, PodStore } from "./PodStore.js";
+import { describeEndpoint, resolveEndpoint, UnknownEndpoint, withFamily, type Resolved } from "./resolveEndpoint.js";
 import { selectorMatches } from "./selector.js";
 
-export class UnknownEndpoint extends Data.TaggedError("UnknownEndpoint")<{
-  readonly ref: string;
-  readonly message: string;
-}> {}
+export { UnknownEndpoint };
 
 export type Evaluation = Either.Either<Verdict, UnknownEndpoint>;
 
 export interface EngineOptions {
-  /** Verdicts kept before the cache is emptied; 0 disables caching. Default 1 Mi. */
+  /** Verdicts kept before the cache is emptied; 0 disables caching. Default 128 Ki (~40 MB). */
   readonly cacheSize?: number;
 }
 
-interface Selection {
+export interface Selection {
   readonly ingress: readonly Policy[];
   readonly egress: readonly Policy[];
 }
 
-interface Resolved extends Endpoint {
-  readonly explicitIp: boolean;
-}
-
 const ENDPOINT_CACHE = 1 << 16;
 
-const podKey = (ns: string, name: string): string => `${ns}/${name}`;
+const byName = (a: Policy, b: Policy): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export class PolicyEngine {
   readonly #namespaces = new Map<string, NamespaceInfo>();
   readonly #implicitNs = new Map<string, Labels>();
-  readonly #pods = new Map<string, PodInfo>();
-  readonly #podsByIp = new Map<string, PodInfo[]>();
-  readonly #podsByNs = new Map<string, Set<string>>();
-  readonly #policies = new Map<string, Policy>();
-  readonly #policiesInNs = new Map<string, Map<string, Policy>>();
-  /** Sorted by name, so verdicts list policies in a stable order. */
+  readonly #pods = new PodStore();
+  readonly #policies = new Map<string, Map<string, Policy>>();
+  /** Per namespace, sorted by name so verdicts list policies in a stable order. */
   readonly #policiesByNs = new Map<string, Policy[]>();
   readonly #selection = new Map<string, Selection>();
   readonly #cache = new Map<string, Evaluation>();
   /** Pod refs and IP strings already resolved (IP parsing dominates an uncached verdict). */
   readonly #endpoints = new Map<string, Either.Either<Resolved, UnknownEndpoint>>();
   readonly #cacheSize: number;
+  #policyCount = 0;
   #generation = 0;
 
   constructor(options: EngineOptions = {}) {
-    this.#cacheSize = options.cacheSize ?? 1 << 20;
+    this.#cacheSize = options.cacheSize ?? 1 << 17;
   }
 
   /** Bumped by every change; verdicts computed under an older generation are gone. */
@@ -61,7 +53,7 @@ export class PolicyEngine {
   }
 
   get counts(): { namespaces: number; pods: number; policies: number; cachedVerdicts: number } {
-    return { namespaces: this.#namespaces.size, pods: this.#pods.size, policies: this.#policies.size, cachedVerdicts: this.#cache.size };
+    return { namespaces: this.#namespaces.size, pods: this.#pods.size, policies: this.#policyCount, cachedVerdicts: this.#cache.size };
   }
 
   pod(ref: string): PodInfo | undefined {
@@ -79,42 +71,35 @@ export class PolicyEngine {
 
   upsertPod(pod: PodInfo): void {
     const key = podKey(pod.namespace, pod.name);
-    this.#unindexPod(key);
-    this.#pods.set(key, pod);
-    for (const ip of pod.ips) {
-      const list = this.#podsByIp.get(ip.text);
-      if (list === undefined) this.#podsByIp.set(ip.text, [pod]);
-      else list.push(pod);
-    }
-    let inNs = this.#podsByNs.get(pod.namespace);
-    if (inNs === undefined) this.#podsByNs.set(pod.namespace, (inNs = new Set()));
-    inNs.add(key);
+    this.#pods.upsert(pod);
+    this.#selection.delete(key);
     this.#changed();
   }
 
   deletePod(namespace: string, name: string): void {
-    if (this.#unindexPod(podKey(namespace, name))) this.#changed();
+    const key = podKey(namespace, name);
+    if (this.#pods.delete(key) === undefined) return;
+    this.#selection.delete(key);
+    this.#changed();
   }
 
   upsertPolicy(policy: Policy): void {
-    this.#policies.set(policy.key, policy);
-    let inNs = this.#policiesInNs.get(policy.namespace);
-    if (inNs === undefined) this.#policiesInNs.set(policy.namespace, (inNs = new Map<string, Policy>()));
+    let inNs = this.#policies.get(policy.namespace);
+    if (inNs === undefined) this.#policies.set(policy.namespace, (inNs = new Map<string, Policy>()));
+    if (!inNs.has(policy.name)) this.#policyCount++;
     inNs.set(policy.name, policy);
     this.#policiesChanged(policy.namespace);
   }
 
   deletePolicy(namespace: string, name: string): void {
-    if (!this.#policies.delete(podKey(namespace, name))) return;
-    this.#policiesInNs.get(namespace)?.delete(name);
+    if (this.#policies.get(namespace)?.delete(name) !== true) return;
+    this.#policyCount--;
     this.#policiesChanged(namespace);
   }
 
   /** Resolves "namespace/name" or an IP; an IP of no pod is external. */
   resolve(ref: string): Either.Either<Endpoint & { readonly desc: EndpointDesc }, UnknownEndpoint> {
-    const r = this.#resolve(ref);
-    if (Either.isLeft(r)) return Either.left(r.left);
-    return Either.right({ pod: r.right.pod, ip: r.right.ip, desc: describe(r.right, ref) });
+    return Either.map(this.#resolve(ref), (r) => ({ pod: r.pod, ip: r.ip, desc: describeEndpoint(r, ref) }));
   }
 
   evaluate(probe: Probe): Evaluation {
@@ -148,6 +133,7 @@ export class PolicyEngine {
     return sel;
   }
 
+  /** Labels of a namespace; one known only through its pods has just kubernetes.io/metadata.name. */
   readonly namespaceLabels = (name: string): Labels => {
     const ns = this.#namespaces.get(name);
     if (ns !== undefined) return ns.labels;
@@ -163,66 +149,36 @@ export class PolicyEngine {
     if (Either.isLeft(dst)) return Either.left(dst.left);
     const s = withFamily(src.right, dst.right);
     const d = withFamily(dst.right, src.right);
+    const { port, protocol } = probe;
     const egress =
       s.pod === undefined ? NO_POLICY
-      : evaluateDirection(this.selecting(s.pod).egress, "egress", d, d.pod, probe.port, probe.protocol, this.namespaceLabels);
+      : evaluateDirection(this.selecting(s.pod).egress, "egress", d, d.pod, port, protocol, this.namespaceLabels);
     const ingress =
       d.pod === undefined ? NO_POLICY
-      : evaluateDirection(this.selecting(d.pod).ingress, "ingress", s, d.pod, probe.port, probe.protocol, this.namespaceLabels);
+      : evaluateDirection(this.selecting(d.pod).ingress, "ingress", s, d.pod, port, protocol, this.namespaceLabels);
     return Either.right({
       allowed: egress.verdict !== "denied" && ingress.verdict !== "denied",
       ingress,
       egress,
-      src: describe(s, probe.src),
-      dst: describe(d, probe.dst),
+      src: describeEndpoint(s, probe.src),
+      dst: describeEndpoint(d, probe.dst),
     });
   }
 
   #resolve(ref: string): Either.Either<Resolved, UnknownEndpoint> {
     const known = this.#endpoints.get(ref);
     if (known !== undefined) return known;
-    const r = this.#resolveUncached(ref);
+    const r = resolveEndpoint(ref, this.#pods);
     if (this.#endpoints.size >= ENDPOINT_CACHE) this.#endpoints.clear();
     this.#endpoints.set(ref, r);
     return r;
   }
 
-  #resolveUncached(ref: string): Either.Either<Resolved, UnknownEndpoint> {
-    const slash = ref.indexOf("/");
-    if (slash > 0 && !ref.includes(":")) {
-      const pod = this.#pods.get(ref);
-      if (pod === undefined) return Either.left(new UnknownEndpoint({ ref, message: `unknown pod ${ref} (not in the manifests)` }));
-      return Either.right({ pod, ip: pod.ips[0], explicitIp: false });
-    }
-    const ip = parseIp(ref);
-    if (ip === undefined)
-      return Either.left(new UnknownEndpoint({ ref, message: `"${ref}" is neither a pod (namespace/name) nor an IP address` }));
-    const owners = this.#podsByIp.get(ip.text);
-    // Several pods can share an IP only through hostNetwork (the node's IP); a real pod wins.
-    const pod = owners?.find((p) => !p.hostNetwork) ?? owners?.[0];
-    return Either.right({ pod, ip, explicitIp: true });
-  }
-
-  #unindexPod(key: string): boolean {
-    const old = this.#pods.get(key);
-    if (old === undefined) return false;
-    this.#pods.delete(key);
-    for (const ip of old.ips) {
-      const list = this.#podsByIp.get(ip.text)?.filter((p) => p !== old);
-      if (list === undefined || list.length === 0) this.#podsByIp.delete(ip.text);
-      else this.#podsByIp.set(ip.text, list);
-    }
-    this.#podsByNs.get(old.namespace)?.delete(key);
-    this.#selection.delete(key);
-    return true;
-  }
-
   #policiesChanged(namespace: string): void {
-    const list = [...(this.#policiesInNs.get(namespace)?.values() ?? [])];
-    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const list = [...(this.#policies.get(namespace)?.values() ?? [])].sort(byName);
     if (list.length === 0) this.#policiesByNs.delete(namespace);
     else this.#policiesByNs.set(namespace, list);
-    for (const key of this.#podsByNs.get(namespace) ?? []) this.#selection.delete(key);
+    for (const key of this.#pods.keysInNamespace(namespace)) this.#selection.delete(key);
     this.#changed();
   }
 
@@ -232,19 +188,3 @@ export class PolicyEngine {
     this.#endpoints.clear();
   }
 }
-
-/**
- * A connection has one address family: when the other end was given as an IP, a dual-stack
- * pod given by name uses its IP of that family; otherwise its primary IP.
- */
-const withFamily = (ep: Resolved, other: Resolved): Resolved => {
-  if (ep.explicitIp || ep.pod === undefined || !other.explicitIp || other.ip === undefined) return ep;
-  const kind = other.ip.kind;
-  const ip: ParsedIp | undefined = ep.pod.ips.find((x) => x.kind === kind) ?? ep.ip;
-  return ip === ep.ip ? ep : { ...ep, ip };
-};
-
-const describe = (ep: Resolved | (Endpoint & { explicitIp?: boolean }), ref: string): EndpointDesc =>
-  ep.pod !== undefined
-    ? { kind: "pod", ref: podKey(ep.pod.namespace, ep.pod.name), ip: ep.ip?.text, hostNetwork: ep.pod.hostNetwork }
-    : { kind: "external", ip: ep.ip?.text ?? ref };

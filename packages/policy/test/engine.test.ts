@@ -39,7 +39,7 @@ describe("PolicyEngine", () => {
   it("fails with UnknownEndpoint for a pod that is not there or a malformed reference", () => {
     const e = gridEngine();
     const unknown = e.evaluate({ src: "x/nope", dst: "x/a", port: 80, protocol: "TCP" });
-    expect(Either.isLeft(unknown) && unknown.left.message).toBe("unknown pod x/nope (not in the manifests)");
+    expect(Either.isLeft(unknown) && unknown.left.message).toBe("unknown pod x/nope");
     const garbage = e.evaluate({ src: "x/a", dst: "not-an-ip", port: 80, protocol: "TCP" });
     expect(Either.isLeft(garbage) && garbage.left.ref).toBe("not-an-ip");
   });

@@ -1,7 +1,7 @@
 // Reachability grids over x/y/z × a/b/c for the specification's own examples: default deny and
 // allow-all in both directions, selector AND/OR, namespace-scoped podSelector, union of policies.
 import { describe, expect, it } from "vitest";
-import { ALL, grid, gridEngine, gridWhere, matrix, policy } from "./grid.js";
+import { ALL, grid, gridEngine, gridWhere, matrix, policy, verdict } from "./grid.js";
 
 const ns = (ref: string): string => ref.split("/")[0]!;
 const pod = (ref: string): string => ref.split("/")[1]!;
@@ -46,6 +46,28 @@ describe("truth tables (TCP 80)", () => {
   it("allow-all egress without policyTypes still defaults to Ingress and isolates ingress", () => {
     const e = gridEngine(policy("x", "allow-egress", { podSelector: {}, egress: [{}] }));
     expect(matrix(e, 80)).toBe(gridWhere((_s, d) => ns(d) !== "x"));
+  });
+
+  it("allow-all egress (one empty rule) beside a default-deny-egress, external destinations too", () => {
+    const e = gridEngine(
+      policy("x", "deny-egress", { podSelector: {}, policyTypes: ["Egress"] }),
+      policy("x", "allow-egress", { podSelector: {}, policyTypes: ["Egress"], egress: [{}] }),
+    );
+    expect(matrix(e, 80)).toBe(gridWhere(() => true));
+    expect(verdict(e, "x/a", "198.51.100.4", 443, "UDP").egress).toEqual({
+      verdict: "allowed",
+      policies: ["x/allow-egress"],
+      rules: [{ policy: "x/allow-egress", rule: 0 }],
+    });
+  });
+
+  it("stacked policies with overlapping podSelectors: each selected pod gets the union", () => {
+    const e = gridEngine(
+      policy("y", "a-and-b-from-x", { podSelector: { matchExpressions: [{ key: "pod", operator: "In", values: ["a", "b"] }] }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "x" } } }] }] }),
+      policy("y", "b-and-c-from-z", { podSelector: { matchExpressions: [{ key: "pod", operator: "NotIn", values: ["a"] }] }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "z" } } }] }] }),
+    );
+    const allowedFrom: Record<string, string[]> = { "y/a": ["x"], "y/b": ["x", "z"], "y/c": ["z"] };
+    expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(d) !== "y" || allowedFrom[d]!.includes(ns(s))));
   });
 
   it("podSelector alone in a peer means the policy's own namespace", () => {
