@@ -48,7 +48,10 @@ const PAIRS = [
   ["data", "etl", "node-c", "data", "postgres", "node-c"],
 ] as const;
 
-export const BASE_NS = 1_763_700_000_000_000_000n;
+/** Midnight UTC today: recent enough for modern servers' TTL, one calendar day for the queries. */
+export const BASE_NS = BigInt(Math.floor(Date.now() / 86_400_000) * 86_400_000) * 1_000_000n;
+export const baseDay = (offsetDays = 0) =>
+  new Date(Number(BASE_NS / 1_000_000n) + offsetDays * 86_400_000).toISOString().slice(0, 10) + " 00:00:00";
 
 /** n flows spread over ~n/100 seconds after `baseNs`; ids are `idBase + i`. */
 export const makeFlows = (n: number, opts: { readonly idBase?: bigint; readonly baseNs?: bigint } = {}): EnrichedFlow[] => {
