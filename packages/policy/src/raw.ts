@@ -79,3 +79,23 @@ export const portNameProblem = (name: string): string | undefined => {
   if (!/[a-z]/.test(name)) return "must contain at least one letter";
   return undefined;
 };
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Label keys as the API server validates them: [prefix/]name, name ≤ 63, prefix a DNS subdomain. */
+export const labelKeyProblem = (key: string): string | undefined => {
+  const slash = key.lastIndexOf("/");
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))
+    return `label key "${key}" has an invalid prefix (must be a DNS subdomain)`;
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name))
+    return `label key "${key}" is invalid (≤ 63 characters, alphanumeric with inner '-', '_', '.')`;
+  return undefined;
+};
+
+export const labelValueProblem = (value: string): string | undefined =>
+  value === "" || (value.length <= 63 && LABEL_NAME.test(value))
+    ? undefined
+    : `label value "${value}" is invalid (≤ 63 characters, alphanumeric with inner '-', '_', '.')`;

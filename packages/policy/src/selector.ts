@@ -1,7 +1,9 @@
 // Label selectors (matchLabels + matchExpressions): parsing with Kubernetes' validation rules and
 // matching. An empty selector matches everything; the two parts are ANDed.
 import type { LabelSelector, Labels, Operator, Requirement } from "./model.js";
-import { at, checkKeys, child, type IssueList, readList, readObject, readString, readStringMap } from "./raw.js";
+import {
+  at, checkKeys, child, type IssueList, labelKeyProblem, labelValueProblem, readList, readObject, readString, readStringMap,
+} from "./raw.js";
 
 const OPERATORS: ReadonlySet<string> = new Set<Operator>(["In", "NotIn", "Exists", "DoesNotExist"]);
 
@@ -12,6 +14,10 @@ export const parseSelector = (v: unknown, path: string, issues: IssueList): Labe
   if (obj === undefined) return undefined;
   checkKeys(obj, ["matchLabels", "matchExpressions"], path, issues);
   const matchLabels = Object.entries(readStringMap(obj["matchLabels"], child(path, "matchLabels"), issues));
+  for (const [k, v] of matchLabels) {
+    const problem = labelKeyProblem(k) ?? labelValueProblem(v);
+    if (problem !== undefined) issues.add(child(child(path, "matchLabels"), k), problem);
+  }
   const exprPath = child(path, "matchExpressions");
   const matchExpressions: Requirement[] = [];
   readList(obj["matchExpressions"], exprPath, issues).forEach((raw, i) => {
@@ -24,12 +30,17 @@ export const parseSelector = (v: unknown, path: string, issues: IssueList): Labe
     checkKeys(e, ["key", "operator", "values"], p, issues);
     const key = readString(e["key"], child(p, "key"), issues);
     if (key === undefined || key === "") issues.add(child(p, "key"), "required");
+    else if (labelKeyProblem(key) !== undefined) issues.add(child(p, "key"), labelKeyProblem(key) as string);
     const op = readString(e["operator"], child(p, "operator"), issues);
     if (op === undefined) issues.add(child(p, "operator"), "required");
     else if (!OPERATORS.has(op)) issues.add(child(p, "operator"), `unknown operator "${op}" (In, NotIn, Exists, DoesNotExist)`);
     const values: string[] = [];
     readList(e["values"], child(p, "values"), issues).forEach((val, j) => {
-      if (typeof val === "string") values.push(val);
+      if (typeof val === "string") {
+        const problem = labelValueProblem(val);
+        if (problem !== undefined) issues.add(at(child(p, "values"), j), problem);
+        values.push(val);
+      }
       else issues.add(at(child(p, "values"), j), "must be a string (quote it)");
     });
     if ((op === "In" || op === "NotIn") && values.length === 0)

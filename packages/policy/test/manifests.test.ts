@@ -35,6 +35,9 @@ describe("NetworkPolicy validation", () => {
     ["unknown policyType", { podSelector: {}, policyTypes: ["Ingress", "Egres"] }, "spec.policyTypes[1]"],
     ["typo in a rule field", { podSelector: {}, egress: [{ too: [] }] }, "spec.egress[0].too"],
     ["non-string label value", { podSelector: { matchLabels: { v: 1 } } }, "spec.podSelector.matchLabels.v"],
+    ["invalid label value", { podSelector: { matchLabels: { app: "my app" } } }, "spec.podSelector.matchLabels.app"],
+    ["invalid label key", peer({ namespaceSelector: { matchExpressions: [{ key: "-bad", operator: "Exists" }] } }), "spec.ingress[0].from[1].namespaceSelector.matchExpressions[0].key"],
+    ["invalid label value in values", peer({ podSelector: { matchExpressions: [{ key: "a", operator: "In", values: ["ok", "not ok"] }] } }), "spec.ingress[0].from[1].podSelector.matchExpressions[0].values[1]"],
   ])("%s", (_name, spec, path) => {
     const found = problems(spec);
     expect(found.map((f) => f.split(": ")[0])).toContain(path);
