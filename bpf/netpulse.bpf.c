@@ -20,7 +20,9 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
 
 /* Load-time knobs, written by the loader into .rodata before load. */
 const volatile __u32 sampling = 1;            /* keep 1 flow in N (hash of the sorted 4-tuple) */
@@ -341,6 +343,20 @@ static __always_inline void open_flow(__u64 key, const struct sock *sk, struct f
 	emit(sk, f, NP_REC_OPEN, TCP_ESTABLISHED, now);
 }
 
+/* Why a tracked socket reached TCP_CLOSE when no RST was seen yet. An abort (close() with
+ * unread data, SO_LINGER 0, tcp_abort) sets TCP_CLOSE *before* sending its RST, so a direct
+ * jump to CLOSE from a synchronized state is an RST about to be sent; a retransmission or
+ * keepalive give-up sets sk_err = ETIMEDOUT first. */
+static __always_inline __u8 close_reason_at_close(const struct sock *sk, int oldstate)
+{
+	if (BPF_CORE_READ(sk, sk_err) == 110 /* ETIMEDOUT */)
+		return NP_CLOSE_TIMEOUT;
+	if (oldstate == TCP_ESTABLISHED || oldstate == TCP_SYN_RECV || oldstate == TCP_FIN_WAIT1 ||
+	    oldstate == TCP_CLOSE_WAIT)
+		return NP_CLOSE_RST_SENT;
+	return NP_CLOSE_FIN;
+}
+
 SEC("raw_tp/inet_sock_set_state")
 int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -398,7 +414,7 @@ int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 		if (!f->close_reason)
 			f->close_reason = NP_CLOSE_TIMEOUT;
 	} else if (!f->close_reason) {
-		f->close_reason = NP_CLOSE_FIN;
+		f->close_reason = close_reason_at_close(sk, oldstate);
 	}
 	track_rtt(sk, f);
 	count(NP_CNT_CLOSED);

@@ -1,0 +1,174 @@
+// The capture on the real kernel: two network namespaces, our own client and server, HTB delay
+// and receiver-side nft loss. Every figure is checked against the kernel's own (`ss -tin`) and
+// against the byte counts the programs sent. Skips loudly without BPF unless NETPULSE_REQUIRE_BPF=1.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RawFlow } from "@netpulse/runtime/records";
+import { bpfUnavailable, lineFrom, NetnsPair, peersScript, ssInfo, startCapture } from "./capture-netns.js";
+
+const unavailable = bpfUnavailable();
+if (unavailable !== undefined) {
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  console.warn(`\n*** SKIPPING capture kernel tests: BPF unavailable (${unavailable}) ***\n`);
+}
+
+const PORT = { plain: 7001, rtt: 7002, loss: 7003, syn: 7004, timeout: 7005, closed: 7009 } as const;
+
+const pair = new NetnsPair();
+let capture: Awaited<ReturnType<typeof startCapture>>;
+
+const sum = (flows: RawFlow[], f: (r: RawFlow) => bigint | number): number => flows.reduce((a, r) => a + Number(f(r)), 0);
+
+/** Every window of one direction of the connection from client port `lport`, once it closed. */
+const closedFlows = async (lport: number, direction: "client" | "server", timeoutMs = 10_000): Promise<RawFlow[]> => {
+  const t0 = Date.now();
+  for (;;) {
+    const mine = capture.flows.filter((f) => f.src_port === lport && f.direction === direction);
+    if (mine.some((f) => f.state === "CLOSE")) return mine;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`no closed ${direction} flow for port ${lport}; have ${mine.length} windows`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+const connect = async (port: number, up: number, down: number) => {
+  const client = pair.spawn(pair.client, ["python3", peersScript, "client", pair.serverIp, String(port), String(up), String(down)]);
+  const [lport, pid] = (await lineFrom(client, "ready")).map(Number);
+  return { client, lport: lport ?? 0, pid: pid ?? 0 };
+};
+
+const close = async (client: ReturnType<typeof pair.spawn>, how: "fin" | "rst") => {
+  const closed = lineFrom(client, "closed");
+  client.stdin.write(`${how}\n`);
+  await closed;
+};
+
+describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
+  let serverPid = 0;
+
+  beforeAll(async () => {
+    pair.up();
+    const server = pair.spawn(pair.server, ["python3", peersScript, "server", ...Object.values(PORT).filter((p) => p !== PORT.closed).map(String)]);
+    serverPid = Number((await lineFrom(server, "listening"))[0]);
+    capture = await startCapture(pair.cidr);
+  });
+
+  afterAll(async () => {
+    try {
+      if (capture !== undefined) await capture.stop();
+    } finally {
+      pair.down();
+    }
+  });
+
+  it("sees both ends of a FIN-closed connection with the right 5-tuple, exact bytes and process", async () => {
+    const up = 300_000;
+    const down = 120_000;
+    const { client, lport, pid } = await connect(PORT.plain, up, down);
+    const ssClient = ssInfo(pair, pair.client, lport);
+    const ssServer = ssInfo(pair, pair.server, lport);
+    await close(client, "fin");
+    const c = await closedFlows(lport, "client");
+    const s = await closedFlows(lport, "server");
+    for (const f of [...c, ...s])
+      expect(f).toMatchObject({ src_ip: pair.clientIp, src_port: lport, dst_ip: pair.serverIp, dst_port: PORT.plain, protocol: "tcp", sampling: 1 });
+    // bytes: what the programs sent, and what the kernel says (ss at the same point)
+    expect(sum(c, (f) => f.bytes_sent)).toBe(up);
+    expect(sum(c, (f) => f.bytes_received)).toBe(down);
+    expect(sum(s, (f) => f.bytes_sent)).toBe(down);
+    expect(sum(s, (f) => f.bytes_received)).toBe(up);
+    expect(ssClient.bytesSent - ssClient.bytesRetrans).toBe(up);
+    expect(ssClient.bytesAcked).toBe(up + 1); // + the SYN
+    expect(ssClient.bytesReceived).toBe(down);
+    expect(ssServer.bytesReceived).toBe(up);
+    expect(c.at(-1)).toMatchObject({ close_reason: "fin", state: "CLOSE", pid, comm: "python3" });
+    expect(s.at(-1)).toMatchObject({ close_reason: "fin", state: "CLOSE", pid: serverPid, comm: "python3" });
+    expect(Number(c[0]?.netns)).toBe(pair.netnsInode(pair.client));
+    expect(Number(s[0]?.netns)).toBe(pair.netnsInode(pair.server));
+    expect(c[0]?.flow_id).not.toBe(s[0]?.flow_id);
+    expect(new Set(c.map((f) => f.flow_id)).size).toBe(1); // stable across windows
+  });
+
+  it("reports srtt within 10 % of ss under an HTB delay, and RST close reasons", async () => {
+    pair.shape("1mbit");
+    try {
+      const { client, lport } = await connect(PORT.rtt, 200_000, 1_000);
+      const ss = ssInfo(pair, pair.client, lport);
+      await close(client, "rst"); // no FIN exchange: no RTT sample after ss
+      const c = await closedFlows(lport, "client");
+      const s = await closedFlows(lport, "server");
+      const srtt = c.at(-1)?.srtt_us ?? 0;
+      expect(ss.rttMs).toBeGreaterThan(20); // the HTB queue really delayed
+      expect(Math.abs(srtt / 1000 - ss.rttMs) / ss.rttMs).toBeLessThan(0.1);
+      expect(Math.max(...c.map((f) => f.max_rtt_us))).toBeGreaterThanOrEqual(srtt);
+      expect(Math.min(...c.map((f) => f.min_rtt_us).filter((v) => v > 0))).toBeLessThanOrEqual(srtt);
+      expect(c.at(-1)?.close_reason).toBe("rst_sent");
+      expect(s.at(-1)?.close_reason).toBe("rst_received");
+      expect(sum(c, (f) => f.bytes_sent)).toBe(200_000);
+    } finally {
+      pair.unshape();
+    }
+  });
+
+  it("counts retransmits equal to the kernel's total_retrans under receiver-side loss", async () => {
+    pair.drop(PORT.loss, { percent: 5 });
+    let lport = 0;
+    let ss: ReturnType<typeof ssInfo>;
+    let client: ReturnType<typeof pair.spawn>;
+    try {
+      ({ client, lport } = await connect(PORT.loss, 2_000_000, 1_000));
+      await new Promise((r) => setTimeout(r, 300)); // let the last ACKs land
+      ss = ssInfo(pair, pair.client, lport);
+    } finally {
+      pair.undrop();
+    }
+    await close(client, "fin");
+    const c = await closedFlows(lport, "client");
+    const s = await closedFlows(lport, "server");
+    expect(ss.retransTotal).toBeGreaterThan(0);
+    expect(sum(c, (f) => f.retransmits)).toBe(ss.retransTotal);
+    expect(sum(s, (f) => f.bytes_received)).toBe(2_000_000);
+    expect(sum(c, (f) => f.bytes_sent)).toBe(2_000_000);
+  });
+
+  it("counts SYN retransmits when SYNs are dropped", async () => {
+    pair.drop(PORT.syn, "syn");
+    const pending = connect(PORT.syn, 1_000, 1_000);
+    await new Promise((r) => setTimeout(r, 1_500)); // first SYN and its 1 s retransmit are lost
+    pair.undrop();
+    const { client, lport } = await pending;
+    const ss = ssInfo(pair, pair.client, lport);
+    await close(client, "fin");
+    const c = await closedFlows(lport, "client");
+    const syn = sum(c, (f) => f.syn_retransmits);
+    expect(syn).toBeGreaterThanOrEqual(1);
+    expect(syn).toBe(ss.retransTotal);
+    expect(sum(c, (f) => f.retransmits)).toBe(ss.retransTotal);
+  });
+
+  it("reports a connect that gives up as timeout and a refused one as rst_received", async () => {
+    pair.exec(pair.client, ["sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"]);
+    pair.drop(PORT.timeout, "syn");
+    try {
+      const timedOut = pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PORT.timeout)]);
+      const refused = pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PORT.closed)]);
+      expect((await lineFrom(refused, "failed"))[0]).toBe("ConnectionRefusedError");
+      expect((await lineFrom(timedOut, "failed", 15_000))[0]).toMatch(/TimeoutError|timeout/);
+    } finally {
+      pair.undrop();
+    }
+    const t0 = Date.now();
+    const find = (port: number) => capture.flows.find((f) => f.dst_port === port && f.direction === "client");
+    while ((find(PORT.timeout) === undefined || find(PORT.closed) === undefined) && Date.now() - t0 < 10_000)
+      await new Promise((r) => setTimeout(r, 50));
+    const timeout = find(PORT.timeout);
+    expect(timeout).toMatchObject({ close_reason: "timeout", state: "CLOSE", bytes_sent: 0n, bytes_received: 0n });
+    expect(timeout?.syn_retransmits).toBeGreaterThanOrEqual(1n);
+    expect(timeout?.syn_retransmits).toBe(timeout?.retransmits);
+    expect(find(PORT.closed)).toMatchObject({ close_reason: "rst_received", state: "CLOSE", syn_retransmits: 0n });
+    expect(capture.flows.some((f) => f.dst_port === PORT.closed && f.direction === "server")).toBe(false);
+  });
+
+  it("lost nothing on the way", () => {
+    expect(capture.stats.ringbufDrops).toBe(0);
+    expect(capture.stats.queueDrops).toBe(0);
+  });
+});

@@ -1,0 +1,182 @@
+// Two network namespaces joined by a veth pair, for the capture e2e tests: unique names per run,
+// addresses in 10.200.<n>.0/24 that exist only inside them, HTB delay and nft receiver-side loss.
+// Also runs the real capture pipeline against them and decides whether BPF is usable at all.
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Deferred, Effect, Fiber, Stream } from "effect";
+import type { RawFlow } from "@netpulse/runtime/records";
+import { capturePipeline } from "@netpulse/capture/CapturePipeline";
+import { pipelineSettings } from "@netpulse/capture/CaptureConfig";
+import { CaptureStats } from "@netpulse/capture/CaptureStats";
+import { defaultLoaderPath, Loader } from "@netpulse/capture/LoaderProcess";
+
+export const peersScript = fileURLToPath(new URL("./capture-peers.py", import.meta.url));
+const bpfDir = fileURLToPath(new URL("../bpf", import.meta.url));
+
+const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+/** Why BPF capture can't run here, or undefined when it can (loader built and loads). */
+export const bpfUnavailable = (): string | undefined => {
+  if (process.getuid?.() !== 0) return "not root";
+  try {
+    execFileSync("make", ["-s", "-C", bpfDir], { stdio: "pipe" });
+    execFileSync(defaultLoaderPath(), ["--duration-ms", "10"], { stdio: "pipe" });
+    return undefined;
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    return (err.stderr?.toString().trim() || err.message).split("\n").pop();
+  }
+};
+
+export class NetnsPair {
+  readonly id = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
+  readonly subnet = 1 + Math.floor(Math.random() * 250);
+  readonly client = `npc${this.id}`;
+  readonly server = `nps${this.id}`;
+  readonly clientIf = `vc${this.id}`;
+  readonly serverIf = `vs${this.id}`;
+  readonly clientIp = `10.200.${this.subnet}.1`;
+  readonly serverIp = `10.200.${this.subnet}.2`;
+  readonly cidr = `10.200.${this.subnet}.0/24`;
+  private readonly children: ChildProcessWithoutNullStreams[] = [];
+
+  up(): void {
+    sh("ip", ["netns", "add", this.client]);
+    sh("ip", ["netns", "add", this.server]);
+    sh("ip", ["link", "add", this.clientIf, "netns", this.client, "type", "veth", "peer", "name", this.serverIf, "netns", this.server]);
+    for (const [ns, dev, ip] of [
+      [this.client, this.clientIf, this.clientIp],
+      [this.server, this.serverIf, this.serverIp],
+    ] as const) {
+      this.exec(ns, ["ip", "addr", "add", `${ip}/24`, "dev", dev]);
+      this.exec(ns, ["ip", "link", "set", dev, "up"]);
+      this.exec(ns, ["ip", "link", "set", "lo", "up"]);
+      // steadier RTT under HTB: no segmentation offloads
+      this.exec(ns, ["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"]);
+    }
+  }
+
+  exec(ns: string, args: string[]): string {
+    return sh("ip", ["netns", "exec", ns, ...args]);
+  }
+
+  netnsInode(ns: string): number {
+    return statSync(`/run/netns/${ns}`).ino;
+  }
+
+  /** Queueing delay on the client's egress: an HTB rate limit. */
+  shape(rate: string): void {
+    this.exec(this.client, ["tc", "qdisc", "replace", "dev", this.clientIf, "root", "handle", "1:", "htb", "default", "10"]);
+    this.exec(this.client, ["tc", "class", "add", "dev", this.clientIf, "parent", "1:", "classid", "1:10", "htb", "rate", rate]);
+  }
+
+  unshape(): void {
+    this.exec(this.client, ["tc", "qdisc", "del", "dev", this.clientIf, "root"]);
+  }
+
+  /** nft at the RECEIVER (server input): drop `percent` % of segments to `port`, or SYNs only. */
+  drop(port: number, how: { percent: number } | "syn"): void {
+    const match = how === "syn" ? ["tcp", "flags", "&", "(syn|ack)", "==", "syn", "drop"] : ["numgen", "random", "mod", "100", "<", String(how.percent), "drop"];
+    this.exec(this.server, ["nft", "add", "table", "inet", "nptest"]);
+    this.exec(this.server, ["nft", "add", "chain", "inet", "nptest", "input", "{ type filter hook input priority 0; }"]);
+    this.exec(this.server, ["nft", "add", "rule", "inet", "nptest", "input", "tcp", "dport", String(port), ...match]);
+  }
+
+  undrop(): void {
+    this.exec(this.server, ["nft", "delete", "table", "inet", "nptest"]);
+  }
+
+  /** A long-running process inside `ns`; killed in down(). */
+  spawn(ns: string, args: string[]): ChildProcessWithoutNullStreams {
+    const child = spawn("ip", ["netns", "exec", ns, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    child.on("error", () => undefined);
+    child.stdin.on("error", () => undefined);
+    this.children.push(child);
+    return child;
+  }
+
+  down(): void {
+    for (const c of this.children) if (c.exitCode === null) c.kill("SIGKILL");
+    for (const ns of [this.client, this.server]) {
+      try {
+        sh("ip", ["netns", "del", ns]);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** Resolves with the first stdout line matching `prefix`, split into words. */
+export const lineFrom = (child: ChildProcessWithoutNullStreams, prefix: string, timeoutMs = 60_000): Promise<string[]> =>
+  new Promise((resolve, reject) => {
+    let buf = "";
+    let err = "";
+    const timer = setTimeout(() => reject(new Error(`no "${prefix}" line within ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const complete = buf.split("\n").slice(0, -1); // only whole lines
+      for (const line of complete) {
+        if (line.startsWith(prefix)) {
+          clearTimeout(timer);
+          child.stdout.off("data", onData);
+          resolve(line.trim().split(/\s+/).slice(1));
+          return;
+        }
+      }
+    };
+    child.stdout.on("data", onData);
+  });
+
+/** The real capture pipeline in the background; stop() drains the loader and returns every flow. */
+export const startCapture = async (cidr: string, activeTimeoutMs = 5_000) => {
+  const stats = new CaptureStats();
+  const stopSignal = Effect.runSync(Deferred.make<void>());
+  const settings = pipelineSettings({
+    node: "e2e",
+    binary: defaultLoaderPath(),
+    ports: [],
+    cidrs: [cidr],
+    sampling: 1,
+    activeTimeoutMs,
+    maxFlows: 65_536,
+  });
+  const flows: RawFlow[] = [];
+  const fiber = Effect.runFork(
+    capturePipeline({ ...settings, loader: { ...settings.loader, stop: Deferred.await(stopSignal) } }, stats).pipe(
+      Stream.runForEach((f) => Effect.sync(() => void flows.push(f))),
+      Effect.provide(Loader.layer),
+    ),
+  );
+  const t0 = Date.now();
+  while (stats.lastStatsNs === 0n) {
+    if (Date.now() - t0 > 20_000) throw new Error("capture did not start within 20 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    stats,
+    flows,
+    stop: async (): Promise<RawFlow[]> => {
+      Effect.runSync(Deferred.succeed(stopSignal, undefined));
+      await Effect.runPromise(Fiber.join(fiber));
+      return flows;
+    },
+  };
+};
+
+/** `ss -tin` for the connection on local port `lport` inside `ns`: the kernel's own numbers. */
+export const ssInfo = (pair: NetnsPair, ns: string, lport: number) => {
+  const text = pair.exec(ns, ["ss", "-tinH", "state", "all", `( sport = :${lport} or dport = :${lport} )`]);
+  const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? "NaN");
+  return {
+    text,
+    rttMs: num(/\brtt:([\d.]+)\//),
+    bytesSent: num(/\bbytes_sent:(\d+)/) || 0,
+    bytesRetrans: num(/\bbytes_retrans:(\d+)/) || 0,
+    bytesAcked: num(/\bbytes_acked:(\d+)/) || 0,
+    bytesReceived: num(/\bbytes_received:(\d+)/) || 0,
+    retransTotal: Number(/\bretrans:\d+\/(\d+)/.exec(text)?.[1] ?? "0"),
+  };
+};

@@ -1,0 +1,79 @@
+# Test peers for the capture e2e tests (run inside network namespaces with `ip netns exec`).
+#   server PORT...                    asyncio server: reads a 16-byte header (n_up, n_down), n_up
+#                                     bytes, answers n_down bytes, then waits for the client to close
+#   client HOST PORT N_UP N_DOWN      one connection; prints "ready <lport> <pid>" once done, then
+#                                     reads "fin" or "rst" on stdin, closes that way, prints "closed"
+#   connect HOST PORT                 one connect() that may fail; prints "failed <errno name>" or "ok"
+#   churn HOST PORT COUNT PARALLEL    COUNT short connections (100 B each way), prints the local ports
+import asyncio, os, socket, struct, sys
+
+def recv_exact(s, n):
+    got = 0
+    while got < n:
+        b = s.recv(min(1 << 16, n - got))
+        if not b:
+            raise EOFError(f"peer closed after {got}/{n}")
+        got += len(b)
+
+async def serve(ports):
+    async def handle(reader, writer):
+        try:
+            n_up, n_down = struct.unpack("<QQ", await reader.readexactly(16))
+            left = n_up
+            while left:
+                left -= len(await reader.read(min(left, 1 << 16)))
+            chunk = b"d" * (1 << 16)
+            left = n_down
+            while left:
+                writer.write(chunk[: min(left, len(chunk))])
+                left -= min(left, len(chunk))
+                await writer.drain()
+            while await reader.read(1 << 16):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+    servers = [await asyncio.start_server(handle, "0.0.0.0", p, backlog=4096, reuse_address=True) for p in ports]
+    print("listening", os.getpid(), flush=True)
+    await asyncio.gather(*(s.serve_forever() for s in servers))
+
+def client(host, port, n_up, n_down):
+    s = socket.create_connection((host, port), timeout=60)
+    s.sendall(struct.pack("<QQ", n_up - 16, n_down) + b"u" * (n_up - 16))
+    recv_exact(s, n_down)
+    print("ready", s.getsockname()[1], os.getpid(), flush=True)
+    how = sys.stdin.readline().strip()
+    if how == "rst":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("closed", flush=True)
+
+async def churn(host, port, count, parallel):
+    ports = []
+    sem = asyncio.Semaphore(parallel)
+    async def one():
+        async with sem:
+            reader, writer = await asyncio.open_connection(host, port)
+            ports.append(writer.get_extra_info("sockname")[1])
+            writer.write(struct.pack("<QQ", 84, 100) + b"c" * 84)
+            await reader.readexactly(100)
+            writer.close()
+            await writer.wait_closed()
+    await asyncio.gather(*(one() for _ in range(count)))
+    print(" ".join(map(str, ports)), flush=True)
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "server":
+        asyncio.run(serve([int(p) for p in sys.argv[2:]]))
+    elif mode == "client":
+        client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif mode == "connect":
+        try:
+            socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=30).close()
+            print("ok", flush=True)
+        except OSError as e:
+            print("failed", type(e).__name__, flush=True)
+    elif mode == "churn":
+        asyncio.run(churn(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])))
