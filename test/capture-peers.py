@@ -4,7 +4,7 @@
 #   client HOST PORT N_UP N_DOWN      one connection; prints "ready <lport> <pid>" once done, then
 #                                     reads "fin" or "rst" on stdin, closes that way, prints "closed"
 #   connect HOST PORT                 one connect() that may fail; prints "failed <errno name>" or "ok"
-#   churn HOST PORT COUNT PARALLEL    COUNT short connections (100 B each way), prints the local ports
+#   churn HOST PORT COUNT PARALLEL    COUNT short connections (100 B each way), prints "ports <local ports>"
 import asyncio, os, socket, struct, sys
 
 def recv_exact(s, n):
@@ -61,7 +61,7 @@ async def churn(host, port, count, parallel):
             writer.close()
             await writer.wait_closed()
     await asyncio.gather(*(one() for _ in range(count)))
-    print(" ".join(map(str, ports)), flush=True)
+    print("ports", " ".join(map(str, ports)), flush=True)
 
 if __name__ == "__main__":
     mode = sys.argv[1]
