@@ -107,6 +107,6 @@ export const register = (program: Command): void => {
     .option("--to <ref>", "destination: namespace/pod or an IP")
     .option("--port <n>", "destination port")
     .option("--protocol <p>", "TCP (default), UDP or SCTP")
-    .option("--output <format>", "jsonl (default) or text", "jsonl")
+    .option("--output <format>", "jsonl or text", "jsonl")
     .action((opts: PolicyCheckOptions) => runCommand(Effect.flatMap(policyCheck(opts), writeAll)));
 };
