@@ -47,7 +47,7 @@ describe("decoding bytes written by the C side", () => {
       lport: 8080,
       rport: 54321,
       sampling: 16,
-      flowId: 0x0102030405060708,
+      flowId: Number(0x0102030405060708n),
       bytesIn: 1234567890123,
       dBytesOut: 1000001,
       dBytesIn: 2000002,
@@ -69,8 +69,8 @@ describe("decoding bytes written by the C side", () => {
       cgroupLo: 0x56789abc,
     });
     // 64-bit values above 2^53 are approximated as doubles, within a few ulps
-    expect(r.tsNs).toBeCloseTo(0x1112131415161718, -3);
-    expect(r.startNs).toBeCloseTo(0x0a0b0c0d0e0f1011, -3);
+    expect(r.tsNs).toBeCloseTo(Number(0x1112131415161718n), -3);
+    expect(r.startNs).toBeCloseTo(Number(0x0a0b0c0d0e0f1011n), -3);
     expect(ipText(r.family, r.laddr)).toBe("10.200.1.2");
     expect(ipText(r.family, r.raddr)).toBe("10.200.1.1");
     expect(Buffer.from(r.comm).toString("latin1").replace(/\0+$/, "")).toBe("selftest-comm");
