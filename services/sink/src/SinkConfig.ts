@@ -18,7 +18,15 @@ export const defaults = {
   httpPort: 9464,
   group: "sink",
   requestTimeoutMs: 30_000,
+  /** Redelivery delay for a batch a crashed sink never acked. */
+  ackWaitMs: 60_000,
 } as const;
+
+/**
+ * Fault injection for the crash tests: `kill-after-insert` SIGKILLs the process right after
+ * ClickHouse accepted a batch and before any of its messages is acked — the worst moment.
+ */
+export type Failpoint = "none" | "kill-after-insert";
 
 export interface ClickHouseSettings {
   readonly url: string;
@@ -37,6 +45,8 @@ export interface SinkSettings {
   readonly maxInFlight: number;
   readonly httpPort: number;
   readonly group: string;
+  readonly ackWaitMs: number;
+  readonly failpoint: Failpoint;
 }
 
 const optional = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined));
@@ -85,4 +95,6 @@ export const sinkConfig: Config.Config<SinkSettings> = Config.all({
   maxInFlight: positive("NETPULSE_SINK_MAX_IN_FLIGHT", defaults.maxInFlight),
   httpPort: positive("NETPULSE_SINK_HTTP_PORT", defaults.httpPort),
   group: Config.string("NETPULSE_SINK_GROUP").pipe(Config.withDefault(defaults.group)),
+  ackWaitMs: positive("NETPULSE_SINK_ACK_WAIT_MS", defaults.ackWaitMs),
+  failpoint: Config.literal("none", "kill-after-insert")("NETPULSE_SINK_FAILPOINT").pipe(Config.withDefault("none" as const)),
 });

@@ -10,6 +10,7 @@ import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
 import type { RowEncoder } from "./rows/RowEncoder.js";
+import type { Failpoint } from "./SinkConfig.js";
 import { SinkWriter } from "./write/SinkWriter.js";
 
 export const STAGE = "sink";
@@ -19,7 +20,8 @@ export interface PipelineOptions {
   readonly batchRows: number;
   readonly lingerMs: number;
   readonly maxInFlight: number;
-  readonly retryMaxMs: number;
+  readonly ackWaitMs: number;
+  readonly failpoint?: Failpoint;
 }
 
 interface Decoded<R> {
@@ -90,11 +92,12 @@ export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder
         });
         yield* publishDlq(letters);
         metrics.records.inc({ stage: STAGE, direction: "out" }, result.inserted);
+        if (o.failpoint === "kill-after-insert" && result.inserted > 0) process.kill(process.pid, "SIGKILL");
         yield* Effect.forEach(items, (it) => ack(it.delivery), { discard: true });
       });
 
     yield* Effect.logInfo(`sink consuming ${topic} into ${enc.spec.name}`);
-    yield* bus.consume(topic, { group: o.group, maxInFlight: o.maxInFlight, ackWaitMs: Math.max(60_000, o.retryMaxMs * 3) }).pipe(
+    yield* bus.consume(topic, { group: o.group, maxInFlight: o.maxInFlight, ackWaitMs: o.ackWaitMs }).pipe(
       Stream.mapEffect(decode),
       Stream.flattenIterables,
       Stream.aggregateWithin(

@@ -63,7 +63,7 @@ describe("SinkPipeline", () => {
           batchRows: 2000,
           lingerMs: 100,
           maxInFlight: 16,
-          retryMaxMs: 500,
+          ackWaitMs: 60_000,
         }),
       );
       yield* Effect.promise(check);
