@@ -71,6 +71,8 @@ describe("BatchEnricher", () => {
 
     const backwards = RawFlowCodec.encodeBatch([rawFlow({ start_ns: 10_000n, end_ns: 9_000n })], { producer: "p", sequence: 0n });
     expect(Either.isLeft(enricher.enrich(backwards))).toBe(true);
+    const badClose = enricher.enrich(RawFlowCodec.encodeBatch([rawFlow({ close_reason: "eaten" })], { producer: "p", sequence: 0n }));
+    expect(Either.isLeft(badClose) && badClose.left.message).toMatch(/index 0: close_reason "eaten"/);
 
     const good = RawFlowCodec.encodeBatch([rawFlow(), rawFlow()], { producer: "p", sequence: 0n });
     expect(Either.isLeft(enricher.enrich(good.subarray(0, good.length - 30)))).toBe(true);

@@ -97,9 +97,15 @@ export class BatchEnricher {
       const f = scanned[i] as ScannedFlow;
       const s = this.src[i] as Target;
       const d = this.dst[i] as Target;
-      pos += raw.copy(out, pos, f.start, f.end);
-      pos += s.encoded().copy(out, pos);
-      pos += d.encoded().copy(out, pos);
+      // TypedArray#set measured faster here than Buffer#copy for these small copies.
+      out.set(raw.subarray(f.start, f.end), pos);
+      pos += f.end - f.start;
+      const se = s.encoded();
+      out.set(se, pos);
+      pos += se.length;
+      const de = d.encoded();
+      out.set(de, pos);
+      pos += de.length;
       count(ends, s);
       count(ends, d);
     }

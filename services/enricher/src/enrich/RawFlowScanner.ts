@@ -16,7 +16,8 @@ export interface ScannedFlow {
 
 export class ScanError extends Error {}
 
-const CLOSE_REASONS = new Set(["fin", "rst_sent", "rst_received", "timeout", "open"]);
+const DIRECTIONS = ["client", "server"].map((w) => Buffer.from(w));
+const CLOSE_REASONS = ["open", "fin", "rst_sent", "rst_received", "timeout"].map((w) => Buffer.from(w));
 
 export class RawFlowScanner {
   private buf: Buffer = Buffer.alloc(0);
@@ -47,7 +48,7 @@ export class RawFlowScanner {
 
   private record(f: ScannedFlow, i: number): void {
     f.start = this.pos;
-    this.long(); // flow_id
+    this.skipLong(); // flow_id
     this.skipString(); // node
     const startNs = this.long();
     const endNs = this.long();
@@ -56,24 +57,53 @@ export class RawFlowScanner {
     f.dstIp = this.string();
     const dstPort = this.long();
     this.skipString(); // protocol
-    const direction = this.string();
-    for (let k = 0; k < 6; k++) this.long(); // bytes_sent .. syn_retransmits
-    for (let k = 0; k < 3; k++) this.long(); // srtt_us, min_rtt_us, max_rtt_us
+    const direction = this.word(DIRECTIONS);
+    const dirStart = this.wordStart;
+    const dirEnd = this.pos;
+    for (let k = 0; k < 9; k++) this.skipLong(); // bytes_sent .. syn_retransmits, srtt/min/max rtt
     this.skipString(); // state
-    const closeReason = this.string();
-    this.long(); // netns
-    this.long(); // cgroup_id
-    this.long(); // pid
+    const closeReason = this.word(CLOSE_REASONS);
+    const crStart = this.wordStart;
+    const crEnd = this.pos;
+    this.skipLong(); // netns
+    this.skipLong(); // cgroup_id
+    this.skipLong(); // pid
     this.skipString(); // comm
     const sampling = this.long();
     f.end = this.pos;
     f.startMs = startNs / 1e6;
-    if (direction !== "client" && direction !== "server") this.bad(i, `direction "${direction}" is not client|server`);
-    if (!CLOSE_REASONS.has(closeReason)) this.bad(i, `close_reason "${closeReason}" is not fin|rst_sent|rst_received|timeout|open`);
+    if (direction < 0) this.bad(i, `direction "${this.text(dirStart, dirEnd)}" is not client|server`);
+    if (closeReason < 0) this.bad(i, `close_reason "${this.text(crStart, crEnd)}" is not fin|rst_sent|rst_received|timeout|open`);
     if (srcPort < 0 || srcPort > 65535) this.bad(i, `src_port ${srcPort} out of range`);
     if (dstPort < 0 || dstPort > 65535) this.bad(i, `dst_port ${dstPort} out of range`);
     if (endNs < startNs) this.bad(i, `end_ns before start_ns`);
     if (sampling < 1) this.bad(i, `sampling ${sampling} < 1`);
+  }
+
+  /** Where the last `word` began (its bytes, after the length). */
+  private wordStart = 0;
+
+  /** Index of the string at the cursor in `words` (compared as bytes, no string built), or -1. */
+  private word(words: ReadonlyArray<Buffer>): number {
+    const len = this.long();
+    const start = this.pos;
+    if (len < 0 || start + len > this.buf.length) throw new ScanError("truncated Avro data (string)");
+    this.pos = start + len;
+    this.wordStart = start;
+    const buf = this.buf;
+    for (let w = 0; w < words.length; w++) {
+      const word = words[w] as Buffer;
+      if (word.length !== len) continue;
+      let k = 0;
+      while (k < len && buf[start + k] === word[k]) k++;
+      if (k === len) return w;
+    }
+    return -1;
+  }
+
+  /** For error messages only. */
+  private text(start: number, end: number): string {
+    return this.buf.toString("utf8", start, end);
   }
 
   private bad(i: number, what: string): never {
@@ -86,17 +116,34 @@ export class RawFlowScanner {
     let pos = this.pos;
     let b = buf[pos++];
     if (b === undefined) throw new ScanError("truncated Avro data");
+    if (b < 0x80) {
+      this.pos = pos;
+      return b & 1 ? -((b + 1) >> 1) : b >> 1;
+    }
     let n = b & 0x7f;
     let scale = 128;
-    while (b >= 0x80) {
+    do {
       b = buf[pos++];
       if (b === undefined) throw new ScanError("truncated Avro data");
-      if (scale > 2 ** 63) throw new ScanError("varint longer than 10 bytes");
+      if (scale > 1.2e21) throw new ScanError("varint longer than 10 bytes");
       n += (b & 0x7f) * scale;
       scale *= 128;
-    }
+    } while (b >= 0x80);
     this.pos = pos;
     return n % 2 === 1 ? -(n + 1) / 2 : n / 2;
+  }
+
+  private skipLong(): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    const limit = pos + 10;
+    let b: number | undefined;
+    do {
+      b = buf[pos++];
+      if (b === undefined) throw new ScanError("truncated Avro data");
+    } while (b >= 0x80 && pos < limit);
+    if (b >= 0x80) throw new ScanError("varint longer than 10 bytes");
+    this.pos = pos;
   }
 
   private skipString(): void {
@@ -110,6 +157,7 @@ export class RawFlowScanner {
     const start = this.pos;
     if (len < 0 || start + len > this.buf.length) throw new ScanError("truncated Avro data (string)");
     this.pos = start + len;
-    return this.buf.toString("utf8", start, start + len);
+    // latin1: IPs are ASCII (a non-ASCII "IP" resolves to unknown either way), and latin1 is the cheapest decode.
+    return this.buf.toString("latin1", start, start + len);
   }
 }

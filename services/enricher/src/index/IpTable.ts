@@ -2,9 +2,11 @@
 // by the flow's start time: a deleted pod keeps answering for flows that started before its
 // deletion during a grace period, a new holder answers for flows that start after it appeared.
 // Node and Service IPs are fixed claims (highest priority claim wins); external IPs are cached
-// in the same map (bounded) so every lookup costs one Map.get on the common path.
+// (bounded) so every lookup costs one Map.get on the common path. Two maps: `slots` holds the
+// state, `hot` holds what lookups need — the Target itself when the answer doesn't depend on
+// time (no extra pointer to chase, the cost of a bare Map.get), else the Slot.
 
-import type { Target } from "./Target.js";
+import { Target } from "./Target.js";
 
 interface Interval {
   readonly target: Target;
@@ -24,8 +26,9 @@ class Slot {
   claims: Claim[] = [];
   /** Cached external answer (no pods, no claims); evictable. */
   external: Target | null = null;
-  /** The answer whatever the time, or null when the intervals must be consulted. */
+  /** The answer for flows starting at or after `fastFrom`; null when the intervals must be consulted. */
   fast: Target | null = null;
+  fastFrom = -Infinity;
 }
 
 interface Expiry {
@@ -36,6 +39,7 @@ interface Expiry {
 
 export class IpTable {
   private readonly slots = new Map<string, Slot>();
+  private readonly hot = new Map<string, Target | Slot>();
   /** Closed intervals in closing order; the grace is constant, so this is ordered by expiry. */
   private expiries: Expiry[] = [];
   private expiryHead = 0;
@@ -54,13 +58,11 @@ export class IpTable {
 
   /** The endpoint of `ip` for a flow that started at `tMs`. */
   lookup(ip: string, tMs: number): Target {
-    const slot = this.slots.get(ip);
-    if (slot !== undefined) {
-      const fast = slot.fast;
-      if (fast !== null) return fast;
-      return this.slow(ip, slot, tMs);
-    }
-    return this.cacheExternal(ip);
+    const v = this.hot.get(ip);
+    if (v === undefined) return this.cacheExternal(ip);
+    if (v instanceof Target) return v;
+    if (v.fast !== null && tMs >= v.fastFrom) return v.fast;
+    return this.slow(ip, v, tMs);
   }
 
   /** `target` holds `ip` from `fromMs` on (until released). */
@@ -133,7 +135,9 @@ export class IpTable {
   private slow(ip: string, slot: Slot, t: number): Target {
     let best: Interval | null = null;
     let earliest: Interval | null = null;
-    for (const iv of slot.pods) {
+    const pods = slot.pods;
+    for (let i = 0; i < pods.length; i++) {
+      const iv = pods[i] as Interval;
       if (t >= iv.to) continue;
       if (iv.from <= t && (best === null || iv.from >= best.from)) best = iv;
       if (earliest === null || iv.from < earliest.from) earliest = iv;
@@ -157,18 +161,27 @@ export class IpTable {
 
   private refresh(ip: string, slot: Slot): void {
     const pods = slot.pods;
+    slot.fastFrom = -Infinity;
     if (pods.length === 0) {
       const claim = slot.claims[0];
       if (claim === undefined && slot.external === null) {
         this.slots.delete(ip);
+        this.hot.delete(ip);
         return;
       }
       slot.fast = claim?.target ?? slot.external;
-    } else {
-      const only = pods[0] as Interval;
-      // One live holder answers at every time (see `slow`): no interval check needed.
-      slot.fast = pods.length === 1 && only.to === Infinity ? only.target : null;
+      this.hot.set(ip, slot.fast as Target);
+      return;
     }
+    // Holders never overlap (see `hold`), so from the newest live holder's start on it is the
+    // answer; a single live holder answers at every time (see `slow`).
+    slot.fast = null;
+    const newest = pods[pods.length - 1] as Interval;
+    if (newest.to === Infinity) {
+      slot.fast = newest.target;
+      if (pods.length > 1) slot.fastFrom = newest.from;
+    }
+    this.hot.set(ip, slot.fast !== null && slot.fastFrom === -Infinity ? slot.fast : slot);
   }
 
   private cacheExternal(ip: string): Target {
@@ -178,6 +191,7 @@ export class IpTable {
     slot.external = target;
     slot.fast = target;
     this.slots.set(ip, slot);
+    this.hot.set(ip, target);
     this.externalKeys.push(ip);
     return target;
   }
@@ -185,7 +199,10 @@ export class IpTable {
   private evictExternals(): void {
     for (const ip of this.externalKeys) {
       const slot = this.slots.get(ip);
-      if (slot !== undefined && slot.external !== null) this.slots.delete(ip);
+      if (slot !== undefined && slot.external !== null) {
+        this.slots.delete(ip);
+        this.hot.delete(ip);
+      }
     }
     this.externalKeys = [];
   }
