@@ -1,0 +1,156 @@
+// Group consumption on JetStream: one durable pull consumer per (topic, group), shared by every
+// member of the group (JetStream hands each message to one of them). Fetches are bounded by
+// message count and bytes (large batches would otherwise overrun the client's pending limit), the
+// stream pulls one message at a time from the client's buffer, and messages handed out but not
+// acked are nak'ed when the stream closes so a restarted member sees them at once.
+import { Effect, Option, Stream } from "effect";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  nanos,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "nats";
+import { BusError, type BusMessage, type ConsumeOptions, type Delivery } from "../Bus.js";
+import { durableName, KEY_HEADER, shardFromSubject, streamName } from "./names.js";
+import { checkTopic, errorText, retryTransient, transient } from "./streams.js";
+
+export const DEFAULT_MAX_IN_FLIGHT = 32;
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+/**
+ * Bound on buffered bytes: the client's pending limit is 64 MiB (MEASURED: exceeding it means
+ * slow-consumer disconnects) and one message may be as large as the server's max_payload.
+ * nats.js takes either a message or a byte bound per pull, so the message bound is clamped.
+ */
+const PENDING_BUDGET_BYTES = 48 * 1024 * 1024;
+export const pullMessages = (wanted: number, maxPayload: number): number =>
+  Math.max(1, Math.min(wanted, Math.floor(PENDING_BUDGET_BYTES / Math.max(1, maxPayload))));
+
+/** Pull requests outlive their client on the server until they expire: keep them shorter than ack_wait. */
+const pullExpiresMs = (ackWaitMs: number): number => Math.max(1_000, Math.min(10_000, Math.floor(ackWaitMs / 2)));
+
+export const toBusMessage = (topic: string, m: JsMsg): BusMessage => ({
+  topic,
+  key: m.headers?.get(KEY_HEADER) ?? "",
+  value: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+  partition: shardFromSubject(topic, m.subject),
+  offset: String(m.seq),
+  timestampMs: Math.floor(m.info.timestampNanos / 1e6),
+});
+
+const ensureDurable = (jsm: JetStreamManager, topic: string, group: string, ackWaitMs: number) =>
+  Effect.gen(function* () {
+    const stream = streamName(topic);
+    const durable = durableName(group);
+    const fail = (message: string) => (cause: unknown) =>
+      new BusError({ op: "consume", topic, message: `${message}: ${errorText(cause)}`, cause });
+    const config: Partial<ConsumerConfig> = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ackWaitMs),
+      // A new group starts at the oldest retained message, like Kafka's fromBeginning.
+      deliver_policy: DeliverPolicy.All,
+    };
+    const existing = yield* Effect.tryPromise({ try: () => jsm.consumers.info(stream, durable), catch: (e) => e }).pipe(
+      Effect.map(Option.some),
+      Effect.catchAll((e) =>
+        /consumer not found/i.test(errorText(e)) ? Effect.succeed(Option.none()) : Effect.fail(fail("consumer info failed")(e)),
+      ),
+    );
+    if (Option.isNone(existing)) {
+      yield* Effect.tryPromise({ try: () => jsm.consumers.add(stream, config), catch: fail("consumer create failed") });
+    } else if (existing.value.config.ack_wait !== config.ack_wait) {
+      yield* Effect.tryPromise({
+        try: () => jsm.consumers.update(stream, durable, { ack_wait: nanos(ackWaitMs) }),
+        catch: fail("consumer update failed"),
+      });
+    }
+    return { stream, durable };
+  });
+
+export const natsConsume = (
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  maxPayload: number,
+  topic: string,
+  options: ConsumeOptions,
+): Stream.Stream<Delivery, BusError> =>
+  Stream.unwrapScoped(
+    Effect.gen(function* () {
+      yield* checkTopic("consume", topic);
+      const maxInFlight = pullMessages(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, maxPayload);
+      const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+      // Setup may meet a broker that is restarting: retry what is transient, like publish does.
+      const { stream, durable } = yield* ensureDurable(jsm, topic, options.group, ackWaitMs).pipe(
+        Effect.retry({ schedule: retryTransient, while: (e) => transient(e.cause) }),
+      );
+      const consumer = yield* Effect.tryPromise({
+        try: () => js.consumers.get(stream, durable),
+        catch: (cause) => new BusError({ op: "consume", topic, message: `consumer ${durable}: ${errorText(cause)}`, cause }),
+      }).pipe(Effect.retry({ schedule: retryTransient, while: (e) => transient(e.cause) }));
+      const outstanding = new Set<JsMsg>();
+      const expires = pullExpiresMs(ackWaitMs);
+      // consume() mutates its options object: build a fresh one here, never share it.
+      const messages = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () => consumer.consume({ max_messages: maxInFlight, expires }),
+          catch: (cause) => new BusError({ op: "consume", topic, message: `pull failed: ${errorText(cause)}`, cause }),
+        }),
+        (iter) =>
+          Effect.gen(function* () {
+            // stop(), not close(): awaiting close() after leaving the loop does not resolve in 2.29.
+            iter.stop();
+            // nats-server 2.9 still routes messages to a stopped client's open pull request until it
+            // expires (seen: redeliveries swallowed, one stream sequence delivered twice), so unacked
+            // messages are nak'ed only once those requests are gone; ack_wait covers a crash.
+            const unacked = [...outstanding];
+            outstanding.clear();
+            if (unacked.length > 0)
+              yield* Effect.sleep(expires + 200).pipe(
+                Effect.zipRight(Effect.try(() => unacked.forEach((m) => m.nak()))),
+                Effect.catchAll((e) => Effect.logDebug("nak after close failed; ack_wait redelivers", e)),
+                Effect.forkDaemon,
+              );
+          }),
+      );
+      const it = messages[Symbol.asyncIterator]();
+      const next = Effect.tryPromise({
+        try: () => it.next(),
+        catch: (cause) => Option.some(new BusError({ op: "consume", topic, message: errorText(cause), cause })),
+      }).pipe(
+        Effect.flatMap((r) =>
+          r.done === true
+            ? Effect.fail(Option.some(new BusError({ op: "consume", topic, message: `consumer ${durable} stopped` })))
+            : Effect.succeed(r.value),
+        ),
+      );
+      return Stream.repeatEffectOption(next).pipe(
+        Stream.map((m): Delivery => {
+          outstanding.add(m);
+          return {
+            ...toBusMessage(topic, m),
+            // A second ack, or an ack after the stream closed (the message was nak'ed), is a no-op.
+            ack: Effect.suspend(() =>
+              outstanding.has(m)
+                ? Effect.tryPromise({
+                    try: () => m.ackAck(),
+                    catch: (cause) =>
+                      new BusError({ op: "ack", topic, message: `ack of ${m.seq} failed: ${errorText(cause)}`, cause }),
+                  }).pipe(
+                    Effect.andThen(() => outstanding.delete(m)),
+                    Effect.asVoid,
+                    // An ack lost to a broker restart only means a redelivery (at-least-once): say so, go on.
+                    Effect.catchIf(
+                      (e) => transient(e.cause),
+                      (e) => Effect.logWarning(`${e.message}; the broker will redeliver it`),
+                    ),
+                  )
+                : Effect.void,
+            ),
+          };
+        }),
+      );
+    }),
+  );

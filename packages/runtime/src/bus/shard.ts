@@ -1,0 +1,18 @@
+// Key → partition for buses that shard by subject (NATS, memory). FNV-1a over the key's UTF-8
+// bytes: stable across processes and versions, so one key always lands on one shard and stays
+// ordered. Kafka uses its own murmur2 partitioner instead (see kafka/publish.ts).
+const encoder = new TextEncoder();
+
+export const fnv1a32 = (key: string): number => {
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(key)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+};
+
+export const shardOf = (key: string, partitions: number): number => fnv1a32(key) % Math.max(1, partitions);
+
+/** Topic names are dotted words; the same rule holds on both brokers so a name works on either. */
+export const validTopic = (topic: string): boolean => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(topic);

@@ -1,0 +1,53 @@
+// Shared by the bus contract suite and the bus bench: a Bus layer per broker from the test
+// environment (NETPULSE_NATS_URL, NETPULSE_KAFKA_BROKERS), unique topic names per run, a broker
+// restart through scripts/services.sh, and small stream helpers with deadlines.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { Chunk, Duration, Effect, Stream } from "effect";
+import type { Bus, BusError, BusMessage } from "@netpulse/runtime/bus/Bus";
+import type { Layer } from "effect";
+import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
+import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
+
+export type BrokerKind = "nats" | "kafka";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export const natsUrl = process.env["NETPULSE_NATS_URL"] ?? "nats://127.0.0.1:4222";
+export const kafkaBrokers = (process.env["NETPULSE_KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",");
+
+export const busLayer = (kind: BrokerKind): Layer.Layer<Bus, BusError> =>
+  kind === "nats"
+    ? NatsBus.layer({ _tag: "nats", url: natsUrl, name: "netpulse-test" })
+    : KafkaBus.layer({ _tag: "kafka", brokers: kafkaBrokers, clientId: "netpulse-test" });
+
+/** A topic nobody else uses: reruns and parallel checkouts never see each other's messages. */
+export const uniqueTopic = (name: string): string => `test.${name}.${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+
+export const uniqueGroup = (name: string): string => `${name}-${randomBytes(4).toString("hex")}`;
+
+/**
+ * Stop and start a broker. NETPULSE_TEST_RESTART_<KIND> (a shell command) overrides the default
+ * `scripts/services.sh down <kind> && scripts/services.sh up <kind>` for servers started by hand.
+ */
+export const restartBroker = (kind: BrokerKind): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const custom = process.env[`NETPULSE_TEST_RESTART_${kind.toUpperCase()}`];
+    const script = `${root}scripts/services.sh`;
+    const command = custom ?? `bash ${script} down ${kind} && bash ${script} up ${kind}`;
+    execFileSync("bash", ["-c", command], { stdio: ["ignore", "inherit", "inherit"], timeout: 180_000 });
+  });
+
+/** The first `n` elements of a stream, failing if they don't arrive within `within`. */
+export const takeWithin = <A, E>(stream: Stream.Stream<A, E>, n: number, within: Duration.DurationInput) =>
+  stream.pipe(
+    Stream.take(n),
+    Stream.runCollect,
+    Effect.map(Chunk.toReadonlyArray),
+    Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`fewer than ${n} messages within ${Duration.format(within)}`) }),
+  );
+
+export const text = (m: BusMessage): string => m.value.toString("utf8");
+
+export const encode = (s: string): Uint8Array => Buffer.from(s, "utf8");
