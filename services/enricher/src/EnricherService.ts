@@ -1,0 +1,69 @@
+// The enricher stage, top to bottom: wait for the metadata source's first full sync, report
+// ready, then consume raw flow batches (group "enricher"), enrich, publish to the enriched topic
+// under the same key and ack only after the publish; a batch that can't be decoded goes to the
+// DLQ with its reason and the stream goes on. Index sweeping and size gauges run alongside.
+import { Duration, Effect, Ref, Schedule, Stream } from "effect";
+import { Bus, type Delivery } from "@netpulse/runtime/bus/Bus";
+import { deadLetter } from "@netpulse/runtime/bus/deadLetter";
+import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";
+import { Topics } from "@netpulse/runtime/topics";
+import { EnricherConfig } from "./config.js";
+import { BatchEnricher } from "./enrich/BatchEnricher.js";
+import { LOOKUP_SAMPLE_EVERY, makeEnricherMetrics } from "./EnricherMetrics.js";
+import { Index } from "./IndexService.js";
+import { MetadataSource } from "./MetadataSource.js";
+
+export const STAGE = "enricher";
+const MAINTENANCE_EVERY = Duration.seconds(1);
+
+/** Consume → enrich → publish → ack, until interrupted or the bus fails. */
+export const enrichLoop = Effect.gen(function* () {
+  const bus = yield* Bus;
+  const index = yield* Index;
+  const config = yield* EnricherConfig;
+  const metrics = yield* makeEnricherMetrics;
+  const enricher = new BatchEnricher(index, `${STAGE}/${config.instance}`);
+  let batches = 0;
+
+  const handle = (d: Delivery) =>
+    Effect.gen(function* () {
+      const result = enricher.enrich(d.value);
+      if (result._tag === "Left") {
+        yield* Effect.logWarning(`batch sent to the DLQ: ${result.left.message}`).pipe(
+          Effect.annotateLogs({ topic: d.topic, partition: d.partition, offset: d.offset }),
+        );
+        yield* bus.publish(Topics.dlq, [deadLetter(d, STAGE, result.left.kind, result.left.message)]);
+        metrics.dlq(result.left.kind);
+      } else {
+        const out = result.right;
+        metrics.records("in", out.count);
+        yield* bus.publish(Topics.flowsEnriched, [{ key: d.key, value: out.value }]);
+        metrics.records("out", out.count);
+        metrics.countEnds(out.ends);
+        if (++batches % LOOKUP_SAMPLE_EVERY === 0 && out.passthrough) metrics.observeLookup(enricher.timeLastLookups());
+      }
+      yield* d.ack;
+    });
+
+  const maintenance = Effect.sync(() => {
+    index.sweep(Date.now());
+    metrics.updateSizes(index);
+  }).pipe(Effect.repeat(Schedule.spaced(MAINTENANCE_EVERY)));
+  yield* Effect.forkScoped(maintenance);
+
+  yield* bus.consume(Topics.flowsRaw, { group: config.group, maxInFlight: config.maxInFlight }).pipe(
+    Stream.runForEach(handle),
+  );
+});
+
+/** The whole service: HTTP endpoints, sync, then the loop. */
+export const runEnricher = Effect.gen(function* () {
+  const config = yield* EnricherConfig;
+  const source = yield* MetadataSource;
+  const health = yield* serveHttpEndpoints(config.metricsPort);
+  yield* Effect.logInfo(`waiting for the first full sync of ${source.name}`);
+  yield* source.synced;
+  yield* Ref.set(health.ready, true);
+  yield* Effect.logInfo("metadata synced; enriching");
+  yield* enrichLoop;
+});

@@ -1,0 +1,44 @@
+// Entry point of the enricher service (Deployment, N replicas in one consumer group): config,
+// bus, metrics, logger, the metadata index and its source (informers, or static manifests when
+// NETPULSE_MANIFESTS is set) around runEnricher; SIGTERM/SIGINT stop it cleanly.
+import { Cause, Effect, Fiber, Layer } from "effect";
+import { busSettings } from "@netpulse/runtime/bus/BusConfig";
+import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
+import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
+import { pinoLogger } from "@netpulse/runtime/observability/Logging";
+import { Metrics } from "@netpulse/runtime/observability/Metrics";
+import { EnricherConfig } from "./config.js";
+import { runEnricher } from "./EnricherService.js";
+import { Index } from "./IndexService.js";
+import { type KubeConfigError, KubeSourceLive } from "./k8s/KubeSource.js";
+import type { MetadataSource } from "./MetadataSource.js";
+import { ManifestSourceLive } from "./manifests/ManifestSource.js";
+import type { ManifestError } from "./manifests/parseManifests.js";
+
+const BusLive = Layer.unwrapEffect(Effect.map(busSettings, (s) => (s._tag === "kafka" ? KafkaBus.layer(s) : NatsBus.layer(s))));
+
+type SourceLayer = Layer.Layer<MetadataSource, ManifestError | KubeConfigError, Metrics | Index | EnricherConfig>;
+const SourceLive = Layer.unwrapEffect(
+  Effect.map(EnricherConfig, (c): SourceLayer => (c.manifests.length > 0 ? ManifestSourceLive : KubeSourceLive)),
+);
+
+const ServiceLive = Layer.mergeAll(SourceLive, BusLive).pipe(
+  Layer.provideMerge(Index.layer),
+  Layer.provideMerge(Layer.mergeAll(EnricherConfig.layer, Metrics.layer)),
+);
+
+const fiber = Effect.runFork(
+  runEnricher.pipe(
+    Effect.provide(ServiceLive),
+    Effect.provide(pinoLogger("enricher")),
+    Effect.scoped,
+    Effect.tapErrorCause((cause) =>
+      Effect.sync(() => {
+        if (Cause.isInterruptedOnly(cause)) return;
+        process.stderr.write(`enricher: ${Cause.pretty(cause).split("\n")[0] ?? "failed"}\n`);
+        process.exitCode = 1;
+      }),
+    ),
+  ),
+);
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void Effect.runFork(Fiber.interrupt(fiber)));
