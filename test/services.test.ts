@@ -1,7 +1,7 @@
 // scripts/services.sh against a second, isolated set of servers (own state dir, free ports), so the
 // servers npm test started for the other suites are never touched.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servicesArgs } from "../packages/cli/src/commands/services.js";
 
 const script = fileURLToPath(new URL("../scripts/services.sh", import.meta.url));
+const PREFIX = "netpulse-services-";
 
 interface Run {
   readonly code: number;
@@ -54,8 +55,25 @@ const services = (...args: string[]): Promise<Run> =>
 
 const pidOf = async (name: string): Promise<number> => Number((await readFile(join(dir, name, "pid"), "utf8")).trim());
 
+// An interrupted run skips afterAll and leaves its isolated servers up: stop those whose test
+// process is gone before starting new ones.
+const reapLeftovers = async (): Promise<void> => {
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const old = join(tmpdir(), name);
+    const owner = Number((await readFile(join(old, "owner"), "utf8").catch(() => "0")).trim());
+    if (owner !== 0 && (await alive(owner))) continue;
+    await new Promise((resolve) =>
+      execFile("bash", [script, "down"], { env: { ...process.env, NETPULSE_SERVICES_DIR: old } }, resolve),
+    );
+    await rm(old, { recursive: true, force: true });
+  }
+};
+
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "netpulse-services-"));
+  await reapLeftovers();
+  dir = await mkdtemp(join(tmpdir(), PREFIX));
+  await writeFile(join(dir, "owner"), `${process.pid}\n`);
   env = {
     ...process.env,
     NETPULSE_SERVICES_DIR: dir,
