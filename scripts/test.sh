@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `npm test` runs: install what is missing, build (TypeScript, and BPF when bpf/Makefile exists),
 # start the local servers, run vitest (extra arguments go to vitest: `npm test -- path/x.test.ts`),
-# then stop the servers this run started. Servers that were already running stay up.
+# then stop the servers test runs started. Servers that were already running stay up, and while
+# another `npm test` in this checkout still runs, nothing is stopped: the last run out stops them.
 # Exits with vitest's code.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,15 +16,35 @@ if [ -f bpf/Makefile ]; then
   make -s -C bpf
 fi
 
-started=()
+# .netpulse/test-runs/<pid> marks a live run; `owned` lists servers a test run started.
+runs=.netpulse/test-runs
+mkdir -p "$runs"
+exec 8>"$runs/.lock"
+flock 8
 for s in nats kafka clickhouse; do
-  scripts/services.sh status "$s" >/dev/null || started+=("$s")
+  scripts/services.sh status "$s" >/dev/null || echo "$s" >>"$runs/owned"
 done
-stop_started() {
-  local s
-  for s in "${started[@]}"; do scripts/services.sh down "$s" || true; done
+echo $$ >"$runs/$$"
+flock -u 8
+
+leave() {
+  local f others=() owned=()
+  flock 8
+  rm -f "$runs/$$"
+  for f in "$runs"/[0-9]*; do
+    [ -e "$f" ] || continue
+    if kill -0 "${f##*/}" 2>/dev/null; then others+=("${f##*/}"); else rm -f "$f"; fi
+  done
+  if [ ${#others[@]} -gt 0 ]; then
+    echo "test: leaving the servers up for the test run(s) still going (pid ${others[*]})"
+  elif [ -f "$runs/owned" ]; then
+    mapfile -t owned < <(sort -u "$runs/owned")
+    for f in "${owned[@]}"; do scripts/services.sh down "$f" || true; done
+    rm -f "$runs/owned"
+  fi
+  flock -u 8
 }
-trap stop_started EXIT
+trap leave EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 scripts/services.sh up

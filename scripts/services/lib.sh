@@ -53,12 +53,20 @@ np_require_free_ports() {
   done
 }
 
-# Starts "$@" detached (own session, no terminal, stdio to $log) and records its pid.
+# Starts "$@" detached (own session, no terminal, stdio to $log) and records its pid. Every other
+# inherited descriptor is closed first: a server that lives on must not hold our lock files or
+# the pipes of whoever ran us (npm, vitest workers), or they would wait on it forever.
 np_spawn() {
   local name=$1 log=$2
   shift 2
   printf '=== netpulse services: starting %s at %s\n' "$name" "$(date -u +%FT%TZ)" >>"$log"
-  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec setsid "$@"
+  ) </dev/null >>"$log" 2>&1 &
   printf '%s\n' "$!" >"$NP_STATE/$name/pid"
 }
 
