@@ -1,8 +1,38 @@
-// placeholder while the Kafka side is written
-import { Layer } from "effect";
-import { Bus, BusError } from "./Bus.js";
-import type { KafkaSettings } from "./BusConfig.js";
+// The Bus over Kafka with kafkajs, kept behind the Bus interface so the client could be swapped.
+// One admin and one producer per layer; each consume or replay stream opens its own consumer.
+// Provisioning and publishing: kafka/topics.ts; group consumption: kafka/consume.ts; replay:
+// kafka/replay.ts.
+import { Effect, Layer } from "effect";
+import { Bus, type BusError, type BusShape } from "./Bus.js";
+import { describeSettings, type KafkaSettings } from "./BusConfig.js";
+import { connectAdmin, connectProducer, makeKafka } from "./kafka/client.js";
+import { kafkaConsume } from "./kafka/consume.js";
+import { kafkaReplay } from "./kafka/replay.js";
+import { checkTopic, provisionTopic, publishAll } from "./kafka/topics.js";
+
+const make = (settings: KafkaSettings) =>
+  Effect.gen(function* () {
+    const kafka = yield* makeKafka(settings);
+    const admin = yield* connectAdmin(kafka, settings);
+    const producer = yield* connectProducer(kafka, settings);
+    yield* Effect.logInfo(`bus connected: ${describeSettings(settings)}`);
+    const bus: BusShape = {
+      kind: "kafka",
+      provision: Effect.fn("KafkaBus.provision")(function* (spec) {
+        yield* provisionTopic(admin, spec);
+      }),
+      publish: Effect.fn("KafkaBus.publish")(function* (topic, messages) {
+        yield* checkTopic("publish", topic);
+        if (messages.length > 0) yield* publishAll(producer, topic, messages);
+      }),
+      consume: (topic, options) => kafkaConsume(kafka, topic, options),
+      replay: (topic, from) => kafkaReplay(kafka, admin, topic, from),
+    };
+    return bus;
+  });
+
 export const KafkaBus = {
-  layer: (_settings: KafkaSettings): Layer.Layer<Bus, BusError> =>
-    Layer.fail(new BusError({ op: "connect", message: "kafka bus not written yet" })),
+  make,
+  /** A Bus on Kafka with explicit settings (tests, tools); services use BusLive. */
+  layer: (settings: KafkaSettings): Layer.Layer<Bus, BusError> => Layer.scoped(Bus, make(settings)),
 };

@@ -1,0 +1,103 @@
+// The kafkajs client for one bus: TLS/SASL from KafkaSettings (the password is unwrapped only
+// here), kafkajs' own logging routed into Effect logs at ERROR and above, and admin/producer
+// connections held for the bus's scope (disconnect on release).
+import { readFileSync } from "node:fs";
+import { Effect, Redacted, Runtime } from "effect";
+import { Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type SASLOptions } from "kafkajs";
+import { BusError } from "../Bus.js";
+import type { KafkaSettings } from "../BusConfig.js";
+
+export const errorText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+
+const sasl = (s: KafkaSettings): SASLOptions | undefined => {
+  if (s.sasl === undefined) return undefined;
+  const { mechanism, username } = s.sasl;
+  const password = Redacted.value(s.sasl.password);
+  return mechanism === "plain"
+    ? { mechanism, username, password }
+    : mechanism === "scram-sha-256"
+      ? { mechanism, username, password }
+      : { mechanism, username, password };
+};
+
+const ssl = (s: KafkaSettings): Effect.Effect<KafkaConfig["ssl"], BusError> => {
+  const caFile = s.tls?.caFile;
+  if (s.tls === undefined) return Effect.succeed(undefined);
+  if (caFile === undefined) return Effect.succeed(true);
+  return Effect.try({
+    try: () => ({ ca: [readFileSync(caFile, "utf8")] }),
+    catch: (cause) =>
+      new BusError({ op: "connect", message: `cannot read Kafka CA file ${caFile} (NETPULSE_KAFKA_TLS_CA)`, cause }),
+  });
+};
+
+/** A Kafka client whose log lines go through the Effect logger (kafkajs logs nothing below ERROR). */
+export const makeKafka = (settings: KafkaSettings) =>
+  Effect.gen(function* () {
+    const runtime = yield* Effect.runtime<never>();
+    const tls = yield* ssl(settings);
+    const auth = sasl(settings);
+    const logCreator = () => (entry: LogEntry) => {
+      const { message, ...extra } = entry.log;
+      const text = `kafkajs ${entry.namespace}: ${message}`;
+      const annotated = (e: Effect.Effect<void>) =>
+        e.pipe(Effect.annotateLogs({ bus: "kafka", ...(typeof extra["error"] === "string" && { error: extra["error"] }) }));
+      Runtime.runFork(runtime)(
+        annotated(
+          // Connection-level error responses ("coordinator loading", "rebalancing") are retried by
+          // kafkajs itself; a failure that sticks comes back to the caller as a BusError.
+          entry.namespace === "Connection" || entry.level > logLevel.WARN
+            ? Effect.logDebug(text)
+            : entry.level === logLevel.WARN
+              ? Effect.logWarning(text)
+              : Effect.logError(text),
+        ),
+      );
+    };
+    return new Kafka({
+      clientId: settings.clientId,
+      brokers: [...settings.brokers],
+      logLevel: logLevel.ERROR,
+      logCreator,
+      connectionTimeout: 5_000,
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+      ...(tls !== undefined && { ssl: tls }),
+      ...(auth !== undefined && { sasl: auth }),
+    });
+  });
+
+const connectError = (settings: KafkaSettings, what: string) => (cause: unknown) => {
+  const text = errorText(cause);
+  const why = /SASL|authenticat/i.test(text) ? `authentication failed (${text})` : text;
+  return new BusError({ op: "connect", message: `Kafka ${what} at ${settings.brokers.join(",")}: ${why}`, cause });
+};
+
+export const connectAdmin = (kafka: Kafka, settings: KafkaSettings) =>
+  Effect.acquireRelease(
+    Effect.suspend(() => {
+      const admin = kafka.admin();
+      return Effect.tryPromise({ try: () => admin.connect(), catch: connectError(settings, "admin") }).pipe(Effect.as(admin));
+    }),
+    (admin) => Effect.promise(() => admin.disconnect().catch(() => undefined)),
+  );
+
+/**
+ * The shared producer: acks from all in-sync replicas, idempotent (the broker drops a retried
+ * duplicate), one request in flight so a retry cannot reorder a key, and kafkajs' default murmur2
+ * partitioner (the Java client's), so a key maps to the same partition from any client.
+ */
+export const connectProducer = (kafka: Kafka, settings: KafkaSettings) =>
+  Effect.acquireRelease(
+    Effect.suspend(() => {
+      const producer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      return Effect.tryPromise({ try: () => producer.connect(), catch: connectError(settings, "producer") }).pipe(
+        Effect.as(producer),
+      );
+    }),
+    (producer) => Effect.promise(() => producer.disconnect().catch(() => undefined)),
+  );

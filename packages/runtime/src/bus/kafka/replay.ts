@@ -1,0 +1,119 @@
+// Replay on Kafka: the start offset of each partition comes from the broker's time index (or is
+// the given offset, on that partition alone), the end is the high watermark captured at start or
+// the first message past `toMs`. kafkajs has no group-less reader, so a throwaway group reads,
+// seeks, pauses partitions as they finish, and is deleted afterwards.
+import { randomUUID } from "node:crypto";
+import { Effect, Runtime, Stream } from "effect";
+import type { Admin, Kafka } from "kafkajs";
+import { BusError, type BusMessage, type ReplayFrom } from "../Bus.js";
+import { errorText } from "./client.js";
+import { offerPatiently } from "./consume.js";
+import { checkTopic, MAX_MESSAGE_BYTES } from "./topics.js";
+
+interface Range {
+  readonly start: bigint;
+  /** High watermark at start: the first offset not to read. */
+  readonly end: bigint;
+}
+
+const plan = (admin: Admin, topic: string, from: ReplayFrom) =>
+  Effect.gen(function* () {
+    const fail = (cause: unknown) => new BusError({ op: "replay", topic, message: errorText(cause), cause });
+    const highs = yield* Effect.tryPromise({ try: () => admin.fetchTopicOffsets(topic), catch: fail });
+    const starts =
+      from._tag === "Time"
+        ? yield* Effect.tryPromise({ try: () => admin.fetchTopicOffsetsByTimestamp(topic, from.fromMs), catch: fail })
+        : [{ partition: from.partition, offset: from.offset }];
+    if (from._tag === "Offset" && !/^\d+$/.test(from.offset))
+      return yield* new BusError({ op: "replay", topic, message: `offset "${from.offset}" is not a Kafka offset` });
+    const ranges = new Map<number, Range>();
+    for (const s of starts) {
+      const h = highs.find((x) => x.partition === s.partition);
+      if (h === undefined) continue;
+      const end = BigInt(h.high);
+      // -1: no message at or after the time on this partition.
+      const start = s.offset === "-1" ? end : BigInt(s.offset) < BigInt(h.low) ? BigInt(h.low) : BigInt(s.offset);
+      if (start < end) ranges.set(s.partition, { start, end });
+    }
+    return { ranges, all: highs.map((h) => h.partition) };
+  });
+
+export const kafkaReplay = (kafka: Kafka, admin: Admin, topic: string, from: ReplayFrom): Stream.Stream<BusMessage, BusError> =>
+  Stream.unwrapScoped(
+    Effect.gen(function* () {
+      yield* checkTopic("replay", topic);
+      const { ranges, all } = yield* plan(admin, topic, from);
+      if (ranges.size === 0) return Stream.empty;
+      const toMs = from.toMs ?? Number.POSITIVE_INFINITY;
+      const runtime = yield* Effect.runtime<never>();
+      return Stream.asyncScoped<BusMessage, BusError>(
+        (emit) =>
+          Effect.gen(function* () {
+            const groupId = `netpulse-replay-${randomUUID()}`;
+            let closing = false;
+            const fail = (cause: unknown) => new BusError({ op: "replay", topic, message: errorText(cause), cause });
+            const consumer = yield* Effect.acquireRelease(
+              Effect.suspend(() => {
+                const c = kafka.consumer({ groupId, maxWaitTimeInMs: 200, maxBytesPerPartition: MAX_MESSAGE_BYTES });
+                return Effect.tryPromise({ try: () => c.connect(), catch: fail }).pipe(Effect.as(c));
+              }),
+              (c) =>
+                Effect.sync(() => (closing = true)).pipe(
+                  Effect.zipRight(Effect.promise(() => c.disconnect().catch(() => undefined))),
+                  Effect.zipRight(
+                    Effect.tryPromise(() => admin.deleteGroups([groupId])).pipe(
+                      Effect.catchAll((e) => Effect.logDebug(`replay group ${groupId} not deleted: ${errorText(e)}`)),
+                    ),
+                  ),
+                ),
+            );
+            consumer.on(consumer.events.CRASH, (e) => {
+              if (!e.payload.restart) void emit.fail(fail(e.payload.error));
+            });
+            const open = new Set(ranges.keys());
+            const finish = (partition: number) => {
+              if (!open.delete(partition)) return;
+              consumer.pause([{ topic, partitions: [partition] }]);
+              if (open.size === 0) void emit.end();
+            };
+            yield* Effect.tryPromise({ try: () => consumer.subscribe({ topic, fromBeginning: true }), catch: fail });
+            yield* Effect.tryPromise({
+              try: () =>
+                consumer.run({
+                  autoCommit: false,
+                  eachBatch: async (payload) => {
+                    const { batch } = payload;
+                    const heartbeat = () => payload.heartbeat();
+                    const range = ranges.get(batch.partition);
+                    if (range === undefined || !open.has(batch.partition)) return;
+                    for (const m of batch.messages) {
+                      const offset = BigInt(m.offset);
+                      if (offset < range.start) continue;
+                      const ts = Number(m.timestamp);
+                      if (offset >= range.end || ts > toMs) return finish(batch.partition);
+                      const message: BusMessage = {
+                        topic,
+                        key: m.key?.toString("utf8") ?? "",
+                        value: m.value ?? Buffer.alloc(0),
+                        partition: batch.partition,
+                        offset: m.offset,
+                        timestampMs: ts,
+                      };
+                      if (!(await offerPatiently(emit.single(message), () => closing, heartbeat))) return;
+                      if (offset + 1n >= range.end) return finish(batch.partition);
+                    }
+                    await heartbeat();
+                  },
+                }),
+              catch: fail,
+            });
+            // After run(): seek what we read, pause what we don't.
+            const idle = all.filter((p) => !ranges.has(p));
+            if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
+            for (const [partition, range] of ranges) consumer.seek({ topic, partition, offset: range.start.toString() });
+            Runtime.runFork(runtime)(Effect.logDebug(`replaying ${topic} partitions ${[...ranges.keys()].join(",")}`));
+          }),
+        { bufferSize: 64, strategy: "suspend" },
+      );
+    }),
+  );

@@ -1,0 +1,89 @@
+// Kafka side of provisioning and publishing. Topics are created with retention and a message size
+// limit that fits a whole batch per partition (kafkajs writes one record batch per partition per
+// request and never splits it). Publishing sends in chunks of bounded bytes with acks from all
+// replicas, keys as given.
+import { Effect } from "effect";
+import type { Admin, Message, Producer } from "kafkajs";
+import { BusError, type OutgoingMessage, type TopicSpec } from "../Bus.js";
+import { validTopic } from "../shard.js";
+import { errorText } from "./client.js";
+
+/** Largest record batch a topic accepts; bounds one publish chunk too. */
+export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+export const checkTopic = (op: string, topic: string) =>
+  validTopic(topic)
+    ? Effect.void
+    : Effect.fail(new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }));
+
+export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
+  Effect.gen(function* () {
+    yield* checkTopic("provision", spec.topic);
+    const fail = (what: string) => (cause: unknown) =>
+      new BusError({ op: "provision", topic: spec.topic, message: `${what}: ${errorText(cause)}`, cause });
+    const configEntries = [
+      { name: "retention.ms", value: String(spec.retentionMs) },
+      { name: "retention.bytes", value: String(spec.maxBytes !== undefined && spec.maxBytes > 0 ? spec.maxBytes : -1) },
+      { name: "max.message.bytes", value: String(MAX_MESSAGE_BYTES) },
+      { name: "message.timestamp.type", value: "CreateTime" },
+    ];
+    // createTopics answers false when the topic exists: then align its retention and partitions.
+    const created = yield* Effect.tryPromise({
+      try: () =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: 1, configEntries }],
+        }),
+      catch: fail("create topic failed"),
+    });
+    if (created) return;
+    const meta = yield* Effect.tryPromise({
+      try: () => admin.fetchTopicMetadata({ topics: [spec.topic] }),
+      catch: fail("topic metadata failed"),
+    });
+    const have = meta.topics[0]?.partitions.length ?? 0;
+    if (have > spec.partitions)
+      return yield* new BusError({
+        op: "provision",
+        topic: spec.topic,
+        message: `topic has ${have} partitions, asked for ${spec.partitions}; Kafka cannot shrink a topic`,
+      });
+    if (have < spec.partitions)
+      yield* Effect.tryPromise({
+        try: () => admin.createPartitions({ topicPartitions: [{ topic: spec.topic, count: spec.partitions }] }),
+        catch: fail("adding partitions failed"),
+      });
+    yield* Effect.tryPromise({
+      try: () => admin.alterConfigs({ validateOnly: false, resources: [{ type: 2 /* TOPIC */, name: spec.topic, configEntries }] }),
+      catch: fail("alter topic config failed"),
+    });
+  });
+
+const chunks = (messages: ReadonlyArray<OutgoingMessage>): Message[][] => {
+  const out: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    if (current.length > 0 && bytes + m.value.byteLength > CHUNK_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push({ key: m.key, value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength) });
+    bytes += m.value.byteLength;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+};
+
+export const publishAll = (producer: Producer, topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
+  Effect.forEach(
+    chunks(messages),
+    (chunk) =>
+      Effect.tryPromise({
+        try: () => producer.send({ topic, acks: -1, messages: chunk }),
+        catch: (cause) => new BusError({ op: "publish", topic, message: `publish failed: ${errorText(cause)}`, cause }),
+      }),
+    { discard: true },
+  );
