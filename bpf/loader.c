@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "flow_record.h"
@@ -225,14 +226,20 @@ int main(int argc, char **argv)
 		return write_selftest(stdout);
 	verbose = opts.verbose;
 	libbpf_set_print(print_libbpf);
-	/* A roomy pipe lets the reader fall behind briefly without stalling the poll loop. */
-	fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+	/* A roomy pipe (or socketpair, as Node's child_process gives) lets the reader fall behind
+	 * briefly without stalling the poll loop. */
+	if (fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20) < 0) {
+		int sz = 4 << 20;
+		if (setsockopt(STDOUT_FILENO, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(STDOUT_FILENO, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
 	static char outbuf[1 << 16];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART; /* a blocked write to stdout must not fail with EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	return run(&opts);

@@ -126,6 +126,15 @@ static __always_inline void read_tuple(const struct sock *sk, struct tuple *t)
 	} else {
 		BPF_CORE_READ_INTO(&t->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32);
 		BPF_CORE_READ_INTO(&t->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+		/* A dual-stack socket talking IPv4 (::ffff:a.b.c.d): treat it as the IPv4 flow it is,
+		 * so IPv4 CIDR filters, sampling hashes and both ends agree. */
+		if (!t->laddr[0] && !t->laddr[1] && t->laddr[2] == bpf_htonl(0xffff) && !t->raddr[0] && !t->raddr[1] &&
+		    t->raddr[2] == bpf_htonl(0xffff)) {
+			t->family = AF_INET;
+			t->laddr[0] = t->laddr[3];
+			t->raddr[0] = t->raddr[3];
+			t->laddr[2] = t->laddr[3] = t->raddr[2] = t->raddr[3] = 0;
+		}
 	}
 }
 

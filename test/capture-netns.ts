@@ -1,7 +1,7 @@
 // Two network namespaces joined by a veth pair, for the capture e2e tests: unique names per run,
 // addresses in 10.200.<n>.0/24 that exist only inside them, HTB delay and nft receiver-side loss.
 // Also runs the real capture pipeline against them and decides whether BPF is usable at all.
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Deferred, Effect, Fiber, Stream } from "effect";
@@ -59,6 +59,15 @@ export class NetnsPair {
 
   exec(ns: string, args: string[]): string {
     return sh("ip", ["netns", "exec", ns, ...args]);
+  }
+
+  /** Like exec, without blocking the event loop (the capture reads its loader meanwhile). */
+  execAsync(ns: string, args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile("ip", ["netns", "exec", ns, ...args], { encoding: "utf8", maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
+      );
+    });
   }
 
   netnsInode(ns: string): number {

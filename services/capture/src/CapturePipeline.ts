@@ -32,6 +32,11 @@ export const applyChunk = (table: FlowTable, clock: Clock, stats: CaptureStats, 
       stats.ringbufDrops = r.ringbufDrops;
       stats.mapFull = r.mapFull;
       stats.sampling = r.sampling;
+      stats.kernelOpened = r.flowsOpened;
+      stats.kernelClosed = r.flowsClosed;
+      stats.filteredOut = r.filteredOut;
+      stats.sampledOut = r.sampledOut;
+      stats.loaderRecords = r.recordsWritten;
       stats.lastStatsNs = r.realNs;
       continue;
     }

@@ -15,6 +15,12 @@ export class CaptureStats {
   flowsTracked = 0;
   /** Kernel map inserts that failed (flow map full). */
   mapFull = 0;
+  /** Kernel-side totals from the loader's stats records. */
+  kernelOpened = 0;
+  kernelClosed = 0;
+  filteredOut = 0;
+  sampledOut = 0;
+  loaderRecords = 0;
   sampling = 1;
   /** Wall-clock ns of the last stats record: proof the loader is alive. */
   lastStatsNs = 0n;

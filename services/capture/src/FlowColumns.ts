@@ -18,9 +18,9 @@ const mixId = (id: number): number => Math.imul((id >>> 0) ^ ((id / 0x1_0000_000
 export class FlowColumns {
   size = 0;
   capacity = 0;
-  // hash index: 2 × capacity entries, key 0 = empty (kernel ids start at 1)
-  keys = new Float64Array(0);
-  vals = new Int32Array(0);
+  // hash index: 2 × capacity entries holding slot + 1 (0 = empty); the id lives in slotId
+  index = new Int32Array(0);
+  slotId = new Float64Array(0);
   free = new Int32Array(0);
   freeTop = 0;
   meta = new Uint8Array(0);
@@ -53,6 +53,7 @@ export class FlowColumns {
       next.set(old);
       return next;
     };
+    this.slotId = grow(this.slotId, (n) => new Float64Array(n), 1);
     this.meta = grow(this.meta, (n) => new Uint8Array(n), META);
     this.ports = grow(this.ports, (n) => new Uint16Array(n), 2);
     this.addrs = grow(this.addrs, (n) => new Uint8Array(n), 32);
@@ -71,31 +72,34 @@ export class FlowColumns {
     for (let s = cap - 1; s >= this.capacity; s--) free[top++] = s;
     this.free = free;
     this.freeTop = top;
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    this.keys = new Float64Array(cap * 2);
-    this.vals = new Int32Array(cap * 2);
+    const old = this.index;
+    this.index = new Int32Array(cap * 2);
     this.capacity = cap;
-    for (let i = 0; i < oldKeys.length; i++) {
-      const k = oldKeys[i] ?? 0;
-      if (k !== 0) this.place(k, oldVals[i] ?? 0);
+    for (let i = 0; i < old.length; i++) {
+      const v = old[i] ?? 0;
+      if (v !== 0) this.place(this.slotId[v - 1] ?? 0, v - 1);
     }
   }
 
   private place(id: number, slot: number): void {
-    const mask = this.keys.length - 1;
+    const mask = this.index.length - 1;
     let i = mixId(id) & mask;
-    while (this.keys[i] !== 0) i = (i + 1) & mask;
-    this.keys[i] = id;
-    this.vals[i] = slot;
+    while (this.index[i] !== 0) i = (i + 1) & mask;
+    this.index[i] = slot + 1;
+    this.slotId[slot] = id;
+  }
+
+  private idAt(i: number): number {
+    const v = this.index[i] ?? 0;
+    return v === 0 ? 0 : (this.slotId[v - 1] ?? 0);
   }
 
   find(id: number): number {
-    const mask = this.keys.length - 1;
+    const mask = this.index.length - 1;
     for (let i = mixId(id) & mask; ; i = (i + 1) & mask) {
-      const k = this.keys[i];
-      if (k === id) return this.vals[i] ?? -1;
-      if (k === 0) return -1;
+      const v = this.index[i] ?? 0;
+      if (v === 0) return -1;
+      if (this.slotId[v - 1] === id) return v - 1;
     }
   }
 
@@ -114,26 +118,24 @@ export class FlowColumns {
   }
 
   remove(id: number, slot: number): void {
-    const mask = this.keys.length - 1;
+    const mask = this.index.length - 1;
     let i = mixId(id) & mask;
-    while (this.keys[i] !== id) {
-      if (this.keys[i] === 0) return;
+    while (this.idAt(i) !== id) {
+      if (this.index[i] === 0) return;
       i = (i + 1) & mask;
     }
     // backward-shift: keep every probe chain unbroken without tombstones
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const k = this.keys[j] ?? 0;
-      if (k === 0) break;
-      const home = mixId(k) & mask;
+      if (this.index[j] === 0) break;
+      const home = mixId(this.idAt(j)) & mask;
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (between) continue;
-      this.keys[i] = k;
-      this.vals[i] = this.vals[j] ?? 0;
+      this.index[i] = this.index[j] ?? 0;
       i = j;
     }
-    this.keys[i] = 0;
+    this.index[i] = 0;
     this.meta[slot * META + M_DIRTY] = 0;
     this.free[this.freeTop++] = slot;
     this.size--;
@@ -196,10 +198,11 @@ export class FlowColumns {
    * (their close record was lost, or they are long idle: any later record re-creates them). */
   sweep(fn: (slot: number) => void, maxIdleTicks: number): number {
     const evict: number[] = [];
-    for (let i = 0; i < this.vals.length; i++) {
-      const k = this.keys[i] ?? 0;
-      if (k === 0) continue;
-      const s = this.vals[i] ?? 0;
+    for (let i = 0; i < this.index.length; i++) {
+      const v = this.index[i] ?? 0;
+      if (v === 0) continue;
+      const s = v - 1;
+      const k = this.slotId[s] ?? 0;
       const m = s * META;
       if (this.meta[m + M_DIRTY] === 1) fn(s);
       else if ((this.meta[m + M_IDLE] = Math.min(255, (this.meta[m + M_IDLE] ?? 0) + 1)) > maxIdleTicks) evict.push(k, s);
