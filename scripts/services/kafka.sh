@@ -16,7 +16,7 @@ kafka_url() { echo "127.0.0.1:$KAFKA_PORT"; }
 # A real metadata round trip (kafkajs admin listTopics), tried only once the port is ours.
 kafka_ready() {
   np_port_owned_by "$KAFKA_PORT" "$1" &&
-    node "$NP_ROOT/scripts/services/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1
+    node "$NP_ROOT/scripts/services/kafka-ready.js" "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1
 }
 
 kafka_start() {
