@@ -10,7 +10,7 @@ NP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NP_STATE="${NETPULSE_SERVICES_DIR:-$NP_ROOT/.netpulse}"
 NP_ALL=(nats kafka clickhouse)
 
-# shellcheck source=services/lib.sh
+# shellcheck source=scripts/services/lib.sh
 source "$NP_ROOT/scripts/services/lib.sh"
 for s in "${NP_ALL[@]}"; do
   # shellcheck source=/dev/null
@@ -22,7 +22,7 @@ usage() {
   exit 2
 }
 
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 action=$1
 case $action in up | down | status) ;; *) usage ;; esac
 if [ $# -eq 2 ]; then

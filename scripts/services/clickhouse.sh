@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ClickHouse 18.16 (Debian's clickhouse-server) for scripts/services.sh: HTTP 8123, native 9000,
 # loopback only, config/users/data/logs under .netpulse/clickhouse. The system service and
 # /etc/clickhouse-server are never used. Sourced.

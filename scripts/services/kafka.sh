@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Kafka 3.9 single-node KRaft for scripts/services.sh: broker 127.0.0.1:9092, controller :9093,
 # jars in .netpulse/kafka/libs (scripts/install-deps.sh), log segments in .netpulse/kafka/data.
 # Storage is formatted once (data/meta.properties marks it); later starts reuse the cluster. Sourced.
@@ -30,10 +31,12 @@ kafka_start() {
     "$NP_ROOT/scripts/kafka/server.properties" >"$dir/server.properties"
   cp "$NP_ROOT/scripts/kafka/log4j.properties" "$dir/log4j.properties"
   if [ ! -f "$dir/data/meta.properties" ]; then
-    id=$(java "${java_log[@]}" -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>>"$dir/format.log") &&
-      java "${java_log[@]}" -cp "$libs/*" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" \
-        >>"$dir/format.log" 2>&1 ||
-      { np_err "formatting Kafka storage failed; see $dir/format.log"; return 1; }
+    if ! id=$(java "${java_log[@]}" -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>>"$dir/format.log") ||
+      ! java "${java_log[@]}" -cp "$libs/*" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" \
+        >>"$dir/format.log" 2>&1; then
+      np_err "formatting Kafka storage failed; see $dir/format.log"
+      return 1
+    fi
     np_say "kafka storage formatted (cluster id $id)"
   fi
   np_spawn kafka "$dir/stdout.log" java "${KAFKA_JVM_OPTS[@]}" "${java_log[@]}" -cp "$libs/*" \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/services.sh: pidfiles, port ownership, starting a server in the
 # background and waiting until it really serves. Sourced, not executed.
 # Every server netpulse starts lives in $NP_STATE/<name>/ with its pidfile and logs; a pidfile only

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # NATS with JetStream for scripts/services.sh: client port 4222, monitoring port 8222 (its /healthz
 # answers ok only once JetStream is up), stream data in .netpulse/nats/js. Sourced.
 
