@@ -57,7 +57,7 @@ export type ReplayFrom =
   | { readonly _tag: "Offset"; readonly partition: number; readonly offset: string; readonly toMs?: number };
 
 export interface BusShape {
-  readonly kind: "nats" | "kafka";
+  readonly kind: "nats" | "kafka" | "memory";
   /** Create the stream/topic if missing (idempotent), with retention. */
   readonly provision: (spec: TopicSpec) => Effect.Effect<void, BusError>;
   /** Publish messages and wait until the broker has durably accepted every one. */

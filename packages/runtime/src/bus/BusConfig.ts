@@ -70,12 +70,14 @@ const brokerList = (name: string) =>
 const natsUrl = (name: string) =>
   Config.string(name).pipe(
     Config.withDefault(defaults.natsUrl),
-    Config.validate({
-      message: "expected nats://, tls:// or ws(s):// URL(s), comma-separated",
-      validation: (raw) =>
-        raw
-          .split(",")
-          .every((u) => /^(nats|tls|wss?):\/\/[^\s/]+(:\d{1,5})?\/?$/.test(u.trim()) || /^[^\s:/]+:\d{1,5}$/.test(u.trim())),
+    Config.mapOrFail((raw) => {
+      const bad = raw
+        .split(",")
+        .map((u) => u.trim())
+        .find((u) => !/^(nats|tls|wss?):\/\/[^\s/]+\/?$/.test(u) && !/^[^\s:/]+:\d{1,5}$/.test(u));
+      return bad === undefined
+        ? Either.right(raw)
+        : Either.left(invalid(name, `"${redactUrl(bad)}" is not a nats://, tls:// or ws(s):// URL`));
     }),
   );
 

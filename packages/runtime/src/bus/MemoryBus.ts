@@ -1,0 +1,144 @@
+// An in-process Bus for unit tests of the stages: same semantics as the brokers where tests can
+// see them — keys hash onto partitions and stay ordered, members of a group share the work, a
+// message handed out and not acked comes back when its member's stream closes, replay by time or
+// offset ends at the end of the topic as it was when the replay began. Nothing leaves the process;
+// timestamps come from the Effect Clock, so TestClock controls them.
+import { Clock, Deferred, Effect, Layer, Stream } from "effect";
+import { Bus, BusError, type BusMessage, type BusShape, type Delivery, type ReplayFrom } from "./Bus.js";
+import { shardOf, validTopic } from "./shard.js";
+
+interface Stored extends BusMessage {
+  readonly seq: number;
+}
+
+interface Group {
+  /** Next index to hand out, per partition. */
+  readonly cursor: number[];
+  /** Handed out to a member whose stream closed without acking: handed out again first. */
+  readonly redeliver: Stored[];
+}
+
+interface TopicState {
+  readonly partitions: Stored[][];
+  readonly groups: Map<string, Group>;
+  /** Completed (and replaced) whenever something becomes available to take. */
+  wake: Deferred.Deferred<void>;
+  seq: number;
+}
+
+const make = Effect.gen(function* () {
+  const topics = new Map<string, TopicState>();
+
+  const topicState = (op: string, topic: string) =>
+    Effect.suspend(() => {
+      const t = topics.get(topic);
+      return t !== undefined ? Effect.succeed(t) : Effect.fail(new BusError({ op, topic, message: `topic ${topic} is not provisioned` }));
+    });
+
+  const wakeAll = (t: TopicState) =>
+    Effect.gen(function* () {
+      const previous = t.wake;
+      t.wake = yield* Deferred.make<void>();
+      yield* Deferred.succeed(previous, undefined);
+    });
+
+  /** Next message for a group: redeliveries first, then the partitions round-robin. */
+  const takeNext = (t: TopicState, g: Group): Stored | undefined => {
+    const again = g.redeliver.shift();
+    if (again !== undefined) return again;
+    const start = t.seq % t.partitions.length;
+    for (let i = 0; i < t.partitions.length; i++) {
+      const p = (start + i) % t.partitions.length;
+      const log = t.partitions[p]!;
+      const at = g.cursor[p]!;
+      if (at < log.length) {
+        g.cursor[p] = at + 1;
+        return log[at];
+      }
+    }
+    return undefined;
+  };
+
+  const consume = (topic: string, group: string): Stream.Stream<Delivery, BusError> =>
+    Stream.unwrapScoped(
+      Effect.gen(function* () {
+        const t = yield* topicState("consume", topic);
+        let g = t.groups.get(group);
+        if (g === undefined) {
+          g = { cursor: t.partitions.map(() => 0), redeliver: [] };
+          t.groups.set(group, g);
+        }
+        const grp = g;
+        const outstanding = new Map<number, Stored>();
+        yield* Effect.addFinalizer(() =>
+          Effect.suspend(() => {
+            if (outstanding.size === 0) return Effect.void;
+            grp.redeliver.push(...outstanding.values());
+            grp.redeliver.sort((a, b) => a.seq - b.seq);
+            outstanding.clear();
+            return wakeAll(t);
+          }),
+        );
+        const next: Effect.Effect<Delivery> = Effect.suspend(() => {
+          const m = takeNext(t, grp);
+          if (m === undefined) return Deferred.await(t.wake).pipe(Effect.zipRight(next));
+          outstanding.set(m.seq, m);
+          const { seq: _seq, ...message } = m;
+          return Effect.succeed({ ...message, ack: Effect.sync(() => void outstanding.delete(m.seq)) });
+        });
+        return Stream.repeatEffect(next);
+      }),
+    );
+
+  const replay = (topic: string, from: ReplayFrom): Stream.Stream<BusMessage, BusError> =>
+    Stream.unwrap(
+      Effect.gen(function* () {
+        const t = yield* topicState("replay", topic);
+        const toMs = from.toMs ?? Number.POSITIVE_INFINITY;
+        const picked =
+          from._tag === "Time"
+            ? t.partitions.flat().filter((m) => m.timestampMs >= from.fromMs && m.timestampMs <= toMs)
+            : (t.partitions[from.partition] ?? []).filter((m) => BigInt(m.offset) >= BigInt(from.offset) && m.timestampMs <= toMs);
+        const ordered = picked.sort((a, b) => a.seq - b.seq).map(({ seq: _seq, ...m }) => m);
+        return Stream.fromIterable(ordered);
+      }),
+    );
+
+  const bus: BusShape = {
+    kind: "memory",
+    provision: Effect.fn("MemoryBus.provision")(function* (spec) {
+      if (!validTopic(spec.topic))
+        return yield* new BusError({ op: "provision", topic: spec.topic, message: `invalid topic name "${spec.topic}"` });
+      if (topics.has(spec.topic)) return;
+      topics.set(spec.topic, {
+        partitions: Array.from({ length: Math.max(1, spec.partitions) }, () => []),
+        groups: new Map(),
+        wake: yield* Deferred.make<void>(),
+        seq: 0,
+      });
+    }),
+    publish: Effect.fn("MemoryBus.publish")(function* (topic, messages) {
+      const t = yield* topicState("publish", topic);
+      const now = yield* Clock.currentTimeMillis;
+      for (const m of messages) {
+        const partition = shardOf(m.key, t.partitions.length);
+        const log = t.partitions[partition]!;
+        const value = Buffer.from(m.value);
+        log.push({ topic, key: m.key, value, partition, offset: String(log.length), timestampMs: now, seq: t.seq++ });
+      }
+      yield* wakeAll(t);
+    }),
+    consume: (topic, options) => consume(topic, options.group),
+    replay,
+  };
+  return bus;
+});
+
+export const MemoryBus = {
+  make,
+  /** A fresh in-memory Bus per layer build (each test gets its own). */
+  layer: Layer.effect(Bus, make),
+  /** Inspect helper for tests: everything published to a topic so far, in publish order. */
+  published: (topic: string) =>
+    Bus.pipe(Effect.flatMap((bus) => bus.replay(topic, { _tag: "Time", fromMs: 0 }).pipe(Stream.runCollect))),
+};
