@@ -140,16 +140,22 @@ export const lineFrom = (child: ChildProcessWithoutNullStreams, prefix: string, 
   });
 
 /** The real capture pipeline in the background; stop() drains the loader and returns every flow. */
-export const startCapture = async (cidr: string, activeTimeoutMs = 5_000) => {
+export interface CaptureKnobs {
+  readonly activeTimeoutMs?: number;
+  readonly sampling?: number;
+  readonly ports?: ReadonlyArray<number>;
+}
+
+export const startCapture = async (cidr: string, knobs: CaptureKnobs = {}) => {
   const stats = new CaptureStats();
   const stopSignal = Effect.runSync(Deferred.make<void>());
   const settings = pipelineSettings({
     node: "e2e",
     binary: defaultLoaderPath(),
-    ports: [],
+    ports: knobs.ports ?? [],
     cidrs: [cidr],
-    sampling: 1,
-    activeTimeoutMs,
+    sampling: knobs.sampling ?? 1,
+    activeTimeoutMs: knobs.activeTimeoutMs ?? 5_000,
     maxFlows: 65_536,
   });
   const flows: RawFlow[] = [];

@@ -4,6 +4,8 @@
 #   client HOST PORT N_UP N_DOWN      one connection; prints "ready <lport> <pid>" once done, then
 #                                     reads "fin" or "rst" on stdin, closes that way, prints "closed"
 #   connect HOST PORT                 one connect() that may fail; prints "failed <errno name>" or "ok"
+#   paced HOST PORT CHUNKS BYTES MS  sends CHUNKS chunks of BYTES every MS ms, reads 100 B back,
+#                                     closes with FIN; prints "done <lport>"
 #   churn HOST PORT COUNT PARALLEL    COUNT short connections (100 B each way), prints "ports <local ports>"
 import asyncio, os, socket, struct, sys
 
@@ -69,6 +71,19 @@ if __name__ == "__main__":
         asyncio.run(serve([int(p) for p in sys.argv[2:]]))
     elif mode == "client":
         client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif mode == "paced":
+        import time
+        chunks, size, ms = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+        s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=60)
+        s.sendall(struct.pack("<QQ", chunks * size - 16, 100))
+        s.sendall(b"p" * (size - 16))
+        for _ in range(chunks - 1):
+            time.sleep(ms / 1000)
+            s.sendall(b"p" * size)
+        recv_exact(s, 100)
+        port = s.getsockname()[1]
+        s.close()
+        print("done", port, flush=True)
     elif mode == "connect":
         try:
             socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=30).close()

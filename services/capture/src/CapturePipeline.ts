@@ -28,7 +28,10 @@ export const applyChunk = (table: FlowTable, clock: Clock, stats: CaptureStats, 
     const r = decodeRecord(bytes, o);
     if (r === undefined) continue;
     if (r.kind === RecordKind.stats) {
-      clock.offsetNs = r.realNs - r.monoNs;
+      if (clock.fromLoader !== true) {
+        clock.offsetNs = r.realNs - r.monoNs;
+        clock.fromLoader = true;
+      }
       stats.ringbufDrops = r.ringbufDrops;
       stats.mapFull = r.mapFull;
       stats.sampling = r.sampling;

@@ -8,6 +8,8 @@ import { ipText } from "./ipText.js";
 /** CLOCK_MONOTONIC → wall clock: wall = mono + offsetNs, sampled by the loader at start. */
 export interface Clock {
   offsetNs: bigint;
+  /** Set once from the loader's first stats record and kept, so window bounds never jitter. */
+  fromLoader?: boolean;
 }
 
 const CLOSE_NAMES: Record<number, string> = {

@@ -1,0 +1,94 @@
+// The capture's knobs on the real kernel: 1-in-N sampling that both ends agree on, port filter,
+// "always keep" for slow or lossy flows that sampling left out, and active-timeout windows.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RawFlow } from "@netpulse/runtime/records";
+import { bpfUnavailable, lineFrom, NetnsPair, peersScript, startCapture } from "./capture-netns.js";
+
+const unavailable = bpfUnavailable();
+if (unavailable !== undefined) {
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  console.warn(`\n*** SKIPPING capture knob tests: BPF unavailable (${unavailable}) ***\n`);
+}
+
+const PORT = { sampled: 7301, other: 7302, slow: 7303, lossy: 7304, paced: 7305 } as const;
+const pair = new NetnsPair();
+
+const churn = async (port: number, count: number): Promise<string[]> =>
+  lineFrom(pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(port), String(count), "8"]), "ports", 60_000);
+
+const clientPorts = (flows: RawFlow[], port: number, direction: string) =>
+  new Set(flows.filter((f) => f.dst_port === port && f.direction === direction).map((f) => String(f.src_port)));
+
+describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", () => {
+  beforeAll(async () => {
+    pair.up();
+    const server = pair.spawn(pair.server, ["python3", peersScript, "server", ...Object.values(PORT).map(String)]);
+    await lineFrom(server, "listening");
+  });
+
+  afterAll(() => pair.down());
+
+  it("samples 1 in 4 flows, both ends of a connection agreeing, and stamps the rate", async () => {
+    const cap = await startCapture(pair.cidr, { sampling: 4 });
+    const ports = await churn(PORT.sampled, 400);
+    const flows = await cap.stop();
+    const clients = clientPorts(flows, PORT.sampled, "client");
+    const servers = clientPorts(flows, PORT.sampled, "server");
+    expect(clients).toEqual(servers); // the sorted-tuple hash gives both ends the same verdict
+    expect(clients.size).toBeGreaterThan(40); // expected 100, σ ≈ 9
+    expect(clients.size).toBeLessThan(160);
+    expect([...clients].every((p) => ports.includes(p))).toBe(true);
+    expect(flows.every((f) => f.sampling === 4)).toBe(true);
+    expect(cap.stats.sampledOut).toBeGreaterThan(0);
+  });
+
+  it("keeps only flows on the filtered port", async () => {
+    const cap = await startCapture(pair.cidr, { ports: [PORT.other] });
+    await churn(PORT.sampled, 20);
+    const wanted = await churn(PORT.other, 20);
+    const flows = await cap.stop();
+    expect(flows.every((f) => f.dst_port === PORT.other)).toBe(true);
+    expect(clientPorts(flows, PORT.other, "client")).toEqual(new Set(wanted));
+  });
+
+  it("always keeps a sampled-out flow once its RTT crosses 100 ms or it retransmits more than 3 times", async () => {
+    const cap = await startCapture(pair.cidr, { sampling: 1_000_000 });
+    pair.shape("1mbit");
+    let slowPort = "";
+    try {
+      slowPort = (await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "paced", pair.serverIp, String(PORT.slow), "1", "300000", "0"]), "done", 30_000))[0] ?? "";
+    } finally {
+      pair.unshape();
+    }
+    pair.drop(PORT.lossy, { percent: 10 });
+    let lossyPort = "";
+    try {
+      lossyPort = (await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "paced", pair.serverIp, String(PORT.lossy), "1", "1000000", "0"]), "done", 30_000))[0] ?? "";
+    } finally {
+      pair.undrop();
+    }
+    await churn(PORT.sampled, 20); // fast, clean flows: still sampled out
+    const flows = await cap.stop();
+    const slow = flows.filter((f) => f.direction === "client" && String(f.src_port) === slowPort);
+    const lossy = flows.filter((f) => f.direction === "client" && String(f.src_port) === lossyPort);
+    expect(slow.length).toBeGreaterThan(0);
+    expect(Math.max(...slow.map((f) => f.max_rtt_us))).toBeGreaterThan(100_000);
+    expect(lossy.length).toBeGreaterThan(0);
+    expect([...slow, ...lossy].every((f) => f.sampling === 1)).toBe(true);
+    expect(flows.filter((f) => f.dst_port === PORT.sampled).length).toBeLessThan(3);
+  });
+
+  it("emits a long flow's windows every active timeout, adding up to its exact bytes", async () => {
+    const cap = await startCapture(pair.cidr, { activeTimeoutMs: 1_000 });
+    const [lport] = await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "paced", pair.serverIp, String(PORT.paced), "12", "50000", "300"]), "done", 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const flows = await cap.stop();
+    const windows = flows.filter((f) => f.direction === "client" && String(f.src_port) === lport);
+    expect(windows.length).toBeGreaterThanOrEqual(3);
+    expect(windows.reduce((a, f) => a + f.bytes_sent, 0n)).toBe(600_000n);
+    expect(windows.at(-1)).toMatchObject({ state: "CLOSE", close_reason: "fin" });
+    expect(windows.slice(0, -1).every((f) => f.close_reason === "open" && f.state === "ESTABLISHED")).toBe(true);
+    for (let i = 1; i < windows.length; i++) expect(windows[i]!.start_ns).toBeGreaterThanOrEqual(windows[i - 1]!.end_ns);
+    expect(new Set(windows.map((f) => f.flow_id)).size).toBe(1);
+  });
+});
