@@ -1,0 +1,72 @@
+// The loader binary on its own: one-line reasons for what to fix, and the kernel-side promise that
+// a record is either delivered or counted as a ring-buffer drop (never lost silently).
+import { spawnSync } from "node:child_process";
+import { readFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeRecord } from "@netpulse/capture/FlowRecordDecoder";
+import { RECORD_SIZE } from "@netpulse/capture/FlowRecordLayout";
+import { defaultLoaderPath } from "@netpulse/capture/LoaderProcess";
+import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netns.js";
+
+const unavailable = bpfUnavailable();
+if (unavailable !== undefined) {
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  console.warn(`\n*** SKIPPING capture loader tests: BPF unavailable (${unavailable}) ***\n`);
+}
+
+const loader = defaultLoaderPath();
+const PORT = 7400;
+const CONNECTIONS = 2_000;
+
+describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
+  const pair = new NetnsPair();
+
+  beforeAll(async () => {
+    pair.up();
+    await lineFrom(pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT)]), "listening");
+  });
+
+  afterAll(() => pair.down());
+
+  it("names the flag on bad input (exit 2)", () => {
+    const r = spawnSync(loader, ["--sampling", "0"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toEqual(["netpulse-loader: --sampling: expected an integer in [1, 1048576], got '0'"]);
+  });
+
+  it("says what to fix when it lacks the privileges to load BPF (exit 1)", () => {
+    const r = spawnSync("runuser", ["-u", "nobody", "--", loader, "--duration-ms", "100"], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/permission denied loading BPF: run as root or grant CAP_BPF, CAP_PERFMON/);
+  });
+
+  it("delivers or counts every record when the reader stalls and the ring buffer overflows", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "np-loader-")), "records.bin");
+    // a 64 KiB ring buffer, and a reader that sleeps through the whole burst
+    const reader = pair.spawn(pair.server, [
+      "sh",
+      "-c",
+      `${loader} --ringbuf-kb 64 --stats-ms 100 --cidr ${pair.cidr} --port ${PORT} --duration-ms 6000 | (sleep 4; cat > ${out})`,
+    ]);
+    await new Promise((r) => setTimeout(r, 1_000)); // loaded and attached
+    await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), String(CONNECTIONS), "8"]), "ports", 60_000);
+    await new Promise<void>((resolve) => reader.on("close", () => resolve()));
+    const bytes = readFileSync(out);
+    expect(bytes.length % RECORD_SIZE).toBe(0);
+    let flowRecords = 0;
+    let drops = 0;
+    for (let o = 0; o < bytes.length; o += RECORD_SIZE) {
+      const r = decodeRecord(bytes, o);
+      if (r?.kind === 4) drops = r.ringbufDrops;
+      else if (r !== undefined) flowRecords++;
+    }
+    expect(drops).toBeGreaterThan(0);
+    // open + close on both ends of each connection: delivered or counted, nothing in between
+    expect(flowRecords + drops).toBe(4 * CONNECTIONS);
+  });
+});
+
