@@ -51,6 +51,20 @@ describe("BatchEnricher", () => {
     expect(decoded.right.records[0]?.dst).toMatchObject({ kind: "service", service: "web" });
   });
 
+  it("answers by flow start time on the byte path too: late flow → old pod, new flow → new pod", () => {
+    const idx = makeIndex();
+    const deletedAt = T0 + 100_000;
+    const old = slim(k.pod("shop", "web-5d-a", { ip: "10.1.0.1" }), ["app"])!;
+    idx.apply({ type: "delete", obj: old }, deletedAt);
+    idx.apply({ type: "upsert", obj: slim(k.pod("shop", "reuser", { ip: "10.1.0.1", created: new Date(deletedAt + 1000).toISOString() }), ["app"])! }, deletedAt + 1500);
+    const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+    const late = rawFlow({ start_ns: ns(deletedAt - 2000), end_ns: ns(deletedAt) });
+    const fresh = rawFlow({ start_ns: ns(deletedAt + 5000), end_ns: ns(deletedAt + 6000) });
+    const out = Either.getOrThrow(new BatchEnricher(idx, "e").enrich(RawFlowCodec.encodeBatch([late, fresh, late], { producer: "p", sequence: 0n })));
+    const pods = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(out.value)).records.map((r) => r.src.pod);
+    expect(pods).toEqual(["web-5d-a", "reuser", "web-5d-a"]);
+  });
+
   it("handles an empty batch and numbers batches per producer", () => {
     const enricher = new BatchEnricher(makeIndex(), "enricher/test");
     for (const seq of [0n, 1n]) {

@@ -82,27 +82,38 @@ export class BatchEnricher {
   timeLastLookups(): number {
     const n = this.lastCount;
     if (n === 0) return 0;
+    const raw = this.lastRaw;
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       const f = this.scanned[i] as ScannedFlow;
-      this.index.resolve(f.srcIp, f.startMs);
-      this.index.resolve(f.dstIp, f.startMs);
+      this.resolveEnd(raw, f.srcV4, f.srcAt, f.srcEnd, f.startMs);
+      this.resolveEnd(raw, f.dstV4, f.dstAt, f.dstEnd, f.startMs);
     }
     return Number(process.hrtime.bigint() - t0) / 1e9 / (2 * n);
   }
 
   private lastCount = 0;
+  private lastRaw: Buffer = Buffer.alloc(0);
+
+  /** IPv4 by number first (no string built); the text path for IPv6, first sightings and time-dependent answers. */
+  private resolveEnd(raw: Buffer, v4: number, at: number, end: number, t: number): Target {
+    if (v4 >= 0) {
+      const hit = this.index.ips.lookupV4(v4, t);
+      if (hit !== null) return hit;
+    }
+    return this.index.resolve(raw.toString("latin1", at, end), t);
+  }
 
   private writePassthrough(raw: Buffer, n: number): EnrichedBatch {
     this.lastCount = n;
+    this.lastRaw = raw;
     const ends: EndCounts = { pod: 0, node: 0, service: 0, external: 0, unknown: 0 };
-    const index = this.index;
     const scanned = this.scanned;
     let size = 20;
     for (let i = 0; i < n; i++) {
       const f = scanned[i] as ScannedFlow;
-      const s = index.resolve(f.srcIp, f.startMs);
-      const d = index.resolve(f.dstIp, f.startMs);
+      const s = this.resolveEnd(raw, f.srcV4, f.srcAt, f.srcEnd, f.startMs);
+      const d = this.resolveEnd(raw, f.dstV4, f.dstAt, f.dstEnd, f.startMs);
       this.src[i] = s;
       this.dst[i] = d;
       size += f.end - f.start + s.encoded().length + d.encoded().length;

@@ -3,13 +3,21 @@
 // (src/dst IP, start time). EnrichedFlow's leading fields are exactly RawFlow's, so those bytes
 // are copied unchanged into the output; no bigint is ever created on this path. The same
 // semantic checks as the codec's checkFlow are applied, so a bad batch is refused the same way.
+import { ipv4KeyOfBytes } from "../index/ipv4Key.js";
+
 // Field order below must follow raw-flow.v1.avsc; services/enricher/test/BatchEnricher.test.ts holds them together.
 
 export interface ScannedFlow {
   start: number;
   end: number;
-  srcIp: string;
-  dstIp: string;
+  /** Where the src/dst IP text lies in the scanned bytes. */
+  srcAt: number;
+  srcEnd: number;
+  dstAt: number;
+  dstEnd: number;
+  /** IPv4 as a number (ipv4Key), -1 for anything else. */
+  srcV4: number;
+  dstV4: number;
   /** start_ns / 1e6 as a double (sub-µs precision is lost; irrelevant for IP validity times). */
   startMs: number;
 }
@@ -37,7 +45,7 @@ export class RawFlowScanner {
       }
       for (let i = 0; i < count; i++) {
         let f = out[n];
-        if (f === undefined) out[n] = f = { start: 0, end: 0, srcIp: "", dstIp: "", startMs: 0 };
+        if (f === undefined) out[n] = f = { start: 0, end: 0, srcAt: 0, srcEnd: 0, dstAt: 0, dstEnd: 0, srcV4: -1, dstV4: -1, startMs: 0 };
         this.record(f, n);
         n++;
       }
@@ -52,9 +60,15 @@ export class RawFlowScanner {
     this.skipString(); // node
     const startNs = this.long();
     const endNs = this.long();
-    f.srcIp = this.string();
+    this.skipString();
+    f.srcAt = this.stringStart;
+    f.srcEnd = this.pos;
+    f.srcV4 = ipv4KeyOfBytes(this.buf, f.srcAt, f.srcEnd);
     const srcPort = this.long();
-    f.dstIp = this.string();
+    this.skipString();
+    f.dstAt = this.stringStart;
+    f.dstEnd = this.pos;
+    f.dstV4 = ipv4KeyOfBytes(this.buf, f.dstAt, f.dstEnd);
     const dstPort = this.long();
     this.skipString(); // protocol
     const direction = this.word(DIRECTIONS);
@@ -146,18 +160,13 @@ export class RawFlowScanner {
     this.pos = pos;
   }
 
+  /** Where the last skipped string's bytes began. */
+  private stringStart = 0;
+
   private skipString(): void {
     const len = this.long();
     if (len < 0 || this.pos + len > this.buf.length) throw new ScanError("truncated Avro data (string)");
+    this.stringStart = this.pos;
     this.pos += len;
-  }
-
-  private string(): string {
-    const len = this.long();
-    const start = this.pos;
-    if (len < 0 || start + len > this.buf.length) throw new ScanError("truncated Avro data (string)");
-    this.pos = start + len;
-    // latin1: IPs are ASCII (a non-ASCII "IP" resolves to unknown either way), and latin1 is the cheapest decode.
-    return this.buf.toString("latin1", start, start + len);
   }
 }

@@ -4,8 +4,11 @@
 // Node and Service IPs are fixed claims (highest priority claim wins); external IPs are cached
 // (bounded) so every lookup costs one Map.get on the common path. Two maps: `slots` holds the
 // state, `hot` holds what lookups need — the Target itself when the answer doesn't depend on
-// time (no extra pointer to chase, the cost of a bare Map.get), else the Slot.
+// time (no extra pointer to chase, the cost of a bare Map.get), else the Slot. IPv4 entries are
+// mirrored in `hot4` keyed by number (first octet → map of the low 24 bits, always small
+// integers) for the batch path, which then never builds the address as a string.
 
+import { ipv4Key } from "./ipv4Key.js";
 import { Target } from "./Target.js";
 
 interface Interval {
@@ -40,6 +43,7 @@ interface Expiry {
 export class IpTable {
   private readonly slots = new Map<string, Slot>();
   private readonly hot = new Map<string, Target | Slot>();
+  private readonly hot4: Array<Map<number, Target | Slot>> = Array.from({ length: 256 }, () => new Map<number, Target | Slot>());
   /** Closed intervals in closing order; the grace is constant, so this is ordered by expiry. */
   private expiries: Expiry[] = [];
   private expiryHead = 0;
@@ -63,6 +67,15 @@ export class IpTable {
     if (v instanceof Target) return v;
     if (v.fast !== null && tMs >= v.fastFrom) return v.fast;
     return this.slow(ip, v, tMs);
+  }
+
+  /** `lookup` by IPv4 key (see ipv4Key); null when the address isn't known yet (then call `lookup`). */
+  lookupV4(key: number, tMs: number): Target | null {
+    const v = (this.hot4[key >>> 24] as Map<number, Target | Slot>).get(key & 0xffffff);
+    if (v === undefined) return null;
+    if (v instanceof Target) return v;
+    if (v.fast !== null && tMs >= v.fastFrom) return v.fast;
+    return null;
   }
 
   /** `target` holds `ip` from `fromMs` on (until released). */
@@ -166,11 +179,11 @@ export class IpTable {
       const claim = slot.claims[0];
       if (claim === undefined && slot.external === null) {
         this.slots.delete(ip);
-        this.hot.delete(ip);
+        this.unsetHot(ip);
         return;
       }
       slot.fast = claim?.target ?? slot.external;
-      this.hot.set(ip, slot.fast as Target);
+      this.setHot(ip, slot.fast as Target);
       return;
     }
     // Holders never overlap (see `hold`), so from the newest live holder's start on it is the
@@ -181,7 +194,19 @@ export class IpTable {
       slot.fast = newest.target;
       if (pods.length > 1) slot.fastFrom = newest.from;
     }
-    this.hot.set(ip, slot.fast !== null && slot.fastFrom === -Infinity ? slot.fast : slot);
+    this.setHot(ip, slot.fast !== null && slot.fastFrom === -Infinity ? slot.fast : slot);
+  }
+
+  private setHot(ip: string, v: Target | Slot): void {
+    this.hot.set(ip, v);
+    const k = ipv4Key(ip);
+    if (k >= 0) (this.hot4[k >>> 24] as Map<number, Target | Slot>).set(k & 0xffffff, v);
+  }
+
+  private unsetHot(ip: string): void {
+    this.hot.delete(ip);
+    const k = ipv4Key(ip);
+    if (k >= 0) (this.hot4[k >>> 24] as Map<number, Target | Slot>).delete(k & 0xffffff);
   }
 
   private cacheExternal(ip: string): Target {
@@ -191,7 +216,7 @@ export class IpTable {
     slot.external = target;
     slot.fast = target;
     this.slots.set(ip, slot);
-    this.hot.set(ip, target);
+    this.setHot(ip, target);
     this.externalKeys.push(ip);
     return target;
   }
@@ -201,7 +226,7 @@ export class IpTable {
       const slot = this.slots.get(ip);
       if (slot !== undefined && slot.external !== null) {
         this.slots.delete(ip);
-        this.hot.delete(ip);
+        this.unsetHot(ip);
       }
     }
     this.externalKeys = [];
