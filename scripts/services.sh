@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Local servers for development and tests: `scripts/services.sh up|down|status [nats|kafka|clickhouse]`
 # (no name = all three). Each runs on 127.0.0.1 with config, data, pidfile and logs under
-# .netpulse/<name>/ in the repo. `up` returns once each really serves; `down` stops only servers
-# this script started (pidfile); `status` prints one line per server and exits 3 if any is stopped.
+# .netpulse/<name>/ in the repo. `up` runs scripts/install-deps.sh first when a server is not
+# installed, and returns once each really serves; `down` stops only servers this script started
+# (pidfile); `status` prints one line per server and exits 3 if any is stopped.
 set -euo pipefail
 
 NP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,6 +69,15 @@ case $action in
     exit "$rc"
     ;;
   up | down)
+    if [ "$action" = up ]; then
+      for n in "${names[@]}"; do
+        if ! "${n}_installed"; then
+          np_say "$n is not installed yet: running scripts/install-deps.sh"
+          "$NP_ROOT/scripts/install-deps.sh" || exit 1
+          break
+        fi
+      done
+    fi
     # One `up`/`down` at a time per checkout: concurrent test runs must not start a server twice.
     exec 9>"$NP_STATE/.services.lock"
     flock -w 300 9 || { np_err "another services.sh holds $NP_STATE/.services.lock"; exit 1; }

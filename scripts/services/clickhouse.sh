@@ -9,6 +9,7 @@ CLICKHOUSE_TCP_PORT=${NETPULSE_CLICKHOUSE_TCP_PORT:-9000}
 CLICKHOUSE_NETPULSE_PASSWORD=netpulse-local
 
 clickhouse_ports() { echo "$CLICKHOUSE_HTTP_PORT:http" "$CLICKHOUSE_TCP_PORT:native"; }
+clickhouse_installed() { command -v clickhouse-server >/dev/null && command -v curl >/dev/null; }
 clickhouse_url() { echo "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT"; }
 
 clickhouse_ready() {

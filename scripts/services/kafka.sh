@@ -12,6 +12,7 @@ KAFKA_JVM_OPTS=(-Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:Paral
   -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true)
 
 kafka_ports() { echo "$KAFKA_PORT:broker" "$KAFKA_CONTROLLER_PORT:controller"; }
+kafka_installed() { command -v java >/dev/null && [ -f "$KAFKA_LIBS/.complete" ] && [ -d "$NP_ROOT/node_modules/kafkajs" ]; }
 kafka_url() { echo "127.0.0.1:$KAFKA_PORT"; }
 
 # A real metadata round trip (kafkajs admin listTopics), tried only once the port is ours.

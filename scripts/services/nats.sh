@@ -6,6 +6,7 @@ NATS_PORT=${NETPULSE_NATS_PORT:-4222}
 NATS_MONITOR_PORT=${NETPULSE_NATS_MONITOR_PORT:-8222}
 
 nats_ports() { echo "$NATS_PORT:client" "$NATS_MONITOR_PORT:monitoring"; }
+nats_installed() { command -v nats-server >/dev/null && command -v curl >/dev/null; }
 nats_url() { echo "nats://127.0.0.1:$NATS_PORT"; }
 
 nats_ready() {
