@@ -119,6 +119,8 @@ static __always_inline void read_tuple(const struct sock *sk, struct tuple *t)
 {
 	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!t->lport) /* inet_put_port() already cleared inet_num (failed connect, TIME_WAIT handoff) */
+		t->lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (t->family == AF_INET) {
 		t->laddr[0] = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);

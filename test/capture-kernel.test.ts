@@ -165,6 +165,10 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     expect(timeout?.syn_retransmits).toBe(timeout?.retransmits);
     expect(find(PORT.closed)).toMatchObject({ close_reason: "rst_received", state: "CLOSE", syn_retransmits: 0n });
     expect(capture.flows.some((f) => f.dst_port === PORT.closed && f.direction === "server")).toBe(false);
+    // the local port survives inet_put_port(): read from inet_sport when inet_num is already 0
+    expect(timeout?.src_port).toBeGreaterThan(1023);
+    expect(find(PORT.closed)?.src_port).toBeGreaterThan(1023);
+    expect(timeout).toMatchObject({ src_ip: pair.clientIp, dst_ip: pair.serverIp, dst_port: PORT.timeout });
   });
 
   it("lost nothing on the way", () => {
