@@ -72,17 +72,18 @@ export const capturePipeline = (
       );
       const flows = Stream.merge(chunks, ticks, { haltStrategy: "left" }).pipe(
         Stream.mapConcat((ev) => {
-          if (ev._tag === "chunk") return applyChunk(table, clock, stats, ev.bytes);
-          const out: RawFlow[] = [];
-          table.tick(monoNowNs(), out);
+          const out = ev._tag === "chunk" ? applyChunk(table, clock, stats, ev.bytes) : [];
+          if (ev._tag === "tick") table.tick(monoNowNs(), out);
+          stats.flowsOut += out.length;
           return out;
         }),
       );
       const finalWindows = Stream.suspend(() => {
         const out: RawFlow[] = [];
         table.tick(monoNowNs(), out);
+        stats.flowsOut += out.length;
         return Stream.fromChunk(Chunk.unsafeFromArray(out));
       });
-      return Stream.concat(flows, finalWindows).pipe(Stream.tap(() => Effect.sync(() => void stats.flowsOut++)));
+      return Stream.concat(flows, finalWindows);
     }),
   );

@@ -1,2 +1,6 @@
-// Public surface of the capture service (used by the CLI).
-export {};
+// Public surface of the capture service (the CLI and tests import these by subpath too).
+export { capturePipeline, type PipelineSettings } from "./CapturePipeline.js";
+export { captureConfig, pipelineSettings, defaults as captureDefaults, type CaptureSettings } from "./CaptureConfig.js";
+export { CaptureStats } from "./CaptureStats.js";
+export { runCapture } from "./CaptureService.js";
+export { Loader, LoaderError, defaultLoaderPath, type LoaderOptions } from "./LoaderProcess.js";
