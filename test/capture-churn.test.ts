@@ -28,7 +28,7 @@ describe.skipIf(unavailable !== undefined)("capture under connection churn", () 
     try {
       if (capture !== undefined) await capture.stop();
     } finally {
-      pair.down();
+      await pair.down();
     }
   });
 

@@ -29,8 +29,8 @@ const closedFlows = async (lport: number, direction: "client" | "server", timeou
   }
 };
 
-const connect = async (port: number, up: number, down: number) => {
-  const client = pair.spawn(pair.client, ["python3", peersScript, "client", pair.serverIp, String(port), String(up), String(down)]);
+const connect = async (port: number, up: number, down: number, cgroupPath?: string) => {
+  const client = pair.spawn(pair.client, ["python3", peersScript, "client", pair.serverIp, String(port), String(up), String(down)], cgroupPath);
   const [lport, pid] = (await lineFrom(client, "ready")).map(Number);
   return { client, lport: lport ?? 0, pid: pid ?? 0 };
 };
@@ -43,10 +43,18 @@ const close = async (client: ReturnType<typeof pair.spawn>, how: "fin" | "rst") 
 
 describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
   let serverPid = 0;
+  let serverCgroup: { path: string; id: number } | undefined;
+  let clientCgroup: { path: string; id: number } | undefined;
 
   beforeAll(async () => {
     pair.up();
-    const server = pair.spawn(pair.server, ["python3", peersScript, "server", ...Object.values(PORT).filter((p) => p !== PORT.closed).map(String)]);
+    serverCgroup = pair.cgroup("server");
+    clientCgroup = pair.cgroup("client");
+    const server = pair.spawn(
+      pair.server,
+      ["python3", peersScript, "server", ...Object.values(PORT).filter((p) => p !== PORT.closed).map(String)],
+      serverCgroup?.path,
+    );
     serverPid = Number((await lineFrom(server, "listening"))[0]);
     capture = await startCapture(pair.cidr);
   });
@@ -55,14 +63,14 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     try {
       if (capture !== undefined) await capture.stop();
     } finally {
-      pair.down();
+      await pair.down();
     }
   });
 
   it("sees both ends of a FIN-closed connection with the right 5-tuple, exact bytes and process", async () => {
     const up = 300_000;
     const down = 120_000;
-    const { client, lport, pid } = await connect(PORT.plain, up, down);
+    const { client, lport, pid } = await connect(PORT.plain, up, down, clientCgroup?.path);
     const ssClient = ssInfo(pair, pair.client, lport);
     const ssServer = ssInfo(pair, pair.server, lport);
     await close(client, "fin");
@@ -84,6 +92,11 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     expect(Number(c[0]?.netns)).toBe(pair.netnsInode(pair.client));
     expect(Number(s[0]?.netns)).toBe(pair.netnsInode(pair.server));
     expect(c[0]?.flow_id).not.toBe(s[0]?.flow_id);
+    if (clientCgroup !== undefined && serverCgroup !== undefined) {
+      // the socket's cgroup: the connecting process's, and (cloned from the listener) the server's
+      expect(Number(c[0]?.cgroup_id)).toBe(clientCgroup.id);
+      expect(Number(s[0]?.cgroup_id)).toBe(serverCgroup.id);
+    }
     expect(new Set(c.map((f) => f.flow_id)).size).toBe(1); // stable across windows
   });
 

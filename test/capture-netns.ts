@@ -2,7 +2,7 @@
 // addresses in 10.200.<n>.0/24 that exist only inside them, HTB delay and nft receiver-side loss.
 // Also runs the real capture pipeline against them and decides whether BPF is usable at all.
 import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Deferred, Effect, Fiber, Stream } from "effect";
 import type { RawFlow } from "@netpulse/runtime/records";
@@ -40,6 +40,7 @@ export class NetnsPair {
   readonly serverIp = `10.200.${this.subnet}.2`;
   readonly cidr = `10.200.${this.subnet}.0/24`;
   private readonly children: ChildProcessWithoutNullStreams[] = [];
+  private readonly cgroups: string[] = [];
 
   up(): void {
     sh("ip", ["netns", "add", this.client]);
@@ -96,17 +97,44 @@ export class NetnsPair {
     this.exec(this.server, ["nft", "delete", "table", "inet", "nptest"]);
   }
 
-  /** A long-running process inside `ns`; killed in down(). */
-  spawn(ns: string, args: string[]): ChildProcessWithoutNullStreams {
-    const child = spawn("ip", ["netns", "exec", ns, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  /** A fresh cgroup v2 child (removed in down()) and its id, or undefined without cgroup v2. */
+  cgroup(name: string): { path: string; id: number } | undefined {
+    const mount = readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" "))
+      .find((f) => f[2] === "cgroup2")?.[1];
+    if (mount === undefined) return undefined;
+    const path = `${mount}/netpulse-test-${this.id}-${name}`;
+    mkdirSync(path);
+    this.cgroups.push(path);
+    return { path, id: statSync(path).ino };
+  }
+
+  /** A long-running process inside `ns` (and cgroup `cgroupPath` if given); killed in down(). */
+  spawn(ns: string, args: string[], cgroupPath?: string): ChildProcessWithoutNullStreams {
+    const argv = ["ip", "netns", "exec", ns, ...args];
+    const child =
+      cgroupPath === undefined
+        ? spawn(argv[0] ?? "ip", argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] })
+        : spawn("sh", ["-c", `echo $$ > ${cgroupPath}/cgroup.procs && exec "$@"`, "sh", ...argv], { stdio: ["pipe", "pipe", "pipe"] });
     child.on("error", () => undefined);
     child.stdin.on("error", () => undefined);
     this.children.push(child);
     return child;
   }
 
-  down(): void {
-    for (const c of this.children) if (c.exitCode === null) c.kill("SIGKILL");
+  async down(): Promise<void> {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    await Promise.all(
+      this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r)))),
+    );
+    for (const path of this.cgroups) {
+      try {
+        rmdirSync(path);
+      } catch {
+        // still busy: left for the next boot rather than failing the run
+      }
+    }
     for (const ns of [this.client, this.server]) {
       try {
         sh("ip", ["netns", "del", ns]);

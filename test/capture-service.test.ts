@@ -84,7 +84,7 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
     try {
       if (fiber !== undefined) await Effect.runPromise(Fiber.interrupt(fiber));
     } finally {
-      pair.down();
+      await pair.down();
     }
   });
 

@@ -83,5 +83,5 @@ try {
   }
   console.log(`highest new-connection rate with zero lost records: ${best.toFixed(0)} conn/s (limited by wrk + server on ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores)`);
 } finally {
-  pair.down();
+  await pair.down();
 }
