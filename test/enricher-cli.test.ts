@@ -18,7 +18,10 @@ const file = (name: string, text: string): string => {
   return path;
 };
 const netpulse = (...args: string[]) =>
-  spawnSync("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", ...args], { encoding: "utf8", timeout: 120_000 });
+  spawnSync("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", ...args], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
 
 const manifests = file(
   "cluster.yaml",
@@ -27,7 +30,12 @@ const manifests = file(
     kind: "List",
     items: [
       k.replicaSet("shop", "web-5d", "web"),
-      k.pod("shop", "web-5d-a", { ip: "10.1.0.1", node: "node-a", owner: { kind: "ReplicaSet", name: "web-5d" }, labels: { app: "web", team: "x" } }),
+      k.pod("shop", "web-5d-a", {
+        ip: "10.1.0.1",
+        node: "node-a",
+        owner: { kind: "ReplicaSet", name: "web-5d" },
+        labels: { app: "web", team: "x" },
+      }),
       k.service("shop", "db", "10.96.0.9"),
     ],
   }),
@@ -35,9 +43,22 @@ const manifests = file(
 
 describe("netpulse enrich", () => {
   it("prints one enriched line per raw line, in order", () => {
-    const flows = [rawFlow({ flow_id: 2n ** 62n + 1n, dst_ip: "10.96.0.9" }), rawFlow({ flow_id: 7n, src_ip: "10.1.0.1", dst_ip: "52.1.2.3", bytes_sent: 2n ** 63n - 1n })];
+    const flows = [
+      rawFlow({ flow_id: 2n ** 62n + 1n, dst_ip: "10.96.0.9" }),
+      rawFlow({ flow_id: 7n, src_ip: "10.1.0.1", dst_ip: "52.1.2.3", bytes_sent: 2n ** 63n - 1n }),
+    ];
     const input = file("flows.jsonl", flows.map((f) => toJsonLine(f)).join("\n") + "\n\n");
-    const r = netpulse("enrich", "--manifests", manifests, "--input", input, "--output", "jsonl", "--external-cidrs", "aws=52.0.0.0/8,internet=0.0.0.0/0");
+    const r = netpulse(
+      "enrich",
+      "--manifests",
+      manifests,
+      "--input",
+      input,
+      "--output",
+      "jsonl",
+      "--external-cidrs",
+      "aws=52.0.0.0/8,internet=0.0.0.0/0",
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split("\n");
@@ -45,10 +66,22 @@ describe("netpulse enrich", () => {
     const out = lines.map((l, i) => Either.getOrThrow(parseEnrichedFlowJson(l, `out:${i + 1}`)));
     expect(out[0]).toMatchObject({
       flow_id: 2n ** 62n + 1n,
-      src: { kind: "pod", pod: "web-5d-a", namespace: "shop", node: "node-a", workload_kind: "Deployment", workload_name: "web", labels: { app: "web" } },
+      src: {
+        kind: "pod",
+        pod: "web-5d-a",
+        namespace: "shop",
+        node: "node-a",
+        workload_kind: "Deployment",
+        workload_name: "web",
+        labels: { app: "web" },
+      },
       dst: { kind: "service", service: "db", namespace: "shop" },
     });
-    expect(out[1]).toMatchObject({ flow_id: 7n, bytes_sent: 2n ** 63n - 1n, dst: { kind: "external", external_name: "aws" } });
+    expect(out[1]).toMatchObject({
+      flow_id: 7n,
+      bytes_sent: 2n ** 63n - 1n,
+      dst: { kind: "external", external_name: "aws" },
+    });
   });
 
   it("names the file, line and field of a bad line, exit 2", () => {

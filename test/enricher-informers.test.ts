@@ -31,10 +31,14 @@ describe("enricher informers against a list/watch server", () => {
     scope = Effect.runSync(Scope.make());
     const program = Effect.gen(function* () {
       metrics = yield* Metrics;
-      return yield* runInformers(api.kubeConfig(), { labelKeys: ["app"], backoffBaseMs: 50, backoffMaxMs: 200 }, (ev) => {
-        events++;
-        index.apply(ev, Date.now());
-      });
+      return yield* runInformers(
+        api.kubeConfig(),
+        { labelKeys: ["app"], backoffBaseMs: 50, backoffMaxMs: 200 },
+        (ev) => {
+          events++;
+          index.apply(ev, Date.now());
+        },
+      );
     });
     return Effect.runPromise(program.pipe(Scope.extend(scope), Effect.provide(Metrics.layerTest)));
   };
@@ -43,7 +47,11 @@ describe("enricher informers against a list/watch server", () => {
 
   beforeEach(async () => {
     api = await FakeKubeApi.start();
-    index = new MetadataIndex({ graceMs: 60_000, cidrs: [{ name: "vpc", cidr: "10.0.0.0/8" }], encoder: encodeEndpoint });
+    index = new MetadataIndex({
+      graceMs: 60_000,
+      cidrs: [{ name: "vpc", cidr: "10.0.0.0/8" }],
+      encoder: encodeEndpoint,
+    });
     events = 0;
   });
 
@@ -58,7 +66,14 @@ describe("enricher informers against a list/watch server", () => {
     api.apply(k.replicaSet("shop", "web-5d", "web"));
     api.apply(k.job("shop", "nightly-1", "nightly"));
     api.apply(k.service("shop", "web", "10.96.0.1"));
-    for (let i = 0; i < 1200; i++) api.apply(k.pod("shop", `web-5d-${i}`, { ip: `10.2.${i >> 8}.${i & 255}`, owner: { kind: "ReplicaSet", name: "web-5d" }, labels: { app: "web" } }));
+    for (let i = 0; i < 1200; i++)
+      api.apply(
+        k.pod("shop", `web-5d-${i}`, {
+          ip: `10.2.${i >> 8}.${i & 255}`,
+          owner: { kind: "ReplicaSet", name: "web-5d" },
+          labels: { app: "web" },
+        }),
+      );
     api.apply(k.pod("shop", "nightly-1-x", { ip: "10.3.0.1", owner: { kind: "Job", name: "nightly-1" } }));
     api.apply(k.endpointSlice("shop", "web-abc", "web", [{ ip: "10.2.0.1", pod: "web-5d-1" }]));
     api.failNext("EndpointSlice", 500, 1000);
@@ -69,13 +84,26 @@ describe("enricher informers against a list/watch server", () => {
     await waitFor("EndpointSlice list retried", () => lists("EndpointSlice") >= 3);
     await waitFor("pods listed", () => index.sizes().Pod === 1201);
     expect(isSynced).toBe(false);
-    expect(await metrics.registry.getSingleMetricAsString("netpulse_enricher_informer_restarts_total")).toMatch(/resource="EndpointSlice"} [3-9]|resource="EndpointSlice"} \d\d/);
+    expect(await metrics.registry.getSingleMetricAsString("netpulse_enricher_informer_restarts_total")).toMatch(
+      /resource="EndpointSlice"} [3-9]|resource="EndpointSlice"} \d\d/,
+    );
 
     api.clearFailures();
     await Effect.runPromise(synced);
     // Pods were read in pages of 500.
-    expect(api.requests.filter((r) => r.kind === "Pod" && !r.watch).map((r) => r.query["limit"])).toEqual(["500", "500", "500"]);
-    expect(resolve("10.2.0.1")).toMatchObject({ kind: "pod", pod: "web-5d-1", workload_kind: "Deployment", workload_name: "web", service: "web", labels: { app: "web" } });
+    expect(api.requests.filter((r) => r.kind === "Pod" && !r.watch).map((r) => r.query["limit"])).toEqual([
+      "500",
+      "500",
+      "500",
+    ]);
+    expect(resolve("10.2.0.1")).toMatchObject({
+      kind: "pod",
+      pod: "web-5d-1",
+      workload_kind: "Deployment",
+      workload_name: "web",
+      service: "web",
+      labels: { app: "web" },
+    });
     expect(resolve("10.3.0.1")).toMatchObject({ workload_kind: "CronJob", workload_name: "nightly" });
     expect(resolve("10.96.0.1")).toMatchObject({ kind: "service", service: "web" });
     expect(resolve("192.168.0.10")).toMatchObject({ kind: "node", node: "node-a" });
@@ -110,7 +138,10 @@ describe("enricher informers against a list/watch server", () => {
     await new Promise((r) => setTimeout(r, 50));
     const watchesBefore = api.requests.filter((r) => r.kind === "Pod" && r.watch).length;
     api.dropWatches("end");
-    await waitFor("pod watch resumed", () => api.requests.filter((r) => r.kind === "Pod" && r.watch).length > watchesBefore);
+    await waitFor(
+      "pod watch resumed",
+      () => api.requests.filter((r) => r.kind === "Pod" && r.watch).length > watchesBefore,
+    );
     const resumed = api.requests.filter((r) => r.kind === "Pod" && r.watch).at(-1);
     expect(resumed?.query["resourceVersion"]).toBe(bookmarkRv);
     expect(lists("Pod")).toBe(1);
@@ -150,7 +181,10 @@ describe("enricher informers against a list/watch server", () => {
     await waitFor("watches", () => api.openWatches() === KINDS);
     const watches = api.requests.filter((r) => r.watch).length;
     api.dropWatches("abrupt");
-    await waitFor("reconnected", () => api.requests.filter((r) => r.watch).length >= watches + KINDS && api.openWatches() === KINDS);
+    await waitFor(
+      "reconnected",
+      () => api.requests.filter((r) => r.watch).length >= watches + KINDS && api.openWatches() === KINDS,
+    );
     const before = events;
     api.apply(k.pod("shop", "after-cut", { ip: "10.6.0.1" }));
     await waitFor("event after reconnect", () => resolve("10.6.0.1").pod === "after-cut");

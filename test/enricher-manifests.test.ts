@@ -28,7 +28,11 @@ describe("static manifests", () => {
   let scope: Scope.CloseableScope | undefined;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "netpulse-manifests-"));
-    index = new MetadataIndex({ graceMs: 60_000, cidrs: [{ name: "internet", cidr: "0.0.0.0/0" }], encoder: encodeEndpoint });
+    index = new MetadataIndex({
+      graceMs: 60_000,
+      cidrs: [{ name: "internet", cidr: "0.0.0.0/0" }],
+      encoder: encodeEndpoint,
+    });
   });
   afterEach(async () => {
     if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void));
@@ -39,7 +43,9 @@ describe("static manifests", () => {
   const start = (files: string[], watch: boolean) => {
     scope = Effect.runSync(Scope.make());
     return Effect.runPromise(
-      runManifestSource({ files, labelKeys: ["app"], watch }, (e) => index.apply(e, Date.now())).pipe(Scope.extend(scope)),
+      runManifestSource({ files, labelKeys: ["app"], watch }, (e) => index.apply(e, Date.now())).pipe(
+        Scope.extend(scope),
+      ),
     );
   };
   const ep = (ip: string, t = Date.now()) => index.resolve(ip, t).endpoint();
@@ -52,7 +58,11 @@ describe("static manifests", () => {
         list(
           k.namespace("shop"),
           k.replicaSet("shop", "web-5d", "web"),
-          k.pod("shop", "web-5d-a", { ip: "10.1.0.1", owner: { kind: "ReplicaSet", name: "web-5d" }, labels: { app: "web" } }),
+          k.pod("shop", "web-5d-a", {
+            ip: "10.1.0.1",
+            owner: { kind: "ReplicaSet", name: "web-5d" },
+            labels: { app: "web" },
+          }),
         ),
       ),
     );
@@ -69,7 +79,13 @@ describe("static manifests", () => {
     writeFileSync(json, JSON.stringify(list(k.service("shop", "web", "10.96.0.5"), k.node("node-a", "192.168.0.2"))));
 
     await start([kubectl, multi, json], false);
-    expect(ep("10.1.0.1")).toMatchObject({ pod: "web-5d-a", namespace: "shop", workload_kind: "Deployment", workload_name: "web", labels: { app: "web" } });
+    expect(ep("10.1.0.1")).toMatchObject({
+      pod: "web-5d-a",
+      namespace: "shop",
+      workload_kind: "Deployment",
+      workload_name: "web",
+      labels: { app: "web" },
+    });
     expect(ep("10.1.0.2")).toMatchObject({ workload_kind: "CronJob", workload_name: "nightly" });
     expect(ep("10.96.0.5")).toMatchObject({ kind: "service", service: "web" });
     expect(ep("192.168.0.2")).toMatchObject({ kind: "node", node: "node-a" });
@@ -98,7 +114,12 @@ describe("static manifests", () => {
       writeFileSync(`${file}.tmp`, text);
       renameSync(`${file}.tmp`, file);
     };
-    write(yamlDocs(k.pod("shop", "old", { ip: "10.2.0.1" }), k.pod("shop", "api-1", { ip: "10.2.0.2", owner: { kind: "ReplicaSet", name: "api-rs" } })));
+    write(
+      yamlDocs(
+        k.pod("shop", "old", { ip: "10.2.0.1" }),
+        k.pod("shop", "api-1", { ip: "10.2.0.2", owner: { kind: "ReplicaSet", name: "api-rs" } }),
+      ),
+    );
     await start([file], true);
     expect(ep("10.2.0.1").pod).toBe("old");
     expect(ep("10.2.0.2").workload_kind).toBe("ReplicaSet");

@@ -2,7 +2,7 @@
 // under the same key, DLQ for a corrupt message, ack only after the publish.
 import { Effect, Either, Fiber, Layer, Queue, Stream } from "effect";
 import { describe, expect, it } from "vitest";
-import { Bus, type BusShape, type Delivery, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
+import { Bus, BusError, type BusShape, type Delivery, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
@@ -14,19 +14,26 @@ import { rawFlow } from "../services/enricher/test/rawFlows.js";
 import * as k from "./support/kubeObjects.js";
 
 /** Just enough bus for one consumer: what was published, in order, and every ack. */
-const fakeBus = (incoming: ReadonlyArray<{ key: string; value: Buffer }>) => {
+const fakeBus = (incoming: ReadonlyArray<{ key: string; value: Buffer }>, failPublishes = 0) => {
   const log: string[] = [];
+  let failures = failPublishes;
   const published: Array<{ topic: string; message: OutgoingMessage }> = [];
   const shape: BusShape = {
     kind: "nats",
     provision: () => Effect.void,
     publish: (topic, messages) =>
-      Effect.sync(() => {
-        for (const message of messages) {
-          published.push({ topic, message });
-          log.push(`publish ${topic} ${message.key}`);
-        }
-      }),
+      Effect.suspend(() =>
+        failures-- > 0
+          ? Effect.sync(() => void log.push(`publish ${topic} failed`)).pipe(
+              Effect.zipRight(Effect.fail(new BusError({ op: "publish", topic, message: "broker away" }))),
+            )
+          : Effect.sync(() => {
+              for (const message of messages) {
+                published.push({ topic, message });
+                log.push(`publish ${topic} ${message.key}`);
+              }
+            }),
+      ),
     consume: (topic) =>
       Stream.unwrap(
         Effect.gen(function* () {
@@ -52,18 +59,32 @@ const fakeBus = (incoming: ReadonlyArray<{ key: string; value: Buffer }>) => {
 };
 
 describe("enricher stage", () => {
-  it("publishes enriched batches under the same key, DLQs a corrupt one, acks each after its publish", async () => {
+  it("publishes enriched batches under the same key, DLQs a corrupt one, acks each after its publish (retried when it fails)", async () => {
     const config = EnricherConfig.make({ instance: "t1", cidrs: [{ name: "internet", cidr: "0.0.0.0/0" }] });
     const index = makeIndex(config);
-    for (const o of [k.replicaSet("shop", "web-5d", "web"), k.pod("shop", "web-5d-a", { ip: "10.1.0.1", owner: { kind: "ReplicaSet", name: "web-5d" }, labels: { app: "web" } })]) {
+    for (const o of [
+      k.replicaSet("shop", "web-5d", "web"),
+      k.pod("shop", "web-5d-a", {
+        ip: "10.1.0.1",
+        owner: { kind: "ReplicaSet", name: "web-5d" },
+        labels: { app: "web" },
+      }),
+    ]) {
       index.apply({ type: "upsert", obj: slim(o, config.labelKeys)! }, Date.now());
     }
-    const good = (n: number) => RawFlowCodec.encodeBatch(Array.from({ length: n }, (_, i) => rawFlow({ flow_id: BigInt(i), dst_ip: "1.1.1.1" })), { producer: "capture/a", sequence: 0n });
-    const bus = fakeBus([
-      { key: "10.1.0.1|1.1.1.1", value: good(3) },
-      { key: "k-bad", value: Buffer.from("not a batch at all") },
-      { key: "10.1.0.1|1.1.1.1", value: good(2) },
-    ]);
+    const good = (n: number) =>
+      RawFlowCodec.encodeBatch(
+        Array.from({ length: n }, (_, i) => rawFlow({ flow_id: BigInt(i), dst_ip: "1.1.1.1" })),
+        { producer: "capture/a", sequence: 0n },
+      );
+    const bus = fakeBus(
+      [
+        { key: "10.1.0.1|1.1.1.1", value: good(3) },
+        { key: "k-bad", value: Buffer.from("not a batch at all") },
+        { key: "10.1.0.1|1.1.1.1", value: good(2) },
+      ],
+      2,
+    );
 
     const metricsText = await Effect.runPromise(
       Effect.gen(function* () {
@@ -74,11 +95,20 @@ describe("enricher stage", () => {
         return yield* Effect.promise(() => registry.metrics());
       }).pipe(
         Effect.scoped,
-        Effect.provide(Layer.mergeAll(bus.layer, Layer.succeed(Index, index), Layer.succeed(EnricherConfig, config), Metrics.layerTest)),
+        Effect.provide(
+          Layer.mergeAll(
+            bus.layer,
+            Layer.succeed(Index, index),
+            Layer.succeed(EnricherConfig, config),
+            Metrics.layerTest,
+          ),
+        ),
       ),
     );
 
     expect(bus.log).toEqual([
+      `publish ${Topics.flowsEnriched} failed`,
+      `publish ${Topics.flowsEnriched} failed`,
       `publish ${Topics.flowsEnriched} 10.1.0.1|1.1.1.1`,
       "ack 0",
       `publish ${Topics.dlq} k-bad`,
@@ -86,11 +116,17 @@ describe("enricher stage", () => {
       `publish ${Topics.flowsEnriched} 10.1.0.1|1.1.1.1`,
       "ack 2",
     ]);
-    const enriched = bus.published.filter((p) => p.topic === Topics.flowsEnriched).map((p) => Either.getOrThrow(EnrichedFlowCodec.decodeBatch(p.message.value)));
+    const enriched = bus.published
+      .filter((p) => p.topic === Topics.flowsEnriched)
+      .map((p) => Either.getOrThrow(EnrichedFlowCodec.decodeBatch(p.message.value)));
     expect(enriched.map((b) => b.records.length)).toEqual([3, 2]);
     expect(enriched[0]?.header.producer).toBe("enricher/t1");
     expect(enriched.map((b) => b.header.sequence)).toEqual([0n, 1n]);
-    expect(enriched[1]?.records[1]).toMatchObject({ flow_id: 1n, src: { kind: "pod", pod: "web-5d-a", workload_kind: "Deployment", workload_name: "web" }, dst: { kind: "external", external_name: "internet" } });
+    expect(enriched[1]?.records[1]).toMatchObject({
+      flow_id: 1n,
+      src: { kind: "pod", pod: "web-5d-a", workload_kind: "Deployment", workload_name: "web" },
+      dst: { kind: "external", external_name: "internet" },
+    });
 
     const dlq = bus.published.find((p) => p.topic === Topics.dlq);
     const letter = Either.getOrThrow(DeadLetterCodec.decode(dlq!.message.value));

@@ -125,7 +125,15 @@ export class FakeKubeApi {
   /** Send a BOOKMARK with the current resourceVersion on every watch that asked for bookmarks. */
   bookmark(): void {
     for (const w of this.watchers) {
-      if (w.bookmarks) this.send(w, { type: "BOOKMARK", object: { kind: w.kind, apiVersion: this.resource(w.kind).apiVersion, metadata: { resourceVersion: String(this.rv) } } });
+      if (w.bookmarks)
+        this.send(w, {
+          type: "BOOKMARK",
+          object: {
+            kind: w.kind,
+            apiVersion: this.resource(w.kind).apiVersion,
+            metadata: { resourceVersion: String(this.rv) },
+          },
+        });
     }
   }
 
@@ -210,9 +218,13 @@ export class FakeKubeApi {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://x");
     const m = PATH.exec(url.pathname);
-    const r = RESOURCES.find((x) => x.plural === m?.[3] && (x.apiVersion === "v1" ? m?.[1] === undefined : x.apiVersion === m?.[1]));
+    const r = RESOURCES.find(
+      (x) => x.plural === m?.[3] && (x.apiVersion === "v1" ? m?.[1] === undefined : x.apiVersion === m?.[1]),
+    );
     if (m === null || r === undefined) {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(status(404, "NotFound", `no route ${url.pathname}`)));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify(status(404, "NotFound", `no route ${url.pathname}`)));
       return;
     }
     const query = Object.fromEntries(url.searchParams);
@@ -221,7 +233,9 @@ export class FakeKubeApi {
     const failure = this.failures.findIndex((f) => f.kind === r.kind);
     if (failure >= 0) {
       const { status: code } = this.failures.splice(failure, 1)[0] as { status: number };
-      res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(status(code, "InternalError", "injected failure")));
+      res
+        .writeHead(code, { "content-type": "application/json" })
+        .end(JSON.stringify(status(code, "InternalError", "injected failure")));
       return;
     }
     const namespace = m[2];
@@ -276,9 +290,12 @@ export class FakeKubeApi {
     this.watchers.add(w);
     res.on("close", () => this.watchers.delete(w));
     if (from === "" || from === "0") {
-      for (const o of this.objects.values()) if (this.matches(r.kind, namespace, o)) this.send(w, { type: "ADDED", object: o });
+      for (const o of this.objects.values())
+        if (this.matches(r.kind, namespace, o)) this.send(w, { type: "ADDED", object: o });
     } else {
-      for (const ev of this.history) if (ev.rv > Number(from) && this.matches(r.kind, namespace, ev.object)) this.send(w, { type: ev.type, object: ev.object });
+      for (const ev of this.history)
+        if (ev.rv > Number(from) && this.matches(r.kind, namespace, ev.object))
+          this.send(w, { type: ev.type, object: ev.object });
     }
     const timeout = Number(query["timeoutSeconds"] ?? "0");
     if (timeout > 0) setTimeout(() => this.watchers.has(w) && this.end(w), timeout * 1000).unref();

@@ -1,7 +1,11 @@
 // Builders for Kubernetes objects as the API server returns them (JSON shape), for tests that
 // feed informers, the fake API server or static manifests.
 
-export type KubeObject = { readonly apiVersion: string; readonly kind: string; readonly metadata: Record<string, unknown> } & Record<string, unknown>;
+export type KubeObject = {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: Record<string, unknown>;
+} & Record<string, unknown>;
 
 let uidSeq = 0;
 const uid = () => `uid-${++uidSeq}`;
@@ -18,7 +22,9 @@ export interface PodOptions {
 }
 
 const ownerRefs = (owner?: { readonly kind: string; readonly name: string }) =>
-  owner === undefined ? {} : { ownerReferences: [{ apiVersion: "v1", kind: owner.kind, name: owner.name, uid: uid(), controller: true }] };
+  owner === undefined
+    ? {}
+    : { ownerReferences: [{ apiVersion: "v1", kind: owner.kind, name: owner.name, uid: uid(), controller: true }] };
 
 export const pod = (namespace: string, name: string, o: PodOptions = {}): KubeObject => ({
   apiVersion: "v1",
@@ -82,13 +88,23 @@ export const endpointSlice = (
 export const replicaSet = (namespace: string, name: string, deployment?: string): KubeObject => ({
   apiVersion: "apps/v1",
   kind: "ReplicaSet",
-  metadata: { name, namespace, uid: uid(), ...ownerRefs(deployment === undefined ? undefined : { kind: "Deployment", name: deployment }) },
+  metadata: {
+    name,
+    namespace,
+    uid: uid(),
+    ...ownerRefs(deployment === undefined ? undefined : { kind: "Deployment", name: deployment }),
+  },
   spec: { replicas: 1 },
 });
 
 export const job = (namespace: string, name: string, cronJob?: string): KubeObject => ({
   apiVersion: "batch/v1",
   kind: "Job",
-  metadata: { name, namespace, uid: uid(), ...ownerRefs(cronJob === undefined ? undefined : { kind: "CronJob", name: cronJob }) },
+  metadata: {
+    name,
+    namespace,
+    uid: uid(),
+    ...ownerRefs(cronJob === undefined ? undefined : { kind: "CronJob", name: cronJob }),
+  },
   spec: {},
 });

@@ -10,11 +10,21 @@ export const LOOKUP_SAMPLE_EVERY = 64;
 
 export const makeEnricherMetrics = Effect.gen(function* () {
   const m = yield* Metrics;
-  const ends = m.counter("netpulse_enricher_ends_total", "Flow ends by what they resolved to (external/unknown = not a cluster object)", ["kind"]);
-  const objects = m.gauge("netpulse_enricher_index_objects", "Objects in the metadata index by kind (IP = known IP addresses)", ["kind"]);
-  const lookup = m.histogram("netpulse_enricher_lookup_seconds", "Time of one IP lookup, sampled batches (mean over the batch)", [
-    2.5e-8, 5e-8, 1e-7, 2.5e-7, 5e-7, 1e-6, 5e-6, 2.5e-5,
-  ]);
+  const ends = m.counter(
+    "netpulse_enricher_ends_total",
+    "Flow ends by what they resolved to (external/unknown = not a cluster object)",
+    ["kind"],
+  );
+  const objects = m.gauge(
+    "netpulse_enricher_index_objects",
+    "Objects in the metadata index by kind (IP = known IP addresses)",
+    ["kind"],
+  );
+  const lookup = m.histogram(
+    "netpulse_enricher_lookup_seconds",
+    "Time of one IP lookup, sampled batches (mean over the batch)",
+    [2.5e-8, 5e-8, 1e-7, 2.5e-7, 5e-7, 1e-6, 5e-6, 2.5e-5],
+  );
   return {
     countEnds: (c: EndCounts) => {
       for (const [kind, n] of Object.entries(c)) if (n > 0) ends.inc({ kind }, n);

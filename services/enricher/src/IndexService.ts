@@ -5,7 +5,12 @@ import { MetadataIndex } from "./index/MetadataIndex.js";
 import { EnricherConfig, type EnricherConfigShape } from "./config.js";
 
 export const makeIndex = (config: EnricherConfigShape): MetadataIndex =>
-  new MetadataIndex({ graceMs: config.graceMs, cidrs: config.cidrs, encoder: encodeEndpoint, maxExternal: config.maxExternal });
+  new MetadataIndex({
+    graceMs: config.graceMs,
+    cidrs: config.cidrs,
+    encoder: encodeEndpoint,
+    maxExternal: config.maxExternal,
+  });
 
 export class Index extends Context.Tag("netpulse/enricher/Index")<Index, MetadataIndex>() {
   static readonly layer = Layer.effect(Index, Effect.map(EnricherConfig, makeIndex));

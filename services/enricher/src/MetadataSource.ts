@@ -9,4 +9,7 @@ export interface MetadataSourceShape {
   readonly synced: Effect.Effect<void>;
 }
 
-export class MetadataSource extends Context.Tag("netpulse/enricher/MetadataSource")<MetadataSource, MetadataSourceShape>() {}
+export class MetadataSource extends Context.Tag("netpulse/enricher/MetadataSource")<
+  MetadataSource,
+  MetadataSourceShape
+>() {}

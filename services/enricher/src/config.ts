@@ -18,7 +18,12 @@ const defaults = {
 const list = (name: string, dflt: string) =>
   Config.string(name).pipe(
     Config.withDefault(dflt),
-    Config.map((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")),
+    Config.map((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== ""),
+    ),
   );
 
 const cidrs = Config.string("NETPULSE_EXTERNAL_CIDRS").pipe(
@@ -26,7 +31,12 @@ const cidrs = Config.string("NETPULSE_EXTERNAL_CIDRS").pipe(
   Config.mapOrFail((spec) => {
     const parsed = parseNamedCidrs(spec);
     return "error" in parsed
-      ? Either.left(ConfigError.InvalidData(["NETPULSE_EXTERNAL_CIDRS"], `NETPULSE_EXTERNAL_CIDRS: ${parsed.error} (expected name=CIDR,...)`))
+      ? Either.left(
+          ConfigError.InvalidData(
+            ["NETPULSE_EXTERNAL_CIDRS"],
+            `NETPULSE_EXTERNAL_CIDRS: ${parsed.error} (expected name=CIDR,...)`,
+          ),
+        )
       : Either.right<ReadonlyArray<NamedCidr>>(parsed.cidrs);
   }),
 );
@@ -75,4 +85,3 @@ export class EnricherConfig extends Context.Tag("netpulse/enricher/Config")<Enri
   static readonly layerWith = (overrides: Partial<EnricherConfigShape> = {}) =>
     Layer.succeed(EnricherConfig, EnricherConfig.make(overrides));
 }
-

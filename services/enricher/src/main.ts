@@ -15,7 +15,9 @@ import type { MetadataSource } from "./MetadataSource.js";
 import { ManifestSourceLive } from "./manifests/ManifestSource.js";
 import type { ManifestError } from "./manifests/parseManifests.js";
 
-const BusLive = Layer.unwrapEffect(Effect.map(busSettings, (s) => (s._tag === "kafka" ? KafkaBus.layer(s) : NatsBus.layer(s))));
+const BusLive = Layer.unwrapEffect(
+  Effect.map(busSettings, (s) => (s._tag === "kafka" ? KafkaBus.layer(s) : NatsBus.layer(s))),
+);
 
 type SourceLayer = Layer.Layer<MetadataSource, ManifestError | KubeConfigError, Metrics | Index | EnricherConfig>;
 const SourceLive = Layer.unwrapEffect(
@@ -41,4 +43,5 @@ const fiber = Effect.runFork(
     ),
   ),
 );
-for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void Effect.runFork(Fiber.interrupt(fiber)));
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.once(signal, () => void Effect.runFork(Fiber.interrupt(fiber)));

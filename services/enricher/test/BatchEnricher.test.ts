@@ -13,10 +13,18 @@ import { rawFlow } from "./rawFlows.js";
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
 const makeIndex = () => {
-  const idx = new MetadataIndex({ graceMs: 60_000, cidrs: [{ name: "internet", cidr: "0.0.0.0/0" }], encoder: encodeEndpoint });
+  const idx = new MetadataIndex({
+    graceMs: 60_000,
+    cidrs: [{ name: "internet", cidr: "0.0.0.0/0" }],
+    encoder: encodeEndpoint,
+  });
   for (const o of [
     k.replicaSet("shop", "web-5d", "web"),
-    k.pod("shop", "web-5d-a", { ip: "10.1.0.1", owner: { kind: "ReplicaSet", name: "web-5d" }, labels: { app: "web" } }),
+    k.pod("shop", "web-5d-a", {
+      ip: "10.1.0.1",
+      owner: { kind: "ReplicaSet", name: "web-5d" },
+      labels: { app: "web" },
+    }),
     k.pod("shop", "v6-pod", { ip: "fd00::17" }),
     k.service("shop", "web", "10.96.0.10"),
     k.node("node-a", "192.168.0.1"),
@@ -29,8 +37,23 @@ const makeIndex = () => {
 
 const flows = [
   rawFlow(),
-  rawFlow({ flow_id: 1n, src_ip: "fd00::17", dst_ip: "2001:db8::1", comm: "wget-ü✓", direction: "server", close_reason: "rst_received" }),
-  rawFlow({ flow_id: 2n, src_ip: "192.168.0.1", dst_ip: "8.8.8.8", bytes_sent: 2n ** 63n - 1n, netns: 0n, start_ns: 9_000_000_000_000_000_000n, end_ns: 9_000_000_000_000_000_001n }),
+  rawFlow({
+    flow_id: 1n,
+    src_ip: "fd00::17",
+    dst_ip: "2001:db8::1",
+    comm: "wget-ü✓",
+    direction: "server",
+    close_reason: "rst_received",
+  }),
+  rawFlow({
+    flow_id: 2n,
+    src_ip: "192.168.0.1",
+    dst_ip: "8.8.8.8",
+    bytes_sent: 2n ** 63n - 1n,
+    netns: 0n,
+    start_ns: 9_000_000_000_000_000_000n,
+    end_ns: 9_000_000_000_000_000_001n,
+  }),
   rawFlow({ flow_id: 3n, src_ip: "not-an-ip", src_port: 0, dst_port: 65535, sampling: 100, state: "" }),
 ];
 
@@ -45,9 +68,19 @@ describe("BatchEnricher", () => {
     expect(out.right.ends).toEqual({ pod: 2, node: 1, service: 2, external: 2, unknown: 1 });
     const decoded = EnrichedFlowCodec.decodeBatch(out.right.value);
     if (Either.isLeft(decoded)) throw decoded.left;
-    expect(decoded.right.header).toMatchObject({ producer: "enricher/test", sequence: 0n, count: 4, schema: "netpulse.v1.EnrichedFlow" });
+    expect(decoded.right.header).toMatchObject({
+      producer: "enricher/test",
+      sequence: 0n,
+      count: 4,
+      schema: "netpulse.v1.EnrichedFlow",
+    });
     expect(decoded.right.records).toEqual(flows.map((f) => enrichFlow(idx, f)));
-    expect(decoded.right.records[0]?.src).toMatchObject({ kind: "pod", pod: "web-5d-a", workload_kind: "Deployment", workload_name: "web" });
+    expect(decoded.right.records[0]?.src).toMatchObject({
+      kind: "pod",
+      pod: "web-5d-a",
+      workload_kind: "Deployment",
+      workload_name: "web",
+    });
     expect(decoded.right.records[0]?.dst).toMatchObject({ kind: "service", service: "web" });
   });
 
@@ -56,11 +89,23 @@ describe("BatchEnricher", () => {
     const deletedAt = T0 + 100_000;
     const old = slim(k.pod("shop", "web-5d-a", { ip: "10.1.0.1" }), ["app"])!;
     idx.apply({ type: "delete", obj: old }, deletedAt);
-    idx.apply({ type: "upsert", obj: slim(k.pod("shop", "reuser", { ip: "10.1.0.1", created: new Date(deletedAt + 1000).toISOString() }), ["app"])! }, deletedAt + 1500);
+    idx.apply(
+      {
+        type: "upsert",
+        obj: slim(k.pod("shop", "reuser", { ip: "10.1.0.1", created: new Date(deletedAt + 1000).toISOString() }), [
+          "app",
+        ])!,
+      },
+      deletedAt + 1500,
+    );
     const ns = (ms: number) => BigInt(ms) * 1_000_000n;
     const late = rawFlow({ start_ns: ns(deletedAt - 2000), end_ns: ns(deletedAt) });
     const fresh = rawFlow({ start_ns: ns(deletedAt + 5000), end_ns: ns(deletedAt + 6000) });
-    const out = Either.getOrThrow(new BatchEnricher(idx, "e").enrich(RawFlowCodec.encodeBatch([late, fresh, late], { producer: "p", sequence: 0n })));
+    const out = Either.getOrThrow(
+      new BatchEnricher(idx, "e").enrich(
+        RawFlowCodec.encodeBatch([late, fresh, late], { producer: "p", sequence: 0n }),
+      ),
+    );
     const pods = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(out.value)).records.map((r) => r.src.pod);
     expect(pods).toEqual(["web-5d-a", "reuser", "web-5d-a"]);
   });
@@ -77,15 +122,23 @@ describe("BatchEnricher", () => {
 
   it("refuses the batches the codec refuses", () => {
     const enricher = new BatchEnricher(makeIndex(), "enricher/test");
-    const bad = RawFlowCodec.encodeBatch([rawFlow(), rawFlow({ direction: "sideways" })], { producer: "p", sequence: 0n });
+    const bad = RawFlowCodec.encodeBatch([rawFlow(), rawFlow({ direction: "sideways" })], {
+      producer: "p",
+      sequence: 0n,
+    });
     const r1 = enricher.enrich(bad);
     expect(Either.isLeft(r1) && r1.left.kind).toBe("invalid_record");
     expect(Either.isLeft(r1) && r1.left.message).toMatch(/index 1: direction "sideways"/);
     expect(Either.isLeft(RawFlowCodec.decodeBatch(bad))).toBe(true);
 
-    const backwards = RawFlowCodec.encodeBatch([rawFlow({ start_ns: 10_000n, end_ns: 9_000n })], { producer: "p", sequence: 0n });
+    const backwards = RawFlowCodec.encodeBatch([rawFlow({ start_ns: 10_000n, end_ns: 9_000n })], {
+      producer: "p",
+      sequence: 0n,
+    });
     expect(Either.isLeft(enricher.enrich(backwards))).toBe(true);
-    const badClose = enricher.enrich(RawFlowCodec.encodeBatch([rawFlow({ close_reason: "eaten" })], { producer: "p", sequence: 0n }));
+    const badClose = enricher.enrich(
+      RawFlowCodec.encodeBatch([rawFlow({ close_reason: "eaten" })], { producer: "p", sequence: 0n }),
+    );
     expect(Either.isLeft(badClose) && badClose.left.message).toMatch(/index 0: close_reason "eaten"/);
 
     const good = RawFlowCodec.encodeBatch([rawFlow(), rawFlow()], { producer: "p", sequence: 0n });
@@ -99,7 +152,9 @@ describe("BatchEnricher", () => {
 
   it("lies about the count → refused", () => {
     const batchType = parseSchema(loadSchemaFile("batch.v1.avsc"));
-    const good = batchType.fromBuffer(RawFlowCodec.encodeBatch([rawFlow()], { producer: "p", sequence: 0n })) as { count: number };
+    const good = batchType.fromBuffer(RawFlowCodec.encodeBatch([rawFlow()], { producer: "p", sequence: 0n })) as {
+      count: number;
+    };
     const lying = batchType.toBuffer({ ...good, count: 2 });
     const r = new BatchEnricher(makeIndex(), "e").enrich(lying);
     expect(Either.isLeft(r) && r.left.message).toMatch(/says 2 records, holds 1/);

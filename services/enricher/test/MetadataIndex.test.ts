@@ -25,7 +25,8 @@ const ev = (type: MetaEvent["type"], raw: unknown): MetaEvent => {
   return { type, obj };
 };
 
-const upsert = (idx: MetadataIndex, now: number, ...objs: unknown[]) => objs.forEach((o) => idx.apply(ev("upsert", o), now));
+const upsert = (idx: MetadataIndex, now: number, ...objs: unknown[]) =>
+  objs.forEach((o) => idx.apply(ev("upsert", o), now));
 const ep = (idx: MetadataIndex, ip: string, t = T0 + 10_000) => idx.resolve(ip, t).endpoint();
 
 describe("owner resolution", () => {
@@ -70,7 +71,11 @@ describe("owner resolution", () => {
 describe("endpoint fields", () => {
   it("fills pod, namespace, node, selected labels only", () => {
     const idx = makeIndex();
-    upsert(idx, T0, k.pod("shop", "p", { ip: "10.1.2.1", node: "node-b", labels: { app: "web", version: "3", team: "x" } }));
+    upsert(
+      idx,
+      T0,
+      k.pod("shop", "p", { ip: "10.1.2.1", node: "node-b", labels: { app: "web", version: "3", team: "x" } }),
+    );
     expect(ep(idx, "10.1.2.1")).toEqual({
       kind: "pod",
       pod: "p",

@@ -37,7 +37,10 @@ const inputLines = (input: string) =>
     const stream = input === "-" ? process.stdin : createReadStream(input, { encoding: "utf8" });
     return Stream.fromAsyncIterable(
       createInterface({ input: stream, crlfDelay: Infinity }),
-      (e) => new UsageError({ message: `--input ${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }),
+      (e) =>
+        new UsageError({
+          message: `--input ${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        }),
     );
   });
 
@@ -48,11 +51,20 @@ export const enrich = Effect.fn("enrich")(function* (o: EnrichOptions) {
   if ("error" in cidrs) return yield* new UsageError({ message: `--external-cidrs: ${cidrs.error}` });
   const config = EnricherConfig.make({
     cidrs: cidrs.cidrs,
-    ...(o.labels === undefined ? {} : { labelKeys: o.labels.split(",").map((s) => s.trim()).filter((s) => s !== "") }),
+    ...(o.labels === undefined
+      ? {}
+      : {
+          labelKeys: o.labels
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s !== ""),
+        }),
   });
   const index = makeIndex(config);
   yield* Effect.scoped(
-    runManifestSource({ files: o.manifests, labelKeys: config.labelKeys, watch: false }, (e) => index.apply(e, Date.now())),
+    runManifestSource({ files: o.manifests, labelKeys: config.labelKeys, watch: false }, (e) =>
+      index.apply(e, Date.now()),
+    ),
   ).pipe(Effect.mapError((e) => new UsageError({ message: `--manifests: ${e.message}` })));
 
   const where = o.input === "-" ? "stdin" : o.input;
@@ -74,8 +86,13 @@ export const enrich = Effect.fn("enrich")(function* (o: EnrichOptions) {
 export const register = (program: Command): void => {
   program
     .command("enrich")
-    .description("enrich raw flows (JSON lines of `capture --stdout`) with Pod/workload/Service metadata from manifests")
-    .requiredOption("--manifests <files...>", "YAML/JSON manifests (multi-document or kind: List, e.g. kubectl get pods,rs,ns -A -o yaml)")
+    .description(
+      "enrich raw flows (JSON lines of `capture --stdout`) with Pod/workload/Service metadata from manifests",
+    )
+    .requiredOption(
+      "--manifests <files...>",
+      "YAML/JSON manifests (multi-document or kind: List, e.g. kubectl get pods,rs,ns -A -o yaml)",
+    )
     .requiredOption("--input <file>", "raw flows, one JSON object per line (- for stdin)")
     .option("--output <format>", "output format (jsonl)", "jsonl")
     .option("--labels <keys>", "pod labels to copy, comma-separated (default app,app.kubernetes.io/name,version)")

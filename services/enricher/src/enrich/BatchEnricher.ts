@@ -63,15 +63,22 @@ export class BatchEnricher {
     try {
       batch = batchType.fromBuffer(asBuffer(bytes)) as Batch;
     } catch (cause) {
-      return Either.left(garbage(`undecodable batch envelope: ${cause instanceof Error ? cause.message : String(cause)}`, cause));
+      return Either.left(
+        garbage(`undecodable batch envelope: ${cause instanceof Error ? cause.message : String(cause)}`, cause),
+      );
     }
-    if (batch.schema !== RawFlowCodec.name || batch.schema_fingerprint !== RawFlowCodec.fingerprint) return this.slowPath(bytes);
+    if (batch.schema !== RawFlowCodec.name || batch.schema_fingerprint !== RawFlowCodec.fingerprint)
+      return this.slowPath(bytes);
     let n: number;
     try {
       n = this.scanner.scan(batch.records, this.scanned);
     } catch (cause) {
       const message = cause instanceof ScanError ? cause.message : `undecodable RawFlow array: ${String(cause)}`;
-      const kind = message.startsWith("invalid") ? "invalid_record" : message.startsWith("truncated") ? "truncated" : "garbage";
+      const kind = message.startsWith("invalid")
+        ? "invalid_record"
+        : message.startsWith("truncated")
+          ? "truncated"
+          : "garbage";
       return Either.left(new CodecError({ kind, message, cause }));
     }
     if (n !== batch.count) return Either.left(garbage(`batch says ${batch.count} records, holds ${n}`));

@@ -45,12 +45,14 @@ export class RawFlowScanner {
       }
       for (let i = 0; i < count; i++) {
         let f = out[n];
-        if (f === undefined) out[n] = f = { start: 0, end: 0, srcAt: 0, srcEnd: 0, dstAt: 0, dstEnd: 0, srcV4: -1, dstV4: -1, startMs: 0 };
+        if (f === undefined)
+          out[n] = f = { start: 0, end: 0, srcAt: 0, srcEnd: 0, dstAt: 0, dstEnd: 0, srcV4: -1, dstV4: -1, startMs: 0 };
         this.record(f, n);
         n++;
       }
     }
-    if (this.pos !== bytes.length) throw new ScanError(`${bytes.length - this.pos} trailing bytes after the last record`);
+    if (this.pos !== bytes.length)
+      throw new ScanError(`${bytes.length - this.pos} trailing bytes after the last record`);
     return n;
   }
 
@@ -87,7 +89,8 @@ export class RawFlowScanner {
     f.end = this.pos;
     f.startMs = startNs / 1e6;
     if (direction < 0) this.bad(i, `direction "${this.text(dirStart, dirEnd)}" is not client|server`);
-    if (closeReason < 0) this.bad(i, `close_reason "${this.text(crStart, crEnd)}" is not fin|rst_sent|rst_received|timeout|open`);
+    if (closeReason < 0)
+      this.bad(i, `close_reason "${this.text(crStart, crEnd)}" is not fin|rst_sent|rst_received|timeout|open`);
     if (srcPort < 0 || srcPort > 65535) this.bad(i, `src_port ${srcPort} out of range`);
     if (dstPort < 0 || dstPort > 65535) this.bad(i, `dst_port ${dstPort} out of range`);
     if (endNs < startNs) this.bad(i, `end_ns before start_ns`);

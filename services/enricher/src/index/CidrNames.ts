@@ -15,7 +15,10 @@ interface Range {
 /** Parse "name=cidr,name=cidr"; returns the problem as text when the spec is bad. */
 export const parseNamedCidrs = (spec: string): { readonly cidrs: NamedCidr[] } | { readonly error: string } => {
   const cidrs: NamedCidr[] = [];
-  for (const part of spec.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")) {
     const eq = part.indexOf("=");
     const name = part.slice(0, eq).trim();
     const cidr = part.slice(eq + 1).trim();
@@ -39,7 +42,8 @@ export class CidrNames {
   name(ip: string): string | null {
     if (!ipaddr.IPv4.isValidFourPartDecimal(ip) && !ipaddr.IPv6.isValid(ip)) return null;
     let addr = ipaddr.parse(ip);
-    if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+    if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress())
+      addr = (addr as ipaddr.IPv6).toIPv4Address();
     for (const r of this.ranges) {
       if (r.range[0].kind() === addr.kind() && addr.match(r.range)) return r.name;
     }

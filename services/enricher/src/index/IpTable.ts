@@ -43,7 +43,10 @@ interface Expiry {
 export class IpTable {
   private readonly slots = new Map<string, Slot>();
   private readonly hot = new Map<string, Target | Slot>();
-  private readonly hot4: Array<Map<number, Target | Slot>> = Array.from({ length: 256 }, () => new Map<number, Target | Slot>());
+  private readonly hot4: Array<Map<number, Target | Slot>> = Array.from(
+    { length: 256 },
+    () => new Map<number, Target | Slot>(),
+  );
   /** Closed intervals in closing order; the grace is constant, so this is ordered by expiry. */
   private expiries: Expiry[] = [];
   private expiryHead = 0;

@@ -4,7 +4,17 @@
 // Service (EndpointSlice targetRef or address) carry its name. Pure and synchronous: the hot path.
 
 import { emptyEndpoint, type Endpoint } from "@netpulse/runtime/records";
-import type { MetaEvent, Owner, SlimEndpointSlice, SlimKind, SlimNamespace, SlimNode, SlimPod, SlimService, SlimWorkload } from "../model/slim.js";
+import type {
+  MetaEvent,
+  Owner,
+  SlimEndpointSlice,
+  SlimKind,
+  SlimNamespace,
+  SlimNode,
+  SlimPod,
+  SlimService,
+  SlimWorkload,
+} from "../model/slim.js";
 import { CidrNames, type NamedCidr } from "./CidrNames.js";
 import { IpTable } from "./IpTable.js";
 import { Target, type EndpointEncoder } from "./Target.js";
@@ -40,7 +50,15 @@ export class MetadataIndex {
   private readonly pods = new Map<string, PodEntry>();
   private readonly ownedPods = new Map<string, Set<PodEntry>>();
   private readonly workloads = new Map<string, Owner | null>();
-  private readonly counts: Record<SlimKind, number> = { Pod: 0, Node: 0, Namespace: 0, Service: 0, EndpointSlice: 0, ReplicaSet: 0, Job: 0 };
+  private readonly counts: Record<SlimKind, number> = {
+    Pod: 0,
+    Node: 0,
+    Namespace: 0,
+    Service: 0,
+    EndpointSlice: 0,
+    ReplicaSet: 0,
+    Job: 0,
+  };
   private readonly nodes = new Map<string, SlimNode>();
   private readonly services = new Map<string, { slim: SlimService; target: Target }>();
   private readonly namespaces = new Map<string, SlimNamespace>();
@@ -158,7 +176,13 @@ export class MetadataIndex {
       entry = undefined;
     }
     if (entry === undefined) {
-      const e: PodEntry = { slim: p, target: this.target("pod", podKey, () => this.podEndpoint(e, podKey)), held: [], claimed: [], ownerKey: "" };
+      const e: PodEntry = {
+        slim: p,
+        target: this.target("pod", podKey, () => this.podEndpoint(e, podKey)),
+        held: [],
+        claimed: [],
+        ownerKey: "",
+      };
       entry = e;
       this.pods.set(podKey, e);
       this.counts.Pod = this.pods.size;
@@ -235,7 +259,9 @@ export class MetadataIndex {
     } else {
       const name = s.metadata.name;
       const namespace = s.metadata.namespace ?? "";
-      const target = prev?.target ?? this.target("service", "", () => ({ ...emptyEndpoint, kind: "service", service: name, namespace }));
+      const target =
+        prev?.target ??
+        this.target("service", "", () => ({ ...emptyEndpoint, kind: "service", service: name, namespace }));
       this.services.set(k, { slim: s, target });
       for (const ip of s.clusterIPs) this.ips.claim(ip, source, PRIORITY.service, target);
     }
@@ -253,10 +279,11 @@ export class MetadataIndex {
       const pods = new Set<string>();
       for (const t of s.targets) {
         if (t.pod !== null) pods.add(`${ns}/${t.pod}`);
-        else for (const ip of t.ips) {
-          const holder = this.ips.holder(ip);
-          if (holder !== null) pods.add(holder.ref);
-        }
+        else
+          for (const ip of t.ips) {
+            const holder = this.ips.holder(ip);
+            if (holder !== null) pods.add(holder.ref);
+          }
       }
       const entry: SliceEntry = { service: s.service, pods: [...pods] };
       this.slices.set(k, entry);

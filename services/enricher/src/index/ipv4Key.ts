@@ -27,4 +27,5 @@ export const ipv4KeyOfBytes = (bytes: Uint8Array, start: number, end: number): n
   return dots === 3 && digits > 0 ? key * 256 + octet : -1;
 };
 
-export const ipv4Key = (ip: string): number => (ip.length > 15 ? -1 : ipv4KeyOfBytes(Buffer.from(ip, "latin1"), 0, ip.length));
+export const ipv4Key = (ip: string): number =>
+  ip.length > 15 ? -1 : ipv4KeyOfBytes(Buffer.from(ip, "latin1"), 0, ip.length);

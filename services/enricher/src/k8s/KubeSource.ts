@@ -12,7 +12,10 @@ import { MetadataSource } from "../MetadataSource.js";
 import { Index } from "../IndexService.js";
 import { EnricherConfig } from "../config.js";
 
-export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{ readonly message: string; readonly cause?: unknown }> {}
+export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{
+  readonly message: string;
+  readonly cause?: unknown;
+}> {}
 
 /** Kubeconfig from a file when given, else the default chain (KUBECONFIG, ~/.kube/config, in-cluster). */
 export const loadKubeConfig = (file: Option.Option<string>) =>
@@ -43,7 +46,9 @@ export interface InformerOptions {
 export const runInformers = (kc: KubeConfig, options: InformerOptions, apply: (event: MetaEvent) => void) =>
   Effect.gen(function* () {
     const metrics = yield* Metrics;
-    const restarts = metrics.counter("netpulse_enricher_informer_restarts_total", "Informer restarts after an error", ["resource"]);
+    const restarts = metrics.counter("netpulse_enricher_informer_restarts_total", "Informer restarts after an error", [
+      "resource",
+    ]);
     const run = yield* FiberSet.makeRuntime<never>();
     const synced = yield* Deferred.make<void>();
     const pending = new Set<SlimKind>(WATCHED.map((r) => r.kind));
@@ -65,7 +70,10 @@ export const runInformers = (kc: KubeConfig, options: InformerOptions, apply: (e
         setImmediate(() => {
           if (pending.delete(r.kind) && pending.size === 0) run(Deferred.succeed(synced, undefined));
         });
-        return { metadata: { resourceVersion: list.resourceVersion }, items: list.items.map(slimOne) as KubernetesObject[] };
+        return {
+          metadata: { resourceVersion: list.resourceVersion },
+          items: list.items.map(slimOne) as KubernetesObject[],
+        };
       };
       const informer = new ListWatch<KubernetesObject>(r.path, new SlimmingWatch(kc, slimOne), listFn, false);
       const onObject = (type: MetaEvent["type"]) => (o: KubernetesObject) => {
@@ -79,7 +87,8 @@ export const runInformers = (kc: KubeConfig, options: InformerOptions, apply: (e
         if (stopping || restartPending) return;
         restartPending = true;
         attempt++;
-        const delay = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** (attempt - 1)) * (0.75 + Math.random() / 4);
+        const delay =
+          Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** (attempt - 1)) * (0.75 + Math.random() / 4);
         restarts.inc({ resource: r.kind });
         run(
           Effect.logWarning(`informer ${r.kind} failed, restarting in ${Math.round(delay)} ms: ${firstLine(err)}`).pipe(

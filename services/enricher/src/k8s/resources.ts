@@ -19,9 +19,21 @@ export interface WatchedResource {
 export const WATCHED: ReadonlyArray<WatchedResource> = [
   { kind: "Namespace", path: "/api/v1/namespaces", page: (kc) => (p) => kc.makeApiClient(CoreV1Api).listNamespace(p) },
   { kind: "Node", path: "/api/v1/nodes", page: (kc) => (p) => kc.makeApiClient(CoreV1Api).listNode(p) },
-  { kind: "ReplicaSet", path: "/apis/apps/v1/replicasets", page: (kc) => (p) => kc.makeApiClient(AppsV1Api).listReplicaSetForAllNamespaces(p) },
-  { kind: "Job", path: "/apis/batch/v1/jobs", page: (kc) => (p) => kc.makeApiClient(BatchV1Api).listJobForAllNamespaces(p) },
-  { kind: "Service", path: "/api/v1/services", page: (kc) => (p) => kc.makeApiClient(CoreV1Api).listServiceForAllNamespaces(p) },
+  {
+    kind: "ReplicaSet",
+    path: "/apis/apps/v1/replicasets",
+    page: (kc) => (p) => kc.makeApiClient(AppsV1Api).listReplicaSetForAllNamespaces(p),
+  },
+  {
+    kind: "Job",
+    path: "/apis/batch/v1/jobs",
+    page: (kc) => (p) => kc.makeApiClient(BatchV1Api).listJobForAllNamespaces(p),
+  },
+  {
+    kind: "Service",
+    path: "/api/v1/services",
+    page: (kc) => (p) => kc.makeApiClient(CoreV1Api).listServiceForAllNamespaces(p),
+  },
   { kind: "Pod", path: "/api/v1/pods", page: (kc) => (p) => kc.makeApiClient(CoreV1Api).listPodForAllNamespaces(p) },
   {
     kind: "EndpointSlice",

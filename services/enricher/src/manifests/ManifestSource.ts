@@ -29,7 +29,13 @@ const fileChanges = (files: ReadonlyArray<string>) =>
         const w = watch(dir, (_event, name) => {
           if (name !== null && names.has(name)) void emit.single(undefined);
         });
-        w.on("error", (cause) => void emit.fail(new ManifestError({ file: dir, message: `watching ${dir} failed: ${String(cause)}`, cause })));
+        w.on(
+          "error",
+          (cause) =>
+            void emit.fail(
+              new ManifestError({ file: dir, message: `watching ${dir} failed: ${String(cause)}`, cause }),
+            ),
+        );
         watchers.push(w);
       }
       return Effect.sync(() => watchers.forEach((w) => w.close()));
@@ -61,7 +67,9 @@ export const runManifestSource = (options: ManifestSourceOptions, apply: (event:
         Stream.runForEach(() =>
           load.pipe(
             Effect.tap((n) => Effect.logInfo(`manifests reloaded: ${n} changes`)),
-            Effect.catchTag("ManifestError", (e) => Effect.logWarning(`manifest reload failed, keeping the previous objects: ${e.message}`)),
+            Effect.catchTag("ManifestError", (e) =>
+              Effect.logWarning(`manifest reload failed, keeping the previous objects: ${e.message}`),
+            ),
           ),
         ),
         Effect.tapError((e) => Effect.logError(`manifest watch stopped: ${e.message}`)),
@@ -77,8 +85,9 @@ export const ManifestSourceLive = Layer.scoped(
   Effect.gen(function* () {
     const config = yield* EnricherConfig;
     const index = yield* Index;
-    const { synced } = yield* runManifestSource({ files: config.manifests, labelKeys: config.labelKeys, watch: true }, (e) =>
-      index.apply(e, Date.now()),
+    const { synced } = yield* runManifestSource(
+      { files: config.manifests, labelKeys: config.labelKeys, watch: true },
+      (e) => index.apply(e, Date.now()),
     );
     return { name: "manifests", synced };
   }),

@@ -10,7 +10,15 @@ export const toObjectSet = (objs: ReadonlyArray<Slim>): ObjectSet =>
   new Map(objs.map((obj) => [keyOf(obj), { obj, json: JSON.stringify(obj) }]));
 
 // Owners and Services before Pods, Pods before the EndpointSlices that may name them by IP.
-const ORDER: Record<Slim["kind"], number> = { Namespace: 0, Node: 1, ReplicaSet: 2, Job: 3, Service: 4, Pod: 5, EndpointSlice: 6 };
+const ORDER: Record<Slim["kind"], number> = {
+  Namespace: 0,
+  Node: 1,
+  ReplicaSet: 2,
+  Job: 3,
+  Service: 4,
+  Pod: 5,
+  EndpointSlice: 6,
+};
 
 /** Deletes first (a freed IP is released before a new pod takes it), then upserts in dependency order. */
 export const diffObjects = (before: ObjectSet, after: ObjectSet): MetaEvent[] => {

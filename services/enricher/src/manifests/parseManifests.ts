@@ -18,7 +18,8 @@ const isObject = (v: unknown): v is Raw => typeof v === "object" && v !== null &
 /** Flatten one document: a List's items (recursively), or the object itself. */
 const objectsOf = (doc: unknown, where: string): Raw[] | string => {
   if (doc === null || doc === undefined) return [];
-  if (!isObject(doc)) return `${where}: expected a Kubernetes object, got ${Array.isArray(doc) ? "an array" : typeof doc}`;
+  if (!isObject(doc))
+    return `${where}: expected a Kubernetes object, got ${Array.isArray(doc) ? "an array" : typeof doc}`;
   const kind = doc["kind"];
   if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(doc["items"])) {
     const out: Raw[] = [];
@@ -31,18 +32,27 @@ const objectsOf = (doc: unknown, where: string): Raw[] | string => {
   }
   if (typeof kind !== "string" || kind === "") return `${where}: missing "kind"`;
   const meta = doc["metadata"];
-  if (!isObject(meta) || typeof meta["name"] !== "string" || meta["name"] === "") return `${where}: ${kind} without metadata.name`;
+  if (!isObject(meta) || typeof meta["name"] !== "string" || meta["name"] === "")
+    return `${where}: ${kind} without metadata.name`;
   return [doc];
 };
 
 /** Parse manifest text; `file` names it in errors. */
-export const parseManifestText = (text: string, file: string, labelKeys: ReadonlyArray<string>): Slim[] | ManifestError => {
+export const parseManifestText = (
+  text: string,
+  file: string,
+  labelKeys: ReadonlyArray<string>,
+): Slim[] | ManifestError => {
   const out: Slim[] = [];
   for (const [i, doc] of parseAllDocuments(text).entries()) {
     const err = doc.errors[0];
     if (err !== undefined) {
       const line = err.linePos?.[0].line;
-      return new ManifestError({ file, message: `${file}${line === undefined ? "" : `:${line}`}: ${err.message.split("\n")[0] ?? ""}`, cause: err });
+      return new ManifestError({
+        file,
+        message: `${file}${line === undefined ? "" : `:${line}`}: ${err.message.split("\n")[0] ?? ""}`,
+        cause: err,
+      });
     }
     const objs = objectsOf(doc.toJS(), `${file} document ${i + 1}`);
     if (typeof objs === "string") return new ManifestError({ file, message: objs });
@@ -57,7 +67,12 @@ export const parseManifestText = (text: string, file: string, labelKeys: Readonl
 export const loadManifestFile = (file: string, labelKeys: ReadonlyArray<string>) =>
   Effect.tryPromise({
     try: () => readFile(file, "utf8"),
-    catch: (cause) => new ManifestError({ file, message: `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, cause }),
+    catch: (cause) =>
+      new ManifestError({
+        file,
+        message: `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+        cause,
+      }),
   }).pipe(
     Effect.flatMap((text) => {
       const r = parseManifestText(text, file, labelKeys);

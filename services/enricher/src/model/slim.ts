@@ -62,7 +62,15 @@ export interface SlimWorkload extends Base<"ReplicaSet" | "Job"> {
 
 export type Slim = SlimPod | SlimNode | SlimNamespace | SlimService | SlimEndpointSlice | SlimWorkload;
 export type SlimKind = Slim["kind"];
-export const SLIM_KINDS: ReadonlyArray<SlimKind> = ["Pod", "Node", "Namespace", "Service", "EndpointSlice", "ReplicaSet", "Job"];
+export const SLIM_KINDS: ReadonlyArray<SlimKind> = [
+  "Pod",
+  "Node",
+  "Namespace",
+  "Service",
+  "EndpointSlice",
+  "ReplicaSet",
+  "Job",
+];
 
 /** One change to the index, whatever the source. */
 export interface MetaEvent {
