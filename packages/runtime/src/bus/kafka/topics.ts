@@ -2,7 +2,7 @@
 // limit that fits a whole batch per partition (kafkajs writes one record batch per partition per
 // request and never splits it). Publishing sends in chunks of bounded bytes with acks from all
 // replicas, keys as given.
-import { Effect } from "effect";
+import { Effect, Schedule } from "effect";
 import type { Admin, Message, Producer } from "kafkajs";
 import { BusError, type OutgoingMessage, type TopicSpec } from "../Bus.js";
 import { validTopic } from "../shard.js";
@@ -11,6 +11,7 @@ import { errorText } from "./client.js";
 /** Largest record batch a topic accepts; bounds one publish chunk too. */
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 const CHUNK_BYTES = 8 * 1024 * 1024;
+const RETRY = Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds"));
 
 export const checkTopic = (op: string, topic: string) =>
   validTopic(topic)
@@ -84,6 +85,10 @@ export const publishAll = (producer: Producer, topic: string, messages: Readonly
       Effect.tryPromise({
         try: () => producer.send({ topic, acks: -1, messages: chunk }),
         catch: (cause) => new BusError({ op: "publish", topic, message: `publish failed: ${errorText(cause)}`, cause }),
-      }),
+      }).pipe(
+        // kafkajs gives up on some retriable errors (a just-created topic's metadata not out yet);
+        // another send may duplicate what the broker already took, never lose it.
+        Effect.retry({ schedule: RETRY, while: (e) => (e.cause as { retriable?: unknown } | undefined)?.retriable === true }),
+      ),
     { discard: true },
   );

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Benchmarks: `scripts/bench.sh` runs every packages/*/bench/*.bench.ts and services/*/bench/*.bench.ts;
+# `scripts/bench.sh <section>` runs one section (bus). Sections that need local servers start them with
+# scripts/services.sh and stop again only the ones they started. Each bench prints its own table with
+# ratios against a baseline measured in the same run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+started=()
+need() {
+  local s
+  for s in "$@"; do
+    if ! scripts/services.sh status "$s" >/dev/null; then
+      scripts/services.sh up "$s"
+      started+=("$s")
+    fi
+  done
+}
+cleanup() {
+  local s
+  for s in "${started[@]}"; do scripts/services.sh down "$s" || true; done
+}
+trap cleanup EXIT
+
+run() {
+  echo "== $1"
+  npx tsx "$1"
+}
+
+section=${1:-all}
+case $section in
+  bus)
+    need nats kafka
+    run packages/runtime/bench/bus.bench.ts
+    ;;
+  all)
+    need nats kafka clickhouse
+    shopt -s nullglob
+    for f in packages/*/bench/*.bench.ts services/*/bench/*.bench.ts; do run "$f"; done
+    ;;
+  *)
+    echo "usage: scripts/bench.sh [bus]" >&2
+    exit 2
+    ;;
+esac
