@@ -22,7 +22,7 @@ np_pid() {
   printf '%s\n' "$pid"
 }
 
-# Prints "pid=N (command)" of whatever listens on TCP port $1 (any address), or nothing.
+# Prints "pid N (command)" of whatever listens on TCP port $1 (any address), or nothing.
 np_port_listener() {
   local line
   line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1)
@@ -60,6 +60,7 @@ np_require_free_ports() {
 np_spawn() {
   local name=$1 log=$2
   shift 2
+  NP_SPAWN_LOG=$log
   printf '=== netpulse services: starting %s at %s\n' "$name" "$(date -u +%FT%TZ)" >>"$log"
   (
     for fd in /proc/"$BASHPID"/fd/*; do
@@ -71,11 +72,20 @@ np_spawn() {
   printf '%s\n' "$!" >"$NP_STATE/$name/pid"
 }
 
-# The last lines of a server log, indented, on stderr (only what this start wrote, when marked).
-np_log_tail() {
+# The last lines of a file written since the last start marker (all of it when unmarked), indented.
+np_tail_since_start() {
   [ -f "$1" ] || return 0
   awk '/^=== netpulse services: starting/ { n = 0; delete l; next } { l[++n] = $0 }
-       END { for (i = (n > 15 ? n - 14 : 1); i <= n; i++) print "  | " l[i] }' "$1" >&2
+       END { for (i = (n > 15 ? n - 14 : 1); i <= n; i++) print "  | " l[i] }' "$1"
+}
+
+# On stderr: the end of the server's log, then what the process itself printed, if anything (JVM
+# and command-line errors land there, not in the log).
+np_log_tail() {
+  local own=""
+  np_tail_since_start "$1" >&2
+  if [ -n "${NP_SPAWN_LOG:-}" ] && [ "$NP_SPAWN_LOG" != "$1" ]; then own=$(np_tail_since_start "$NP_SPAWN_LOG"); fi
+  if [ -n "$own" ]; then printf '  (%s)\n%s\n' "$NP_SPAWN_LOG" "$own" >&2; fi
 }
 
 # Polls "$check" (a command) until it succeeds. Fails when the server exits or $timeout seconds
