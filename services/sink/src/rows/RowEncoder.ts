@@ -12,6 +12,9 @@ type Write = (w: RowBinaryWriter, v: unknown) => string | undefined;
 
 const show = (v: unknown): string => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 const isInt = (v: unknown, lo: number, hi: number): v is number =>
   typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
 
@@ -24,7 +27,7 @@ const ipv6Bytes = (text: string): number[] | undefined => {
 const writer = (t: Logical, d: Dialect): Write => {
   switch (t) {
     case "Int64":
-      return (w, v) => (typeof v === "bigint" && BigInt.asIntN(64, v) === v ? (w.i64(v), undefined) : `not an Int64: ${show(v)}`);
+      return (w, v) => (typeof v === "bigint" && v >= INT64_MIN && v <= INT64_MAX ? (w.i64(v), undefined) : `not an Int64: ${show(v)}`);
     case "Int32":
       return (w, v) => (isInt(v, -(2 ** 31), 2 ** 31 - 1) ? (w.i32(v), undefined) : `not an Int32: ${show(v)}`);
     case "UInt16":
@@ -112,7 +115,7 @@ export const makeRowEncoder = <R>(spec: TableSpec<R>, d: Dialect, db: string): R
     keyColumns,
     keyOf: (row) => identity.map((c) => String(c.get(row))).join("\u0000"),
     encode: (rows) => {
-      const w = new RowBinaryWriter(rows.length * 256 + 1024);
+      const w = new RowBinaryWriter(rows.length * 384 + 1024);
       const encoded: R[] = [];
       const rejected: Rejected<R>[] = [];
       for (const row of rows) {

@@ -2,7 +2,7 @@
 // schema at start, then writes batches per table exactly once, retrying (with capped exponential
 // back-off) for as long as ClickHouse is unavailable. Callers ack their input only after `write`
 // returns, so nothing un-acked is ever lost and nothing acked is ever missing.
-import { Context, Effect, Layer, Schedule } from "effect";
+import { Context, Effect, Layer, Schedule, Stream } from "effect";
 import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
@@ -10,7 +10,7 @@ import { ClickHouseError } from "../clickhouse/ClickHouseError.js";
 import { makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
 import { migrate, type SchemaError, type SchemaState } from "../schema/Migrator.js";
 import { anomalies, flows, nodeStats } from "../schema/tables.js";
-import { writeBatch, type WriteResult } from "./TableWriter.js";
+import { commitBatch, prepareBatch, type Prepared, type WriteResult } from "./TableWriter.js";
 
 export interface RetryPolicy {
   readonly baseMs: number;
@@ -30,6 +30,14 @@ export interface SinkWriterShape {
   readonly encoders: Encoders;
   /** Resolves once ClickHouse has every row (or refused it as data); retries otherwise. */
   readonly write: <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.Effect<WriteResult<R>, ClickHouseError>;
+  /**
+   * Writes a stream of batches in order; batch n+1 is encoded and compressed while batch n
+   * commits (commits themselves stay one at a time, which the exactly-once check relies on).
+   */
+  readonly writeAll: <A, R>(
+    enc: RowEncoder<R>,
+    rowsOf: (a: A) => ReadonlyArray<R>,
+  ) => <E, Q>(input: Stream.Stream<A, E, Q>) => Stream.Stream<readonly [A, WriteResult<R>], E | ClickHouseError, Q>;
 }
 
 const backoff = (p: RetryPolicy) => {
@@ -71,11 +79,14 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };
 
-    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>): Effect.Effect<WriteResult<R>, ClickHouseError> =>
+    const prepare = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
+      prepareBatch(enc, rows).pipe(Effect.provideService(ClickHouse, ch));
+
+    const commit = <R>(p: Prepared<R>): Effect.Effect<WriteResult<R>, ClickHouseError> =>
       Effect.gen(function* () {
-        const table = enc.spec.name;
+        const table = p.enc.spec.name;
         const started = performance.now();
-        const result = yield* retrying(`insert into ${table}`, policy, writeBatch(enc, rows), down).pipe(
+        const result = yield* retrying(`insert into ${table}`, policy, commitBatch(p), down).pipe(
           Effect.provideService(ClickHouse, ch),
         );
         up.set(1);
@@ -86,7 +97,18 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
         return result;
       });
 
-    const shape: SinkWriterShape = { schema, encoders, write };
+    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.flatMap(prepare(enc, rows), commit);
+
+    const writeAll =
+      <A, R>(enc: RowEncoder<R>, rowsOf: (a: A) => ReadonlyArray<R>) =>
+      <E, Q>(input: Stream.Stream<A, E, Q>) =>
+        input.pipe(
+          Stream.mapEffect((a) => Effect.map(prepare(enc, rowsOf(a)), (p) => [a, p] as const)),
+          Stream.buffer({ capacity: 1 }),
+          Stream.mapEffect(([a, p]) => Effect.map(commit(p), (r) => [a, r] as const)),
+        );
+
+    const shape: SinkWriterShape = { schema, encoders, write, writeAll };
     return shape;
   });
 

@@ -3,9 +3,11 @@
 //   2. ask the server which identities it already stores (keys shipped as an external table,
 //      the look-up pruned to the batch's seconds through the ORDER BY prefix);
 //   3. insert only the rest, as one RowBinary block (one insert = one part per partition).
-// A retry after any failure (timeout, crash, server restart mid-insert) re-runs all three steps,
-// so whatever part of an earlier attempt landed is skipped, not doubled. A batch the server
-// rejects as data is bisected down to the offending rows, which come back as `rejected`.
+// A retry after any failure (timeout, crash, server restart mid-insert) re-runs steps 2–3, so
+// whatever part of an earlier attempt landed is skipped, not doubled. A batch the server rejects
+// as data is bisected down to the offending rows, which come back as `rejected`.
+// The CPU half (de-dup, encode, compress: `prepareBatch`) needs no server state, so the next
+// batch can be prepared while this one commits; `commitBatch` (2–3) runs strictly one at a time.
 import { Effect } from "effect";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
 import type { ClickHouseError } from "../clickhouse/ClickHouseError.js";
@@ -18,7 +20,16 @@ export interface WriteResult<R> {
   readonly rejected: ReadonlyArray<Rejected<R>>;
 }
 
-const empty = <R>(): WriteResult<R> => ({ inserted: 0, duplicates: 0, rejected: [] });
+export interface Prepared<R> {
+  readonly enc: RowEncoder<R>;
+  /** One row per identity, in arrival order. */
+  readonly unique: ReadonlyArray<R>;
+  readonly repeats: number;
+  /** `unique` minus rows that cannot be encoded, and their (possibly compressed) RowBinary. */
+  readonly encoded: ReadonlyArray<R>;
+  readonly body: Buffer;
+  readonly clientRejected: ReadonlyArray<Rejected<R>>;
+}
 
 const plus = <R>(a: WriteResult<R>, b: WriteResult<R>): WriteResult<R> => ({
   inserted: a.inserted + b.inserted,
@@ -44,40 +55,73 @@ const storedKeys = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
     return found;
   });
 
-/** Unescape TabSeparated only where identities could need it (String keys with \t \n \\). */
+/** TabSeparated escaping of an identity, to compare with what the server sends back. */
 const tsvKey = (k: string): string => k.replace(/[\t\n\\]/g, (c) => (c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\\\"));
 
-const insertNew = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>): Effect.Effect<WriteResult<R>, ClickHouseError, ClickHouse> =>
+/** De-duplicate and encode (and compress) a batch: pure CPU work, no server state involved. */
+export const prepareBatch = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
   Effect.gen(function* () {
-    if (rows.length === 0) return empty<R>();
+    const ch = yield* ClickHouse;
+    const seen = new Set<string>();
+    const unique: R[] = [];
+    for (const r of rows) {
+      const k = enc.keyOf(r);
+      if (!seen.has(k)) {
+        seen.add(k);
+        unique.push(r);
+      }
+    }
+    const { body, encoded, rejected } = enc.encode(unique);
+    const prepared: Prepared<R> = {
+      enc,
+      unique,
+      repeats: rows.length - unique.length,
+      encoded,
+      body: yield* ch.compress(body),
+      clientRejected: rejected,
+    };
+    return prepared;
+  });
+
+const insertRows = <R>(
+  enc: RowEncoder<R>,
+  rows: ReadonlyArray<R>,
+  ready?: { readonly encoded: ReadonlyArray<R>; readonly body: Buffer; readonly clientRejected: ReadonlyArray<Rejected<R>> },
+): Effect.Effect<WriteResult<R>, ClickHouseError, ClickHouse> =>
+  Effect.gen(function* () {
+    if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: [] };
     const ch = yield* ClickHouse;
     const stored = yield* storedKeys(enc, rows);
-    const fresh = stored.size === 0 ? rows : rows.filter((r) => !stored.has(tsvKey(enc.keyOf(r))));
-    const { body, encoded, rejected } = enc.encode(fresh);
-    const base: WriteResult<R> = { inserted: 0, duplicates: rows.length - fresh.length, rejected };
+    let batch = ready;
+    let duplicates = 0;
+    if (batch === undefined || stored.size > 0) {
+      const fresh = stored.size === 0 ? rows : rows.filter((r) => !stored.has(tsvKey(enc.keyOf(r))));
+      duplicates = rows.length - fresh.length;
+      const e = enc.encode(fresh);
+      batch = { encoded: e.encoded, body: yield* ch.compress(e.body), clientRejected: e.rejected };
+    }
+    const base: WriteResult<R> = { inserted: 0, duplicates, rejected: batch.clientRejected };
+    const { encoded } = batch;
     if (encoded.length === 0) return base;
-    const outcome = yield* ch.insert(enc.insertStatement, body).pipe(Effect.either);
+    const outcome = yield* ch.insert(enc.insertStatement, batch.body).pipe(Effect.either);
     if (outcome._tag === "Right") return plus(base, { inserted: encoded.length, duplicates: 0, rejected: [] });
     const err = outcome.left;
     if (err.kind !== "rejected") return yield* Effect.fail(err);
     if (encoded.length === 1) return plus(base, { inserted: 0, duplicates: 0, rejected: [{ row: encoded[0] as R, reason: err.message }] });
+    // Some row is bad: split until it is alone. Each half re-checks what is stored, so a half
+    // that landed before the error (a failing materialized view) is not inserted twice.
     const mid = encoded.length >>> 1;
-    const left = yield* insertNew(enc, encoded.slice(0, mid));
-    const right = yield* insertNew(enc, encoded.slice(mid));
+    const left = yield* insertRows(enc, encoded.slice(0, mid));
+    const right = yield* insertRows(enc, encoded.slice(mid));
     return plus(base, plus(left, right));
   });
 
-/** Write one batch exactly once (see the module comment). Fails only when ClickHouse is unwell. */
-export const writeBatch = Effect.fn("TableWriter.writeBatch")(function* <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) {
-  const seen = new Set<string>();
-  const unique: R[] = [];
-  for (const r of rows) {
-    const k = enc.keyOf(r);
-    if (!seen.has(k)) {
-      seen.add(k);
-      unique.push(r);
-    }
-  }
-  const result = yield* insertNew(enc, unique);
-  return { ...result, duplicates: result.duplicates + (rows.length - unique.length) };
+/** Steps 2–3 for a prepared batch. Fails only when ClickHouse is unwell; safe to retry. */
+export const commitBatch = Effect.fn("TableWriter.commitBatch")(function* <R>(p: Prepared<R>) {
+  const result = yield* insertRows(p.enc, p.unique, p);
+  return { ...result, duplicates: result.duplicates + p.repeats };
 });
+
+/** Write one batch exactly once (see the module comment). */
+export const writeBatch = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
+  Effect.flatMap(prepareBatch(enc, rows), (p) => commitBatch(p));

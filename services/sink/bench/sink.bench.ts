@@ -1,0 +1,124 @@
+// Sink insert throughput against `clickhouse-client` inserting the same rows, same run, same
+// server. Also measures the candidate wire formats (RowBinary / JSONEachRow / TabSeparated) with
+// the same HTTP client, which is how RowBinary was picked.
+//   npx tsx services/sink/bench/sink.bench.ts [rows=1000000]
+// Needs a running ClickHouse (scripts/services.sh up clickhouse); env NETPULSE_CLICKHOUSE_URL,
+// NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Effect, Layer, Stream } from "effect";
+import { Metrics } from "@netpulse/runtime/observability/Metrics";
+import { ClickHouse } from "../src/clickhouse/ClickHouse.js";
+import { insertNames } from "../src/schema/columns.js";
+import { migrate } from "../src/schema/Migrator.js";
+import { flows } from "../src/schema/tables.js";
+import { makeRowEncoder } from "../src/rows/RowEncoder.js";
+import { SinkWriter } from "../src/write/SinkWriter.js";
+import { defaults } from "../src/SinkConfig.js";
+import { makeFlows, testSettings } from "../test/fixtures.js";
+import { formatBodies } from "./formats.js";
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const ROUNDS = 3;
+const SINK_DB = "netpulse_bench_sink";
+const CC_DB = "netpulse_bench_client";
+const FMT_DB = "netpulse_bench_formats";
+const nativePort = process.env["NETPULSE_CLICKHOUSE_NATIVE_PORT"] ?? "9000";
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rate = (rows: number, ms: number) => (rows / ms) * 1000;
+const fmt = (r: number) => `${(r / 1e6).toFixed(3)} M rows/s`;
+
+const layerFor = (db: string) =>
+  SinkWriter.layer({ baseMs: 100, maxMs: 1000, retries: 3 }).pipe(
+    Layer.provideMerge(Layer.merge(ClickHouse.layerWith(testSettings(db)), Metrics.layerTest)),
+  );
+const inDb = <A, E>(db: string, e: Effect.Effect<A, E, SinkWriter | ClickHouse>) =>
+  Effect.runPromise(Effect.scoped(Effect.provide(e, layerFor(db))));
+
+const reset = (db: string) =>
+  inDb(
+    db,
+    Effect.gen(function* () {
+      const ch = yield* ClickHouse;
+      yield* ch.command(`TRUNCATE TABLE ${db}.flows`);
+      yield* ch.command(`TRUNCATE TABLE ${db}.flows_pair_minute`);
+    }),
+  );
+
+const main = async () => {
+  console.log(`generating ${N} enriched flows…`);
+  const rows = makeFlows(N, { idBase: 1n });
+  for (const db of [SINK_DB, CC_DB, FMT_DB]) {
+    await inDb(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)));
+    await inDb(db, migrate());
+  }
+  const server = await inDb(SINK_DB, Effect.flatMap(ClickHouse, (ch) => ch.queryText("SELECT version() FORMAT TabSeparated")));
+  console.log(`ClickHouse ${server.trim()}, ${N} rows per round, ${ROUNDS} rounds, batch ${defaults.batchRows}`);
+
+  // 1. wire formats, same client, one insert stream, 200 k rows in 50 k batches
+  const sample = rows.slice(0, Math.min(N, 200_000));
+  const dialect = (await inDb(FMT_DB, migrate())).server.dialect;
+  for (const [name, build] of Object.entries(formatBodies(dialect, FMT_DB))) {
+    const times: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await reset(FMT_DB);
+      const t0 = performance.now();
+      await inDb(
+        FMT_DB,
+        Effect.gen(function* () {
+          const ch = yield* ClickHouse;
+          for (let i = 0; i < sample.length; i += defaults.batchRows) {
+            const { statement, body } = build(sample.slice(i, i + defaults.batchRows));
+            yield* ch.insert(statement, yield* ch.compress(body));
+          }
+        }),
+      );
+      times.push(performance.now() - t0);
+    }
+    console.log(`format ${name.padEnd(13)} encode+insert  ${fmt(rate(sample.length, median(times)))}`);
+  }
+
+  // 2. the sink's writer (identity check + RowBinary + insert) vs clickhouse-client with the same RowBinary
+  const dir = mkdtempSync(join(tmpdir(), "netpulse-bench-"));
+  const file = join(dir, "flows.rowbinary");
+  writeFileSync(file, makeRowEncoder(flows, dialect, CC_DB).encode(rows).body);
+  const ccQuery = `INSERT INTO ${CC_DB}.flows (${insertNames(flows.columns).join(", ")}) FORMAT RowBinary`;
+  const sinkTimes: number[] = [];
+  const ccTimes: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await reset(SINK_DB);
+    await reset(CC_DB);
+    const t0 = performance.now();
+    await inDb(
+      SINK_DB,
+      Effect.gen(function* () {
+        const w = yield* SinkWriter;
+        const batches = Array.from({ length: Math.ceil(rows.length / defaults.batchRows) }, (_, i) =>
+          rows.slice(i * defaults.batchRows, (i + 1) * defaults.batchRows),
+        );
+        yield* Stream.fromIterable(batches).pipe(
+          w.writeAll(w.encoders.flows, (b: typeof rows) => b),
+          Stream.runForEach(([b, r]) =>
+            r.inserted === b.length ? Effect.void : Effect.die(new Error(`short insert: ${r.inserted} of ${b.length}`)),
+          ),
+        );
+      }),
+    );
+    sinkTimes.push(performance.now() - t0);
+    const t1 = performance.now();
+    const cc = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${file}`], { encoding: "utf8" });
+    ccTimes.push(performance.now() - t1);
+    if (cc.status !== 0) throw new Error(`clickhouse-client failed: ${cc.stderr}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const sink = rate(N, median(sinkTimes));
+  const client = rate(N, median(ccTimes));
+  console.log(`sink writer (check + RowBinary + insert)  ${fmt(sink)}`);
+  console.log(`clickhouse-client RowBinary file          ${fmt(client)}`);
+  console.log(`ratio sink / clickhouse-client = ${(sink / client).toFixed(2)} (goal >= 0.8)`);
+  for (const db of [SINK_DB, CC_DB, FMT_DB]) await inDb(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)));
+};
+
+await main();
