@@ -1,7 +1,7 @@
 // Shared by the bus contract suite and the bus bench: a Bus layer per broker from the test
 // environment (NETPULSE_NATS_URL, NETPULSE_KAFKA_BROKERS), unique topic names per run, a broker
 // restart through scripts/services.sh, and small stream helpers with deadlines.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Chunk, Duration, Effect, Stream } from "effect";
@@ -31,12 +31,17 @@ export const uniqueGroup = (name: string): string => `${name}-${randomBytes(4).t
  * Stop and start a broker. NETPULSE_TEST_RESTART_<KIND> (a shell command) overrides the default
  * `scripts/services.sh down <kind> && scripts/services.sh up <kind>` for servers started by hand.
  */
-export const restartBroker = (kind: BrokerKind): Effect.Effect<void> =>
-  Effect.sync(() => {
+export const restartBroker = (kind: BrokerKind): Effect.Effect<void, Error> =>
+  Effect.async<void, Error>((resume) => {
     const custom = process.env[`NETPULSE_TEST_RESTART_${kind.toUpperCase()}`];
     const script = `${root}scripts/services.sh`;
     const command = custom ?? `bash ${script} down ${kind} && bash ${script} up ${kind}`;
-    execFileSync("bash", ["-c", command], { stdio: ["ignore", "inherit", "inherit"], timeout: 180_000 });
+    // Asynchronous on purpose: publishers and consumers keep running while the broker is away.
+    const child = execFile("bash", ["-c", command], { timeout: 180_000 }, (error, stdout, stderr) => {
+      if (error) resume(Effect.fail(new Error(`restart of ${kind} failed: ${error.message}\n${stdout}${stderr}`)));
+      else resume(Effect.void);
+    });
+    return Effect.sync(() => child.kill());
   });
 
 /** The first `n` elements of a stream, failing if they don't arrive within `within`. */
