@@ -1,7 +1,7 @@
 // `netpulse enrich --manifests FILE... --input FILE.jsonl`: enrich raw flows offline. The
 // manifests feed the same metadata index the enricher service uses; each input line (the JSON of
-// `netpulse capture --stdout`) comes out as one EnrichedFlow JSON line, in order. A bad line stops
-// with its file:line and field (exit 2); lines before it have been printed.
+// `netpulse capture --stdout`) comes out as one EnrichedFlow JSON line, in order, written in
+// chunks. A bad line stops the run with its file:line and field (exit 2).
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
