@@ -34,7 +34,7 @@ const cidrs = Config.string("NETPULSE_EXTERNAL_CIDRS").pipe(
       ? Either.left(
           ConfigError.InvalidData(
             ["NETPULSE_EXTERNAL_CIDRS"],
-            `NETPULSE_EXTERNAL_CIDRS: ${parsed.error} (expected name=CIDR,...)`,
+            `${parsed.error} (expected name=CIDR,...)`,
           ),
         )
       : Either.right<ReadonlyArray<NamedCidr>>(parsed.cidrs);

@@ -1,0 +1,182 @@
+// The enricher service as deployed: its real entry point (services/enricher/src/main.ts through
+// tsx) with informers on the local list/watch server and a real nats-server of its own (random
+// port, temp dir, so no other test's topics are touched). Raw batches in, enriched batches and a
+// dead letter out; pod churn seen through the informers changes the answer by flow start time.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Effect, Either, ManagedRuntime, Stream } from "effect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Bus, type BusError } from "@netpulse/runtime/bus/Bus";
+import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
+import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
+import type { RawFlow } from "@netpulse/runtime/records";
+import { Topics } from "@netpulse/runtime/topics";
+import { rawFlow } from "../services/enricher/test/rawFlows.js";
+import { FakeKubeApi } from "./support/fakeKubeApi.js";
+import { takeWithin, uniqueGroup } from "./support/busHarness.js";
+import * as k from "./support/kubeObjects.js";
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+const until = async (what: string, cond: () => Promise<boolean>, timeoutMs = 90_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const c = connect(port, "127.0.0.1", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on("error", () => resolve(false));
+  });
+
+const stop = (child: ChildProcess | undefined) =>
+  new Promise<void>((resolve) => {
+    if (child === undefined || child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+  });
+
+describe("enricher service end to end", () => {
+  const dir = mkdtempSync(join(tmpdir(), "netpulse-enricher-e2e-"));
+  let api: FakeKubeApi;
+  let nats: ChildProcess | undefined;
+  let enricher: ChildProcess | undefined;
+  let enricherLog = "";
+  let metricsPort = 0;
+  let runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>;
+  const run = <A, E>(effect: Effect.Effect<A, E, Bus>) => runtime.runPromise(effect);
+  const oldPod = k.pod("shop", "api-old", { ip: "10.4.0.7", owner: { kind: "ReplicaSet", name: "api-5d" } });
+
+  beforeAll(async () => {
+    const natsPort = await freePort();
+    nats = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(natsPort), "-sd", join(dir, "js")], {
+      stdio: "ignore",
+    });
+    await until("nats-server", () => accepts(natsPort));
+    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+
+    api = await FakeKubeApi.start();
+    api.apply(k.replicaSet("shop", "api-5d", "api"));
+    api.apply(oldPod);
+    api.apply(k.service("shop", "db", "10.96.0.9"));
+    api.apply(k.node("node-a", "192.168.0.10"));
+    const kubeconfig = join(dir, "kubeconfig");
+    writeFileSync(kubeconfig, api.kubeConfigYaml());
+
+    metricsPort = await freePort();
+    enricher = spawn("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "services/enricher/src/main.ts"], {
+      env: {
+        ...process.env,
+        NETPULSE_BUS: "nats",
+        NETPULSE_NATS_URL: natsUrl,
+        NETPULSE_KUBECONFIG: kubeconfig,
+        NETPULSE_METRICS_PORT: String(metricsPort),
+        NETPULSE_EXTERNAL_CIDRS: "internet=0.0.0.0/0",
+        NETPULSE_INSTANCE: "e2e",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    enricher.stdout?.on("data", (d: Buffer) => (enricherLog += d.toString()));
+    enricher.stderr?.on("data", (d: Buffer) => (enricherLog += d.toString()));
+    await until("enricher ready", async () => {
+      if (enricher?.exitCode !== null) throw new Error(`enricher exited: ${enricherLog}`);
+      const r = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined);
+      return r?.status === 200;
+    });
+    runtime = ManagedRuntime.make(NatsBus.layer({ _tag: "nats", url: natsUrl, name: "enricher-e2e" }));
+  }, 180_000);
+
+  afterAll(async () => {
+    await runtime?.dispose();
+    await stop(enricher);
+    await stop(nats);
+    await api?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const publishRaw = (flows: RawFlow[], key: string) =>
+    run(
+      Effect.flatMap(Bus, (bus) =>
+        bus.publish(Topics.flowsRaw, [
+          { key, value: RawFlowCodec.encodeBatch(flows, { producer: "capture/e2e", sequence: 0n }) },
+        ]),
+      ),
+    );
+
+  const take = (topic: string, group: string, n: number) =>
+    run(
+      Effect.flatMap(Bus, (bus) =>
+        takeWithin(bus.consume(topic, { group }).pipe(Stream.tap((d) => d.ack)), n, "60 seconds"),
+      ),
+    );
+
+  it("enriches raw batches from the bus, dead-letters a corrupt one, follows pod churn", async () => {
+    const group = uniqueGroup("e2e-enriched");
+    await publishRaw(
+      [rawFlow({ src_ip: "10.4.0.7", dst_ip: "10.96.0.9" }), rawFlow({ src_ip: "192.168.0.10", dst_ip: "8.8.8.8" })],
+      "k1",
+    );
+    await run(
+      Effect.flatMap(Bus, (bus) => bus.publish(Topics.flowsRaw, [{ key: "k-bad", value: Buffer.from("garbage") }])),
+    );
+
+    const [first] = await take(Topics.flowsEnriched, group, 1);
+    expect(first?.key).toBe("k1");
+    const batch = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(first!.value));
+    expect(batch.header.producer).toBe("enricher/e2e");
+    expect(batch.records[0]).toMatchObject({
+      src: { kind: "pod", pod: "api-old", workload_kind: "Deployment", workload_name: "api" },
+      dst: { kind: "service", service: "db" },
+    });
+    expect(batch.records[1]).toMatchObject({
+      src: { kind: "node", node: "node-a" },
+      dst: { kind: "external", external_name: "internet" },
+    });
+
+    const [letter] = await take(Topics.dlq, uniqueGroup("e2e-dlq"), 1);
+    expect(Either.getOrThrow(DeadLetterCodec.decode(letter!.value))).toMatchObject({
+      topic: Topics.flowsRaw,
+      stage: "enricher",
+      key: Buffer.from("k-bad"),
+    });
+
+    // Churn through the informers: the pod goes, a new one takes its IP.
+    const deletedAt = Date.now();
+    api.delete(oldPod);
+    await new Promise((r) => setTimeout(r, 300));
+    api.apply(k.pod("shop", "api-new", { ip: "10.4.0.7", created: new Date().toISOString() }));
+    await new Promise((r) => setTimeout(r, 500));
+    const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+    await publishRaw(
+      [
+        rawFlow({ src_ip: "10.4.0.7", start_ns: ns(deletedAt - 3000), end_ns: ns(deletedAt - 1000) }),
+        rawFlow({ src_ip: "10.4.0.7", start_ns: ns(Date.now()), end_ns: ns(Date.now() + 1) }),
+      ],
+      "k2",
+    );
+    const got = await take(Topics.flowsEnriched, group, 1);
+    const churned = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(got[0]!.value));
+    expect(churned.records.map((r) => r.src.pod)).toEqual(["api-old", "api-new"]);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/netpulse_enricher_ends_total\{kind="pod"\} [3-9]/);
+    expect(metrics).toMatch(/netpulse_dlq_total\{stage="enricher",reason="garbage"\} 1/);
+  });
+});
