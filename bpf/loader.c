@@ -126,6 +126,15 @@ static int set_knobs(struct netpulse *skel, const struct loader_opts *o)
 
 #define MAX_LINKS 16
 
+/* Reports activity the per-segment path has not emitted yet (see flush() in netpulse.bpf.c). */
+static void flush_flows(struct netpulse *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.flush), &opts);
+	if (err && verbose)
+		fprintf(stderr, "netpulse-loader: flush failed (%s)\n", strerror(-err));
+}
+
 static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 {
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
@@ -137,6 +146,8 @@ static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 	__u64 started = clock_ns(CLOCK_MONOTONIC);
 	__u64 next_stats = started + stats_every;
 	__u64 deadline = o->duration_ms ? started + (__u64)o->duration_ms * 1000000ULL : 0;
+	__u64 flush_every = (__u64)o->interval_ms * 1000000ULL;
+	__u64 next_flush = started + flush_every;
 	int rc = 0;
 	while (!stop) {
 		int n = ring_buffer__poll(rb, 100);
@@ -148,6 +159,10 @@ static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 		__u64 now = clock_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			stop = 1;
+		if (now >= next_flush) {
+			flush_flows(skel);
+			next_flush = now + flush_every;
+		}
 		if (now >= next_stats) {
 			write_stats(skel, o->sampling);
 			next_stats = now + stats_every;
@@ -159,6 +174,7 @@ static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 			break; /* reader went away: a normal way to stop */
 	}
 	if (!out_broken) {
+		flush_flows(skel); /* still-open flows: everything up to now */
 		ring_buffer__consume(rb);
 		write_stats(skel, o->sampling);
 		fflush(stdout);
@@ -193,6 +209,8 @@ static int run(const struct loader_opts *o)
 	}
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, skel->obj) {
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_SYSCALL)
+			continue; /* run on demand, not attached */
 		struct bpf_link *link = bpf_program__attach(prog);
 		if (!link || nlinks >= MAX_LINKS) {
 			fprintf(stderr, "netpulse-loader: attaching %s failed (%s): the kernel lacks this tracepoint "

@@ -66,6 +66,9 @@ struct flow {
 	__u8 flags;
 	__u8 close_reason;
 	__u8 pending;         /* active open seen, filter decided at ESTABLISHED/CLOSE */
+	__u8 active;          /* segments seen since the last record: the next flush reports them */
+	__u8 _pad[3];
+	__u32 busy;           /* an emit in progress (the flush runs on another CPU than the socket) */
 	char comm[NP_COMM_LEN];
 };
 
@@ -227,19 +230,39 @@ static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 	return BPF_CORE_READ(cg, kn, id);
 }
 
+#define CLAIM_TRIES 64
+
+/* Per-socket events are serialized by the socket lock; only the loader's flush runs beside
+ * them. Whoever claims `busy` computes the deltas, so none is counted twice. A close must be
+ * reported: it waits briefly for a running flush; a periodic record simply gives way. */
+static __always_inline bool claim(struct flow *f, bool must)
+{
+	for (int i = 0; i < CLAIM_TRIES; i++) {
+		if (__sync_val_compare_and_swap(&f->busy, 0, 1) == 0)
+			return true;
+		if (!must)
+			return false;
+	}
+	return true; /* a flush stuck mid-way can't happen; don't lose the close over it */
+}
+
 static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kind, __u8 state, __u64 now)
 {
+	if (!claim(f, kind != NP_REC_PERIODIC))
+		return;
 	struct np_flow_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		/* Deltas stay pending in f, so the next record carries them. */
 		count(NP_CNT_RINGBUF_DROPS);
+		f->busy = 0;
 		return;
 	}
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u64 out = BPF_CORE_READ(tp, bytes_sent) - BPF_CORE_READ(tp, bytes_retrans);
 	__u64 in = BPF_CORE_READ(tp, bytes_received);
-	if (kind == NP_REC_CLOSE && in) {
-		/* tcp_fin() sets SOCK_DONE; the FIN took one byte of sequence space. */
+	if (in) {
+		/* tcp_fin() sets SOCK_DONE; the FIN took one byte of sequence space. Any record kind
+		 * can come after it (a flush in CLOSE_WAIT), so every kind leaves it out. */
 		unsigned long skflags = BPF_CORE_READ(sk, __sk_common.skc_flags);
 		if (skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
 			in -= 1;
@@ -265,8 +288,9 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 	__builtin_memcpy(r->raddr, f->t.raddr, 16);
 	r->bytes_out = out;
 	r->bytes_in = in;
-	r->d_bytes_out = out - f->bytes_out;
-	r->d_bytes_in = in - f->bytes_in;
+	/* counters only grow; clamp so a surprise can never become a 2^64 delta */
+	r->d_bytes_out = out > f->bytes_out ? out - f->bytes_out : 0;
+	r->d_bytes_in = in > f->bytes_in ? in - f->bytes_in : 0;
 	r->segs_out = segs_out;
 	r->segs_in = segs_in;
 	r->d_segs_out = segs_out - f->segs_out;
@@ -295,6 +319,8 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 	f->min_rtt_us = 0;
 	f->max_rtt_us = 0;
 	f->last_emit_ns = now;
+	f->active = 0;
+	__sync_fetch_and_and(&f->busy, 0);
 }
 
 /* Decide whether a flow whose tuple is now complete is tracked; fills sampling and flags. */
@@ -483,6 +509,8 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	track_rtt(sk, f);
 	if (now - f->last_emit_ns >= interval_ns)
 		emit(sk, f, NP_REC_PERIODIC, TCP_ESTABLISHED, now);
+	else
+		f->active = 1;
 	return 0;
 }
 
@@ -502,6 +530,8 @@ int on_retransmit(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (f->pending)
 		f->syn_retrans += 1;
+	else
+		f->active = 1;
 	return 0;
 }
 
@@ -571,6 +601,27 @@ SEC("raw_tp/sock_recv_length")
 int on_recv_length(struct bpf_raw_tracepoint_args *ctx)
 {
 	return learn_pid((const struct sock *)ctx->args[0]);
+}
+
+static long flush_one(struct bpf_map *map, __u64 *key, struct flow *f, __u64 *now)
+{
+	if (f->pending || !f->active)
+		return 0;
+	const struct sock *sk = (const struct sock *)*key;
+	emit(sk, f, NP_REC_PERIODIC, BPF_CORE_READ(sk, __sk_common.skc_state), *now);
+	return 0;
+}
+
+/* Run by the loader (BPF_PROG_TEST_RUN) every interval and before it exits: flows with activity
+ * the per-segment path has not reported yet (a burst, then silence) get a periodic record, so
+ * user-space windows never wait for the next segment or the close. Entries exist only for
+ * sockets not yet closed, so the sock they point to is alive. */
+SEC("syscall")
+int flush(void *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	bpf_for_each_map_elem(&flows, flush_one, &now, 0);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

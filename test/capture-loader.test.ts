@@ -46,11 +46,11 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
 
   it("delivers or counts every record when the reader stalls and the ring buffer overflows", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "np-loader-")), "records.bin");
-    // a 64 KiB ring buffer, and a reader that sleeps through the whole burst
+    // a 64 KiB ring buffer, a reader that sleeps through the whole burst, no periodic records
     const reader = pair.spawn(pair.server, [
       "sh",
       "-c",
-      `${loader} --ringbuf-kb 64 --stats-ms 100 --cidr ${pair.cidr} --port ${PORT} --duration-ms 6000 | (sleep 4; cat > ${out})`,
+      `${loader} --ringbuf-kb 64 --stats-ms 100 --interval-ms 3600000 --cidr ${pair.cidr} --port ${PORT} --duration-ms 6000 | (sleep 4; cat > ${out})`,
     ]);
     await new Promise((r) => setTimeout(r, 1_000)); // loaded and attached
     await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), String(CONNECTIONS), "8"]), "ports", 60_000);

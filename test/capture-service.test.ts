@@ -2,7 +2,7 @@
 // namespaces must come out of netpulse.flows.raw as RawFlow batches keyed by the sorted IP pair,
 // a heartbeat must arrive on netpulse.heartbeats, and /metrics + /readyz must answer.
 import { createServer } from "node:net";
-import { Effect, Fiber, Layer, Stream } from "effect";
+import { Deferred, Effect, Exit, Fiber, Layer, Stream } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
@@ -49,6 +49,7 @@ const replay = <T>(topic: string, fromMs: number, decode: (b: Buffer) => readonl
 
 describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
   let fiber: Fiber.RuntimeFiber<void, unknown> | undefined;
+  const stop = Effect.runSync(Deferred.make<void>());
   let metricsPort = 0;
   const startMs = Date.now();
 
@@ -70,7 +71,7 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
         maxFlows: 4096,
       }),
     };
-    fiber = Effect.runFork(runCapture(settings).pipe(Effect.provide(Layer.mergeAll(busLayer, Metrics.layerTest, Loader.layer)), Effect.scoped));
+    fiber = Effect.runFork(runCapture(settings, Deferred.await(stop)).pipe(Effect.provide(Layer.mergeAll(busLayer, Metrics.layerTest, Loader.layer)), Effect.scoped));
     const t0 = Date.now();
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false);
@@ -82,7 +83,7 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
 
   afterAll(async () => {
     try {
-      if (fiber !== undefined) await Effect.runPromise(Fiber.interrupt(fiber));
+      if (fiber !== undefined && fiber.unsafePoll() === null) await Effect.runPromise(Fiber.interrupt(fiber));
     } finally {
       await pair.down();
     }
@@ -118,5 +119,20 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/netpulse_capture_flows_published \d+/);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+  });
+
+  it("on stop, drains: a still-open connection's last window reaches the bus", async () => {
+    const client = pair.spawn(pair.client, ["python3", peersScript, "client", pair.serverIp, String(PORT), "50000", "2000"]);
+    const [lport] = await lineFrom(client, "ready");
+    Effect.runSync(Deferred.succeed(stop, undefined));
+    const exit = await Effect.runPromise(Fiber.await(fiber!));
+    expect(Exit.isSuccess(exit)).toBe(true);
+    const flows = await replay(Topics.flowsRaw, startMs, (b) => {
+      const d = RawFlowCodec.decodeBatch(b);
+      return d._tag === "Right" ? d.right.records.filter((f) => f.node === node && String(f.src_port) === lport) : [];
+    });
+    const client_ = flows.filter((f) => f.r.direction === "client").map((f) => f.r);
+    expect(client_.reduce((a, f) => a + f.bytes_sent, 0n)).toBe(50_000n);
+    expect(client_.at(-1)).toMatchObject({ close_reason: "open", state: "ESTABLISHED" });
   });
 });

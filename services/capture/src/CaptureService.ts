@@ -24,7 +24,11 @@ export const HEARTBEATS_TOPIC = { topic: Topics.heartbeats, partitions: 1, reten
 
 const publishRetry = Schedule.exponential("200 millis").pipe(Schedule.either(Schedule.spaced("10 seconds")));
 
-export const runCapture = (s: CaptureSettings) =>
+/** Longest a stopping capture waits for its last batches to reach the bus. */
+export const DRAIN_TIMEOUT = "10 seconds";
+
+/** Runs until `stop` completes (then drains: loader → last windows → bus) or the loader fails. */
+export const runCapture = (s: CaptureSettings, stop?: Effect.Effect<void>) =>
   Effect.gen(function* () {
     const bus = yield* Bus;
     const stats = new CaptureStats();
@@ -35,12 +39,15 @@ export const runCapture = (s: CaptureSettings) =>
 
     const publish = yield* makeFlowPublisher(s.pipeline.node);
     const pending = yield* Queue.dropping<Chunk.Chunk<RawFlow>>(MAX_PENDING_BATCHES);
+    let publishing = 0;
     yield* Stream.fromQueue(pending).pipe(
+      Stream.tap(() => Effect.sync(() => void publishing++)),
       Stream.mapEffect((batch) =>
         publish(Chunk.toReadonlyArray(batch)).pipe(
           Effect.tapError((e) => Effect.logWarning(`publish failed, retrying: ${e.message}`)),
           Effect.retry(publishRetry),
           Effect.tap(() => Effect.sync(() => void (stats.published += batch.length))),
+          Effect.ensuring(Effect.sync(() => void publishing--)),
         ),
       ),
       Stream.runDrain,
@@ -55,7 +62,8 @@ export const runCapture = (s: CaptureSettings) =>
       Effect.andThen(Ref.set(health.ready, true)),
       Effect.forkScoped,
     );
-    yield* capturePipeline(s.pipeline, stats).pipe(
+    const pipeline = stop === undefined ? s.pipeline : { ...s.pipeline, loader: { ...s.pipeline.loader, stop } };
+    yield* capturePipeline(pipeline, stats).pipe(
       Stream.groupedWithin(FLOW_BATCH_SIZE, FLOW_BATCH_LINGER),
       Stream.mapEffect((batch) =>
         Queue.offer(pending, batch).pipe(
@@ -66,5 +74,13 @@ export const runCapture = (s: CaptureSettings) =>
       ),
       Stream.runDrain,
     );
+    // The loader stopped: let the publisher hand the last batches to the bus.
+    yield* Effect.sleep("50 millis").pipe(
+      // size < 0 means the publisher is waiting for work
+      Effect.repeat({ until: () => publishing === 0 && Effect.runSync(Queue.size(pending)) <= 0 }),
+      Effect.timeout(DRAIN_TIMEOUT),
+      Effect.catchTag("TimeoutException", () => Effect.logWarning("stopping with batches still unpublished")),
+    );
+    yield* Effect.logInfo("capture stopped").pipe(Effect.annotateLogs({ published: stats.published }));
   }).pipe(Effect.annotateLogs({ service: "capture" }));
 
