@@ -116,17 +116,25 @@ export class BatchEnricher {
     this.lastRaw = raw;
     const ends: EndCounts = { pod: 0, node: 0, service: 0, external: 0, unknown: 0 };
     const scanned = this.scanned;
-    let size = 20;
+    const countLen = n > 0 ? zigzagVarint(n, this.scratch, 0) : 0;
+    let recordsLen = countLen + 1; // block count, records, end-of-array 0
     for (let i = 0; i < n; i++) {
       const f = scanned[i] as ScannedFlow;
       const s = this.resolveEnd(raw, f.srcV4, f.srcAt, f.srcEnd, f.startMs);
       const d = this.resolveEnd(raw, f.dstV4, f.dstAt, f.dstEnd, f.startMs);
       this.src[i] = s;
       this.dst[i] = d;
-      size += f.end - f.start + s.encoded().length + d.encoded().length;
+      recordsLen += f.end - f.start + s.encoded().length + d.encoded().length;
     }
-    const out = Buffer.allocUnsafe(size);
-    let pos = n > 0 ? zigzagVarint(n, out, 0) : 0;
+    // The envelope's last field is `records: bytes`: header (encoded with empty records, minus
+    // that empty value's 0 length), the length, then the records written in place — one buffer,
+    // no second copy.
+    const header = this.header(n);
+    const headLen = header.length - 1;
+    const out = Buffer.allocUnsafe(headLen + 10 + recordsLen);
+    header.copy(out, 0, 0, headLen);
+    let pos = zigzagVarint(recordsLen, out, headLen);
+    if (n > 0) pos = zigzagVarint(n, out, pos);
     for (let i = 0; i < n; i++) {
       const f = scanned[i] as ScannedFlow;
       const s = this.src[i] as Target;
@@ -144,7 +152,7 @@ export class BatchEnricher {
       count(ends, d);
     }
     out[pos++] = 0;
-    return { value: this.envelope(out.subarray(0, pos), n), count: n, ends, passthrough: true };
+    return { value: out.subarray(0, pos), count: n, ends, passthrough: true };
   }
 
   /** Older writer schema (or a batch the scanner can't vouch for): decode, enrich objects, encode. */
@@ -157,7 +165,10 @@ export class BatchEnricher {
     });
   }
 
-  private envelope(records: Buffer, n: number): Buffer {
+  private readonly scratch = Buffer.alloc(10);
+
+  /** The Batch envelope of `n` EnrichedFlow records, with empty `records`. */
+  private header(n: number): Buffer {
     const batch: Batch = {
       schema: EnrichedFlowCodec.name,
       schema_fingerprint: EnrichedFlowCodec.fingerprint,
@@ -165,7 +176,7 @@ export class BatchEnricher {
       sequence: this.sequence++,
       created_ns: BigInt(Date.now()) * 1_000_000n,
       count: n,
-      records,
+      records: Buffer.alloc(0),
     };
     return batchType.toBuffer(batch);
   }
