@@ -13,5 +13,35 @@ export const enrichFlow = (index: MetadataIndex, raw: RawFlow, onEnd?: (t: Targe
   const dst = index.resolve(raw.dst_ip, t);
   onEnd?.(src);
   onEnd?.(dst);
-  return { ...raw, src: src.endpoint(), dst: dst.endpoint() };
+  // Spelled out: an object spread of a 26-field record measured ~6× slower (MEASURED.md).
+  return {
+    flow_id: raw.flow_id,
+    node: raw.node,
+    start_ns: raw.start_ns,
+    end_ns: raw.end_ns,
+    src_ip: raw.src_ip,
+    src_port: raw.src_port,
+    dst_ip: raw.dst_ip,
+    dst_port: raw.dst_port,
+    protocol: raw.protocol,
+    direction: raw.direction,
+    bytes_sent: raw.bytes_sent,
+    bytes_received: raw.bytes_received,
+    segs_sent: raw.segs_sent,
+    segs_received: raw.segs_received,
+    retransmits: raw.retransmits,
+    syn_retransmits: raw.syn_retransmits,
+    srtt_us: raw.srtt_us,
+    min_rtt_us: raw.min_rtt_us,
+    max_rtt_us: raw.max_rtt_us,
+    state: raw.state,
+    close_reason: raw.close_reason,
+    netns: raw.netns,
+    cgroup_id: raw.cgroup_id,
+    pid: raw.pid,
+    comm: raw.comm,
+    sampling: raw.sampling,
+    src: src.endpoint(),
+    dst: dst.endpoint(),
+  };
 };
