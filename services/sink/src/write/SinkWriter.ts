@@ -7,6 +7,7 @@ import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
 import { ClickHouseError } from "../clickhouse/ClickHouseError.js";
+import { encodeFlows } from "../rows/FlowRowBinary.js";
 import { makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
 import { migrate, type SchemaError, type SchemaState } from "../schema/Migrator.js";
 import { anomalies, flows, nodeStats } from "../schema/tables.js";
@@ -74,7 +75,11 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
     up.set(1);
     const { dialect } = schema.server;
     const encoders: Encoders = {
-      flows: makeRowEncoder(flows, dialect, ch.database),
+      flows: {
+        ...makeRowEncoder(flows, dialect, ch.database),
+        encode: (rows) => encodeFlows(rows, dialect),
+        keyOf: (r) => `${r.flow_id}\u0000${r.start_ns}`,
+      },
       anomalies: makeRowEncoder(anomalies, dialect, ch.database),
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };
