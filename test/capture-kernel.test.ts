@@ -11,7 +11,7 @@ if (unavailable !== undefined) {
   console.warn(`\n*** SKIPPING capture kernel tests: BPF unavailable (${unavailable}) ***\n`);
 }
 
-const PORT = { plain: 7001, rtt: 7002, loss: 7003, syn: 7004, timeout: 7005, closed: 7009 } as const;
+const PORT = { plain: 7001, rtt: 7002, loss: 7003, syn: 7004, timeout: 7005, dual: 7006, closed: 7009 } as const;
 
 const pair = new NetnsPair();
 let capture: Awaited<ReturnType<typeof startCapture>>;
@@ -29,8 +29,8 @@ const closedFlows = async (lport: number, direction: "client" | "server", timeou
   }
 };
 
-const connect = async (port: number, up: number, down: number, cgroupPath?: string) => {
-  const client = pair.spawn(pair.client, ["python3", peersScript, "client", pair.serverIp, String(port), String(up), String(down)], cgroupPath);
+const connect = async (port: number, up: number, down: number, cgroupPath?: string, host = pair.serverIp) => {
+  const client = pair.spawn(pair.client, ["python3", peersScript, "client", host, String(port), String(up), String(down)], cgroupPath);
   const [lport, pid] = (await lineFrom(client, "ready")).map(Number);
   return { client, lport: lport ?? 0, pid: pid ?? 0 };
 };
@@ -52,11 +52,11 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     clientCgroup = pair.cgroup("client");
     const server = pair.spawn(
       pair.server,
-      ["python3", peersScript, "server", ...Object.values(PORT).filter((p) => p !== PORT.closed).map(String)],
+      ["python3", peersScript, "server", ...Object.values(PORT).filter((p) => p !== PORT.closed && p !== PORT.dual).map(String), `d${PORT.dual}`],
       serverCgroup?.path,
     );
     serverPid = Number((await lineFrom(server, "listening"))[0]);
-    capture = await startCapture(pair.cidr);
+    capture = await startCapture([pair.cidr, pair.cidr6]);
   });
 
   afterAll(async () => {
@@ -98,6 +98,24 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
       expect(Number(s[0]?.cgroup_id)).toBe(serverCgroup.id);
     }
     expect(new Set(c.map((f) => f.flow_id)).size).toBe(1); // stable across windows
+  });
+
+  it("captures IPv6 connections with their addresses", async () => {
+    const { client, lport } = await connect(PORT.plain, 70_000, 3_000, undefined, pair.serverIp6);
+    await close(client, "fin");
+    const c = await closedFlows(lport, "client");
+    const s = await closedFlows(lport, "server");
+    for (const f of [...c, ...s]) expect(f).toMatchObject({ src_ip: pair.clientIp6, dst_ip: pair.serverIp6, dst_port: PORT.plain });
+    expect(sum(c, (f) => f.bytes_sent)).toBe(70_000);
+    expect(sum(s, (f) => f.bytes_received)).toBe(70_000);
+    expect(sum(s, (f) => f.bytes_sent)).toBe(3_000);
+  });
+
+  it("sees an IPv4 client of a dual-stack server as IPv4 on both ends (v4-mapped addresses unwrapped)", async () => {
+    const { client, lport } = await connect(PORT.dual, 5_000, 500);
+    await close(client, "fin");
+    const s = await closedFlows(lport, "server"); // passed the IPv4 CIDR filter too
+    expect(s.at(-1)).toMatchObject({ src_ip: pair.clientIp, dst_ip: pair.serverIp, dst_port: PORT.dual, bytes_received: 5_000n });
   });
 
   it("reports srtt within 10 % of ss under an HTB delay, and RST close reasons", async () => {

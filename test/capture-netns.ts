@@ -39,6 +39,9 @@ export class NetnsPair {
   readonly clientIp = `10.200.${this.subnet}.1`;
   readonly serverIp = `10.200.${this.subnet}.2`;
   readonly cidr = `10.200.${this.subnet}.0/24`;
+  readonly clientIp6 = `fd00:200:${this.subnet.toString(16)}::1`;
+  readonly serverIp6 = `fd00:200:${this.subnet.toString(16)}::2`;
+  readonly cidr6 = `fd00:200:${this.subnet.toString(16)}::/64`;
   private readonly children: ChildProcessWithoutNullStreams[] = [];
   private readonly cgroups: string[] = [];
 
@@ -46,11 +49,12 @@ export class NetnsPair {
     sh("ip", ["netns", "add", this.client]);
     sh("ip", ["netns", "add", this.server]);
     sh("ip", ["link", "add", this.clientIf, "netns", this.client, "type", "veth", "peer", "name", this.serverIf, "netns", this.server]);
-    for (const [ns, dev, ip] of [
-      [this.client, this.clientIf, this.clientIp],
-      [this.server, this.serverIf, this.serverIp],
+    for (const [ns, dev, ip, ip6] of [
+      [this.client, this.clientIf, this.clientIp, this.clientIp6],
+      [this.server, this.serverIf, this.serverIp, this.serverIp6],
     ] as const) {
       this.exec(ns, ["ip", "addr", "add", `${ip}/24`, "dev", dev]);
+      this.exec(ns, ["ip", "-6", "addr", "add", `${ip6}/64`, "dev", dev, "nodad"]);
       this.exec(ns, ["ip", "link", "set", dev, "up"]);
       this.exec(ns, ["ip", "link", "set", "lo", "up"]);
       // steadier RTT under HTB: no segmentation offloads
@@ -125,9 +129,8 @@ export class NetnsPair {
 
   async down(): Promise<void> {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    await Promise.all(
-      this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r)))),
-    );
+    const running = this.children.filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(running.map((c) => new Promise((r) => c.once("close", r))));
     for (const path of this.cgroups) {
       try {
         rmdirSync(path);
@@ -174,14 +177,14 @@ export interface CaptureKnobs {
   readonly ports?: ReadonlyArray<number>;
 }
 
-export const startCapture = async (cidr: string, knobs: CaptureKnobs = {}) => {
+export const startCapture = async (cidr: string | ReadonlyArray<string>, knobs: CaptureKnobs = {}) => {
   const stats = new CaptureStats();
   const stopSignal = Effect.runSync(Deferred.make<void>());
   const settings = pipelineSettings({
     node: "e2e",
     binary: defaultLoaderPath(),
     ports: knobs.ports ?? [],
-    cidrs: [cidr],
+    cidrs: typeof cidr === "string" ? [cidr] : cidr,
     sampling: knobs.sampling ?? 1,
     activeTimeoutMs: knobs.activeTimeoutMs ?? 5_000,
     maxFlows: 65_536,

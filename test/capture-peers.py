@@ -1,5 +1,5 @@
 # Test peers for the capture e2e tests (run inside network namespaces with `ip netns exec`).
-#   server PORT...                    asyncio server: reads a 16-byte header (n_up, n_down), n_up
+#   server PORT...                    asyncio server (PORT as dNNNN: one dual-stack socket): reads a 16-byte header (n_up, n_down), n_up
 #                                     bytes, answers n_down bytes, then waits for the client to close
 #   client HOST PORT N_UP N_DOWN      one connection; prints "ready <lport> <pid>" once done, then
 #                                     reads "fin" or "rst" on stdin, closes that way, prints "closed"
@@ -36,7 +36,16 @@ async def serve(ports):
             pass
         finally:
             writer.close()
-    servers = [await asyncio.start_server(handle, "0.0.0.0", p, backlog=4096, reuse_address=True) for p in ports]
+    async def listen(p):
+        if p.startswith("d"):  # one dual-stack socket: IPv4 peers appear as ::ffff:a.b.c.d
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.bind(("::", int(p[1:])))
+            return await asyncio.start_server(handle, sock=s, backlog=4096)
+        # host None: one IPv4 and one IPv6 listening socket
+        return await asyncio.start_server(handle, None, int(p), backlog=4096, reuse_address=True)
+    servers = [await listen(p) for p in ports]
     print("listening", os.getpid(), flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 
@@ -68,7 +77,7 @@ async def churn(host, port, count, parallel):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "server":
-        asyncio.run(serve([int(p) for p in sys.argv[2:]]))
+        asyncio.run(serve(sys.argv[2:]))
     elif mode == "client":
         client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif mode == "paced":
