@@ -1,13 +1,14 @@
 // The enricher stage end to end on an in-memory bus: consume raw batches, publish enriched ones
 // under the same key, DLQ for a corrupt message, ack only after the publish.
-import { Effect, Either, Fiber, Layer, Queue, Stream } from "effect";
+import { Cause, Effect, Either, Fiber, Layer, Queue, Stream } from "effect";
 import { describe, expect, it } from "vitest";
 import { Bus, BusError, type BusShape, type Delivery, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
+import { MemoryBus } from "@netpulse/runtime/bus/MemoryBus";
 import { EnricherConfig } from "@netpulse/enricher/config";
-import { enrichLoop } from "@netpulse/enricher/EnricherService";
+import { enrichLoop, TOPICS } from "@netpulse/enricher/EnricherService";
 import { Index, makeIndex } from "@netpulse/enricher/IndexService";
 import { slim } from "@netpulse/enricher/model/slim";
 import { rawFlow } from "../services/enricher/test/rawFlows.js";
@@ -138,5 +139,65 @@ describe("enricher stage", () => {
     expect(metricsText).toMatch(/netpulse_enricher_ends_total\{kind="external"\} 5/);
     expect(metricsText).toMatch(/netpulse_dlq_total\{stage="enricher",reason="garbage"\} 1/);
     expect(metricsText).toMatch(/netpulse_records_total\{stage="enricher",direction="out"\} 5/);
+  });
+
+  it("on the in-memory bus: everything acked once published, so a restarted member publishes nothing twice", async () => {
+    const config = EnricherConfig.make({ instance: "m1" });
+    const index = makeIndex(config);
+    index.apply({ type: "upsert", obj: slim(k.pod("shop", "a", { ip: "10.1.0.1" }), config.labelKeys)! }, Date.now());
+    const raw = (n: number) =>
+      RawFlowCodec.encodeBatch(
+        Array.from({ length: n }, (_, i) => rawFlow({ flow_id: BigInt(i) })),
+        { producer: "capture/a", sequence: 0n },
+      );
+    const layer = Layer.mergeAll(
+      MemoryBus.layer,
+      Layer.succeed(Index, index),
+      Layer.succeed(EnricherConfig, config),
+      Metrics.layerTest,
+    );
+    const counts = await Effect.runPromise(
+      Effect.gen(function* () {
+        const bus = yield* Bus;
+        yield* Effect.forEach(TOPICS, (t) => bus.provision(t), { discard: true });
+        yield* bus.publish(Topics.flowsRaw, [
+          { key: "a|b", value: raw(4) },
+          { key: "c|d", value: Buffer.from([1, 2, 3]) },
+          { key: "a|b", value: raw(1) },
+        ]);
+        const published = (topic: string) => Effect.map(MemoryBus.published(topic), (c) => [...c]);
+        const runUntil = (enriched: number) =>
+          Effect.gen(function* () {
+            const fiber = yield* Effect.fork(Effect.scoped(enrichLoop));
+            while ((yield* published(Topics.flowsEnriched)).length < enriched) yield* Effect.sleep("10 millis");
+            yield* Effect.sleep("100 millis");
+            const exit = yield* Fiber.interrupt(fiber);
+            // Interrupted, not dead: a member that failed on start would "find nothing to do" too.
+            if (exit._tag === "Failure" && !Cause.isInterruptedOnly(exit.cause))
+              return yield* Effect.die(Cause.pretty(exit.cause));
+          });
+        yield* runUntil(2);
+        // A second member of the same group finds nothing left to do.
+        yield* runUntil(2);
+        const enriched = yield* published(Topics.flowsEnriched);
+        const dlq = yield* published(Topics.dlq);
+        return {
+          enriched: enriched.map((m) => [
+            m.key,
+            Either.getOrThrow(EnrichedFlowCodec.decodeBatch(m.value)).records.length,
+          ]),
+          dlq: dlq.map((m) => m.key),
+          firstSrc: Either.getOrThrow(EnrichedFlowCodec.decodeBatch(enriched[0]!.value)).records[0]?.src.pod,
+        };
+      }).pipe(Effect.provide(layer)),
+    );
+    expect(counts).toEqual({
+      enriched: [
+        ["a|b", 4],
+        ["a|b", 1],
+      ],
+      dlq: ["c|d"],
+      firstSrc: "a",
+    });
   });
 });

@@ -2,9 +2,7 @@
 // bus, metrics, logger, the metadata index and its source (informers, or static manifests when
 // NETPULSE_MANIFESTS is set) around runEnricher; SIGTERM/SIGINT stop it cleanly.
 import { Cause, Effect, Fiber, Layer } from "effect";
-import { busSettings } from "@netpulse/runtime/bus/BusConfig";
-import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
-import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
+import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { pinoLogger } from "@netpulse/runtime/observability/Logging";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { EnricherConfig } from "./config.js";
@@ -14,10 +12,6 @@ import { type KubeConfigError, KubeSourceLive } from "./k8s/KubeSource.js";
 import type { MetadataSource } from "./MetadataSource.js";
 import { ManifestSourceLive } from "./manifests/ManifestSource.js";
 import type { ManifestError } from "./manifests/parseManifests.js";
-
-const BusLive = Layer.unwrapEffect(
-  Effect.map(busSettings, (s) => (s._tag === "kafka" ? KafkaBus.layer(s) : NatsBus.layer(s))),
-);
 
 type SourceLayer = Layer.Layer<MetadataSource, ManifestError | KubeConfigError, Metrics | Index | EnricherConfig>;
 const SourceLive = Layer.unwrapEffect(

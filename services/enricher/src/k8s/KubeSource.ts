@@ -9,6 +9,7 @@ import { slim, type MetaEvent, type SlimKind } from "../model/slim.js";
 import { listAll, WATCHED, type WatchedResource } from "./resources.js";
 import { SlimmingWatch } from "./SlimmingWatch.js";
 import { MetadataSource } from "../MetadataSource.js";
+import { reuse } from "../EnricherMetrics.js";
 import { Index } from "../IndexService.js";
 import { EnricherConfig } from "../config.js";
 
@@ -46,9 +47,9 @@ export interface InformerOptions {
 export const runInformers = (kc: KubeConfig, options: InformerOptions, apply: (event: MetaEvent) => void) =>
   Effect.gen(function* () {
     const metrics = yield* Metrics;
-    const restarts = metrics.counter("netpulse_enricher_informer_restarts_total", "Informer restarts after an error", [
-      "resource",
-    ]);
+    const restarts = reuse(metrics.registry, "netpulse_enricher_informer_restarts_total", () =>
+      metrics.counter("netpulse_enricher_informer_restarts_total", "Informer restarts after an error", ["resource"]),
+    );
     const run = yield* FiberSet.makeRuntime<never>();
     const synced = yield* Deferred.make<void>();
     const pending = new Set<SlimKind>(WATCHED.map((r) => r.kind));
