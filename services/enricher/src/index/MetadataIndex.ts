@@ -4,19 +4,11 @@
 // Service (EndpointSlice targetRef or address) carry its name. Pure and synchronous: the hot path.
 
 import { emptyEndpoint, type Endpoint } from "@netpulse/runtime/records";
-import type {
-  MetaEvent,
-  Owner,
-  SlimEndpointSlice,
-  SlimKind,
-  SlimNamespace,
-  SlimNode,
-  SlimPod,
-  SlimService,
-  SlimWorkload,
-} from "../model/slim.js";
+import type { MetaEvent, SlimKind, SlimNamespace, SlimNode, SlimPod, SlimService } from "../model/slim.js";
 import { CidrNames, type NamedCidr } from "./CidrNames.js";
 import { IpTable } from "./IpTable.js";
+import { ServiceMembership } from "./ServiceMembership.js";
+import { Workloads } from "./Workloads.js";
 import { Target, type EndpointEncoder } from "./Target.js";
 
 export interface IndexOptions {
@@ -34,11 +26,6 @@ interface PodEntry {
   ownerKey: string;
 }
 
-interface SliceEntry {
-  readonly service: string;
-  readonly pods: ReadonlyArray<string>;
-}
-
 const PRIORITY = { node: 3, service: 2, hostPod: 1 } as const;
 
 const key = (o: { readonly metadata: { readonly name: string; readonly namespace?: string } }) =>
@@ -48,8 +35,7 @@ const minus = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.filter((
 export class MetadataIndex {
   readonly ips: IpTable;
   private readonly pods = new Map<string, PodEntry>();
-  private readonly ownedPods = new Map<string, Set<PodEntry>>();
-  private readonly workloads = new Map<string, Owner | null>();
+  private readonly workloads = new Workloads<PodEntry>((e) => e.target.invalidate());
   private readonly counts: Record<SlimKind, number> = {
     Pod: 0,
     Node: 0,
@@ -62,8 +48,10 @@ export class MetadataIndex {
   private readonly nodes = new Map<string, SlimNode>();
   private readonly services = new Map<string, { slim: SlimService; target: Target }>();
   private readonly namespaces = new Map<string, SlimNamespace>();
-  private readonly slices = new Map<string, SliceEntry>();
-  private readonly podServices = new Map<string, Map<string, number>>();
+  private readonly membership = new ServiceMembership(
+    (ip) => this.ips.holder(ip)?.ref ?? null,
+    (podKey) => this.pods.get(podKey)?.target.invalidate(),
+  );
   private readonly nodeTargets = new Map<string, Target>();
   private readonly externalTargets = new Map<string, Target>();
   private readonly cidrNames: CidrNames;
@@ -96,10 +84,14 @@ export class MetadataIndex {
       case "Service":
         return this.applyService(o, del);
       case "EndpointSlice":
-        return this.applySlice(o, del);
+        this.membership.apply(o, del);
+        this.counts.EndpointSlice = this.membership.size;
+        return;
       case "ReplicaSet":
       case "Job":
-        return this.applyWorkload(o, del);
+        this.workloads.apply(o, del);
+        this.counts[o.kind] = this.workloads.count(o.kind);
+        return;
     }
   }
 
@@ -140,19 +132,9 @@ export class MetadataIndex {
     return t;
   }
 
-  private workloadOf(p: SlimPod): Owner {
-    const o = p.owner;
-    if (o === null) return { kind: "Pod", name: p.metadata.name };
-    if (o.kind === "ReplicaSet" || o.kind === "Job") {
-      return this.workloads.get(`${p.metadata.namespace ?? ""}/${o.kind}/${o.name}`) ?? o;
-    }
-    return o;
-  }
-
   private podEndpoint(entry: PodEntry, podKey: string): Endpoint {
     const p = entry.slim;
-    const w = this.workloadOf(p);
-    const services = this.podServices.get(podKey);
+    const w = this.workloads.of(p);
     return {
       kind: "pod",
       pod: p.metadata.name,
@@ -160,7 +142,7 @@ export class MetadataIndex {
       node: p.nodeName,
       workload_kind: w.kind,
       workload_name: w.name,
-      service: services === undefined ? "" : [...services.keys()].sort().join(","),
+      service: this.membership.servicesOf(podKey),
       labels: p.labels,
       host_network: false,
       external_name: "",
@@ -189,7 +171,7 @@ export class MetadataIndex {
     }
     entry.slim = p;
     entry.target.invalidate();
-    this.setOwner(entry, p.owner === null ? "" : `${p.metadata.namespace ?? ""}/${p.owner.kind}/${p.owner.name}`);
+    entry.ownerKey = this.workloads.track(entry, entry.ownerKey, p);
 
     const held = p.terminal || p.hostNetwork ? [] : p.ips;
     for (const ip of minus(entry.held, held)) this.ips.release(ip, entry.target, nowMs);
@@ -208,34 +190,9 @@ export class MetadataIndex {
     if (entry === undefined) return;
     for (const ip of entry.held) this.ips.release(ip, entry.target, nowMs);
     for (const ip of entry.claimed) this.ips.unclaim(ip, `hostpod/${podKey}`);
-    this.setOwner(entry, "");
+    entry.ownerKey = this.workloads.track(entry, entry.ownerKey, null);
     this.pods.delete(podKey);
     this.counts.Pod = this.pods.size;
-  }
-
-  private setOwner(entry: PodEntry, ownerKey: string): void {
-    if (entry.ownerKey === ownerKey) return;
-    const old = this.ownedPods.get(entry.ownerKey);
-    old?.delete(entry);
-    if (old?.size === 0) this.ownedPods.delete(entry.ownerKey);
-    entry.ownerKey = ownerKey;
-    if (ownerKey === "") return;
-    let set = this.ownedPods.get(ownerKey);
-    if (set === undefined) this.ownedPods.set(ownerKey, (set = new Set<PodEntry>()));
-    set.add(entry);
-  }
-
-  private applyWorkload(w: SlimWorkload, del: boolean): void {
-    const k = `${w.metadata.namespace ?? ""}/${w.kind}/${w.metadata.name}`;
-    const had = this.workloads.has(k);
-    const before = this.workloads.get(k);
-    if (del) this.workloads.delete(k);
-    else this.workloads.set(k, w.owner);
-    if (had !== !del) this.counts[w.kind] += del ? -1 : 1;
-    const after = this.workloads.get(k);
-    if (before?.kind !== after?.kind || before?.name !== after?.name) {
-      for (const e of this.ownedPods.get(k) ?? []) e.target.invalidate();
-    }
   }
 
   private applyNode(n: SlimNode, del: boolean): void {
@@ -266,41 +223,5 @@ export class MetadataIndex {
       for (const ip of s.clusterIPs) this.ips.claim(ip, source, PRIORITY.service, target);
     }
     this.counts.Service = this.services.size;
-  }
-
-  private applySlice(s: SlimEndpointSlice, del: boolean): void {
-    const k = key(s);
-    const ns = s.metadata.namespace ?? "";
-    const prev = this.slices.get(k);
-    if (prev !== undefined) this.addMembership(prev, -1);
-    if (del || s.service === "") {
-      this.slices.delete(k);
-    } else {
-      const pods = new Set<string>();
-      for (const t of s.targets) {
-        if (t.pod !== null) pods.add(`${ns}/${t.pod}`);
-        else
-          for (const ip of t.ips) {
-            const holder = this.ips.holder(ip);
-            if (holder !== null) pods.add(holder.ref);
-          }
-      }
-      const entry: SliceEntry = { service: s.service, pods: [...pods] };
-      this.slices.set(k, entry);
-      this.addMembership(entry, 1);
-    }
-    this.counts.EndpointSlice = this.slices.size;
-  }
-
-  private addMembership(slice: SliceEntry, delta: 1 | -1): void {
-    for (const podKey of slice.pods) {
-      let m = this.podServices.get(podKey);
-      if (m === undefined) this.podServices.set(podKey, (m = new Map<string, number>()));
-      const n = (m.get(slice.service) ?? 0) + delta;
-      if (n > 0) m.set(slice.service, n);
-      else m.delete(slice.service);
-      if (m.size === 0) this.podServices.delete(podKey);
-      this.pods.get(podKey)?.target.invalidate();
-    }
   }
 }
