@@ -152,7 +152,7 @@ const dropNatsStream = async (topic: string) => {
   await nc.drain();
 };
 
-const ROUNDS = 2;
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const rows: Array<[string, number, number]> = [];
 const which = process.argv[2];
 const brokers = [

@@ -44,13 +44,10 @@ export const makeKafka = (settings: KafkaSettings) =>
         e.pipe(Effect.annotateLogs({ bus: "kafka", ...(typeof extra["error"] === "string" && { error: extra["error"] }) }));
       Runtime.runFork(runtime)(
         annotated(
-          // Connection-level error responses ("coordinator loading", "rebalancing") are retried by
-          // kafkajs itself; a failure that sticks comes back to the caller as a BusError.
-          entry.namespace === "Connection" || entry.level > logLevel.WARN
-            ? Effect.logDebug(text)
-            : entry.level === logLevel.WARN
-              ? Effect.logWarning(text)
-              : Effect.logError(text),
+          // kafkajs logs at ERROR what it is about to retry (connection refused during a broker
+          // restart, "coordinator loading", "rebalancing"); a failure that sticks reaches the caller
+          // as a BusError or a consumer crash. So: its errors are our warnings, Connection noise is debug.
+          entry.namespace === "Connection" || entry.level > logLevel.WARN ? Effect.logDebug(text) : Effect.logWarning(text),
         ),
       );
     };

@@ -3,7 +3,7 @@
 // message count and bytes (large batches would otherwise overrun the client's pending limit), the
 // stream pulls one message at a time from the client's buffer, and messages handed out but not
 // acked are nak'ed when the stream closes so a restarted member sees them at once.
-import { Effect, Option, Stream } from "effect";
+import { Chunk, Effect, Option, Stream } from "effect";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -70,6 +70,38 @@ const ensureDurable = (jsm: JetStreamManager, topic: string, group: string, ackW
     return { stream, durable };
   });
 
+const NOT_YET = Symbol("not yet");
+const macrotask = () => new Promise<typeof NOT_YET>((resolve) => setImmediate(() => resolve(NOT_YET)));
+
+/**
+ * Reads what the client already buffered in one go: one Effect resumption per chunk instead of
+ * per message. A `next()` that is not ready before a macrotask is kept for the following call, so
+ * nothing is dropped. undefined = the iterator ended.
+ */
+export const chunkReader = <A>(it: AsyncIterator<A>, max: number) => {
+  let carry: Promise<IteratorResult<A>> | undefined;
+  return async (): Promise<A[] | undefined> => {
+    const first = await (carry ?? it.next());
+    carry = undefined;
+    if (first.done === true) return undefined;
+    const out = [first.value];
+    while (out.length < max) {
+      const pending = it.next();
+      const r = await Promise.race([pending, macrotask()]);
+      if (r === NOT_YET) {
+        carry = pending;
+        break;
+      }
+      if (r.done === true) {
+        carry = pending;
+        break;
+      }
+      out.push(r.value);
+    }
+    return out;
+  };
+};
+
 export const natsConsume = (
   jsm: JetStreamManager,
   js: JetStreamClient,
@@ -115,18 +147,18 @@ export const natsConsume = (
               );
           }),
       );
-      const it = messages[Symbol.asyncIterator]();
+      const nextChunk = chunkReader(messages[Symbol.asyncIterator](), maxInFlight);
       const next = Effect.tryPromise({
-        try: () => it.next(),
+        try: nextChunk,
         catch: (cause) => Option.some(new BusError({ op: "consume", topic, message: errorText(cause), cause })),
       }).pipe(
-        Effect.flatMap((r) =>
-          r.done === true
+        Effect.flatMap((chunk) =>
+          chunk === undefined
             ? Effect.fail(Option.some(new BusError({ op: "consume", topic, message: `consumer ${durable} stopped` })))
-            : Effect.succeed(r.value),
+            : Effect.succeed(Chunk.unsafeFromArray(chunk)),
         ),
       );
-      return Stream.repeatEffectOption(next).pipe(
+      return Stream.repeatEffectChunkOption(next).pipe(
         Stream.map((m): Delivery => {
           outstanding.add(m);
           return {
