@@ -68,7 +68,6 @@ struct flow {
 	__u8 pending;         /* active open seen, filter decided at ESTABLISHED/CLOSE */
 	__u8 active;          /* segments seen since the last record: the next flush reports them */
 	__u8 _pad[3];
-	__u32 busy;           /* an emit in progress (the flush runs on another CPU than the socket) */
 	char comm[NP_COMM_LEN];
 };
 
@@ -230,31 +229,42 @@ static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 	return BPF_CORE_READ(cg, kn, id);
 }
 
-#define CLAIM_TRIES 64
+/* Baselines advance with compare-and-swap: per-socket events are serialized by the socket lock,
+ * but the loader's flush runs beside them on another CPU (or interrupts them). Each emitter
+ * claims the span from the old baseline to what it read, so deltas telescope to exactly the
+ * final value: none is counted twice, and a lost race leaves the span for the next record. */
+#define ADVANCE_TRIES 8
 
-/* Per-socket events are serialized by the socket lock; only the loader's flush runs beside
- * them. Whoever claims `busy` computes the deltas, so none is counted twice. A close must be
- * reported: it waits briefly for a running flush; a periodic record simply gives way. */
-static __always_inline bool claim(struct flow *f, bool must)
+static __always_inline __u64 advance64(__u64 *base, __u64 cur)
 {
-	for (int i = 0; i < CLAIM_TRIES; i++) {
-		if (__sync_val_compare_and_swap(&f->busy, 0, 1) == 0)
-			return true;
-		if (!must)
-			return false;
+	for (int i = 0; i < ADVANCE_TRIES; i++) {
+		__u64 prev = *(volatile __u64 *)base;
+		if (cur <= prev)
+			return 0;
+		if (__sync_val_compare_and_swap(base, prev, cur) == prev)
+			return cur - prev;
 	}
-	return true; /* a flush stuck mid-way can't happen; don't lose the close over it */
+	return 0;
+}
+
+static __always_inline __u32 advance32(__u32 *base, __u32 cur)
+{
+	for (int i = 0; i < ADVANCE_TRIES; i++) {
+		__u32 prev = *(volatile __u32 *)base;
+		if ((__s32)(cur - prev) <= 0)
+			return 0;
+		if (__sync_val_compare_and_swap(base, prev, cur) == prev)
+			return cur - prev;
+	}
+	return 0;
 }
 
 static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kind, __u8 state, __u64 now)
 {
-	if (!claim(f, kind != NP_REC_PERIODIC))
-		return;
 	struct np_flow_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		/* Deltas stay pending in f, so the next record carries them. */
 		count(NP_CNT_RINGBUF_DROPS);
-		f->busy = 0;
 		return;
 	}
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
@@ -288,17 +298,16 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 	__builtin_memcpy(r->raddr, f->t.raddr, 16);
 	r->bytes_out = out;
 	r->bytes_in = in;
-	/* counters only grow; clamp so a surprise can never become a 2^64 delta */
-	r->d_bytes_out = out > f->bytes_out ? out - f->bytes_out : 0;
-	r->d_bytes_in = in > f->bytes_in ? in - f->bytes_in : 0;
+	r->d_bytes_out = advance64(&f->bytes_out, out);
+	r->d_bytes_in = advance64(&f->bytes_in, in);
 	r->segs_out = segs_out;
 	r->segs_in = segs_in;
-	r->d_segs_out = segs_out - f->segs_out;
-	r->d_segs_in = segs_in - f->segs_in;
+	r->d_segs_out = advance32(&f->segs_out, segs_out);
+	r->d_segs_in = advance32(&f->segs_in, segs_in);
 	r->total_retrans = retrans;
-	r->d_retrans = retrans - f->total_retrans;
+	r->d_retrans = advance32(&f->total_retrans, retrans);
 	r->syn_retrans = f->syn_retrans;
-	r->d_syn_retrans = f->syn_retrans - f->syn_retrans_sent;
+	r->d_syn_retrans = advance32(&f->syn_retrans_sent, f->syn_retrans);
 	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	r->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
 	r->min_rtt_us = f->min_rtt_us;
@@ -310,17 +319,10 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 	r->_pad1 = 0;
 	bpf_ringbuf_submit(r, 0);
 
-	f->bytes_out = out;
-	f->bytes_in = in;
-	f->segs_out = segs_out;
-	f->segs_in = segs_in;
-	f->total_retrans = retrans;
-	f->syn_retrans_sent = f->syn_retrans;
 	f->min_rtt_us = 0;
 	f->max_rtt_us = 0;
 	f->last_emit_ns = now;
 	f->active = 0;
-	__sync_fetch_and_and(&f->busy, 0);
 }
 
 /* Decide whether a flow whose tuple is now complete is tracked; fills sampling and flags. */
