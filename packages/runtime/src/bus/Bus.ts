@@ -38,22 +38,31 @@ export interface BusMessage {
   readonly timestampMs: number;
 }
 
-/** A consumed message. The broker forgets it only after `ack`; without an ack it is redelivered. */
+/**
+ * A consumed message. The broker forgets it only after `ack`; without an ack it is redelivered
+ * (NATS: after ack_wait, or soon after the consuming stream closes; Kafka: to whoever owns the
+ * partition after the next restart or rebalance, since Kafka commits a per-partition watermark).
+ * Ack while the stream that delivered it is still running; later acks are ignored.
+ */
 export interface Delivery extends BusMessage {
   readonly ack: Effect.Effect<void, BusError>;
 }
 
 export interface ConsumeOptions {
-  /** Consumer group: members of one group share the topic's work, each message goes to one member. */
+  /**
+   * Consumer group: members of one group share the topic's work, each message goes to one member.
+   * A new group starts at the oldest message the broker still holds.
+   */
   readonly group: string;
   /** Bound on messages fetched but not yet handed on; the stream back-pressures beyond it. */
   readonly maxInFlight?: number;
-  /** Redelivery delay for a message not acked in time. */
+  /** Redelivery delay for a message not acked in time (NATS ack_wait; Kafka has no per-message timer and ignores it). */
   readonly ackWaitMs?: number;
 }
 
 export type ReplayFrom =
   | { readonly _tag: "Time"; readonly fromMs: number; readonly toMs?: number }
+  /** From `offset` on `partition` only (NATS: the stream sequence, filtered to that shard's subject). */
   | { readonly _tag: "Offset"; readonly partition: number; readonly offset: string; readonly toMs?: number };
 
 export interface BusShape {
