@@ -1,7 +1,7 @@
-// An authenticated nats-server (user/password, started here on a free port with a temp config):
+// Authenticated nats-servers (user/password; token over TLS), started here on free ports with temp configs:
 // the right credentials work end to end, a wrong password fails at start with one clear line that
 // names the server and never the password.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -38,33 +38,35 @@ const waitForPort = async (port: number, child: ChildProcess) => {
   throw new Error(`nats-server did not listen on ${port}`);
 };
 
-describe("NATS with user/password auth", () => {
-  let dir: string;
-  let server: ChildProcess;
-  let url: string;
-
+/** A private nats-server with the given config body (listen line added), stopped after the suite. */
+const privateServer = (configBody: (dir: string) => string) => {
+  const state = { dir: "", url: "", server: undefined as ChildProcess | undefined };
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "netpulse-nats-auth-"));
+    state.dir = mkdtempSync(join(tmpdir(), "netpulse-nats-auth-"));
     const port = await freePort();
-    url = `nats://127.0.0.1:${port}`;
-    writeFileSync(
-      join(dir, "nats.conf"),
-      `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, "js")}" }\n` +
-        `authorization { users = [ { user: "${USER}", password: "${PASSWORD}" } ] }\n`,
-    );
-    server = spawn("nats-server", ["-c", join(dir, "nats.conf")], { stdio: "ignore" });
+    state.url = `nats://127.0.0.1:${port}`;
+    writeFileSync(join(state.dir, "nats.conf"), `listen: 127.0.0.1:${port}\n${configBody(state.dir)}\n`);
+    const server = spawn("nats-server", ["-c", join(state.dir, "nats.conf")], { stdio: "ignore" });
     server.on("error", () => undefined);
+    state.server = server;
     await waitForPort(port, server);
   });
-
   afterAll(() => {
-    server?.kill("SIGTERM");
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    state.server?.kill("SIGTERM");
+    if (state.dir) rmSync(state.dir, { recursive: true, force: true });
   });
+  return state;
+};
+
+describe("NATS with user/password auth", () => {
+  const srv = privateServer(
+    (dir) =>
+      `jetstream { store_dir: "${join(dir, "js")}" }\nauthorization { users = [ { user: "${USER}", password: "${PASSWORD}" } ] }`,
+  );
 
   const withBus = <A, E>(password: string, effect: Effect.Effect<A, E, Bus>) =>
     Effect.runPromiseExit(
-      effect.pipe(Effect.provide(NatsBus.layer({ _tag: "nats", url, user: USER, password: Redacted.make(password) }))),
+      effect.pipe(Effect.provide(NatsBus.layer({ _tag: "nats", url: srv.url, user: USER, password: Redacted.make(password) }))),
     );
 
   it("works with the right password", async () => {
@@ -90,9 +92,46 @@ describe("NATS with user/password auth", () => {
     expect(error._tag).toBe("Some");
     if (error._tag !== "Some") return;
     expect(error.value).toBeInstanceOf(BusError);
-    expect(error.value.message).toBe(`NATS at ${url}: authorization failed`);
+    expect(error.value.message).toBe(`NATS at ${srv.url}: authorization failed`);
     const everything = `${error.value.message} ${JSON.stringify(error.value)} ${Cause.pretty(exit.cause)}`;
     expect(everything).not.toContain(wrong);
     expect(everything).not.toContain(PASSWORD);
+  });
+});
+
+describe("NATS with a token over TLS", () => {
+  const TOKEN = "tok-3f9a1c77";
+  const srv = privateServer((dir) => {
+    // A throwaway CA and a server certificate for 127.0.0.1.
+    const sh = (cmd: string) => execSync(cmd, { cwd: dir, stdio: "ignore" });
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=netpulse-test-ca -keyout ca.key -out ca.pem");
+    sh("openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr");
+    writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    sh("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile san.ext -out server.pem");
+    return (
+      `jetstream { store_dir: "${join(dir, "js")}" }\nauthorization { token: "${TOKEN}" }\n` +
+      `tls { cert_file: "${join(dir, "server.pem")}", key_file: "${join(dir, "server.key")}" }`
+    );
+  });
+  const connectWith = (token: string) =>
+    Effect.runPromiseExit(
+      Bus.pipe(
+        Effect.flatMap((bus) => bus.provision({ topic: "tls.check", partitions: 1, retentionMs: 60_000 })),
+        Effect.provide(
+          NatsBus.layer({ _tag: "nats", url: srv.url, token: Redacted.make(token), tls: { caFile: join(srv.dir, "ca.pem") } }),
+        ),
+      ),
+    );
+
+  it("works with the right token and the CA", async () => {
+    const exit = await connectWith(TOKEN);
+    expect(Exit.isSuccess(exit) ? "ok" : Cause.pretty(exit.cause)).toBe("ok");
+  });
+
+  it("fails with one line on a wrong token, without the token", async () => {
+    const exit = await connectWith("tok-wrong");
+    const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined;
+    expect(error?._tag === "Some" && error.value.message).toBe(`NATS at ${srv.url}: authorization failed`);
+    expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).not.toContain("tok-wrong");
   });
 });
