@@ -1,9 +1,9 @@
 // Group consumption on JetStream: one durable pull consumer per (topic, group), shared by every
-// member of the group (JetStream hands each message to one of them). Fetches are bounded by
-// message count and bytes (large batches would otherwise overrun the client's pending limit), the
-// stream pulls one message at a time from the client's buffer, and messages handed out but not
-// acked are nak'ed when the stream closes so a restarted member sees them at once.
-import { Chunk, Effect, Option, Stream } from "effect";
+// member of the group (JetStream hands each message to one of them). Pulls are bounded by a
+// message count small enough that count x max_payload fits the client's pending limit, the stream
+// reads the client's buffer a chunk at a time, and messages handed out but not acked are nak'ed
+// shortly after the stream closes so a restarted member gets them before ack_wait runs out.
+import { Chunk, Effect, Option, Runtime, Stream } from "effect";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -123,6 +123,7 @@ export const natsConsume = (
         catch: (cause) => new BusError({ op: "consume", topic, message: `consumer ${durable}: ${errorText(cause)}`, cause }),
       }).pipe(Effect.retry({ schedule: retryTransient, while: (e) => transient(e.cause) }));
       const outstanding = new Set<JsMsg>();
+      const runtime = yield* Effect.runtime<never>();
       const expires = pullExpiresMs(ackWaitMs);
       // consume() mutates its options object: build a fresh one here, never share it.
       const messages = yield* Effect.acquireRelease(
@@ -131,7 +132,7 @@ export const natsConsume = (
           catch: (cause) => new BusError({ op: "consume", topic, message: `pull failed: ${errorText(cause)}`, cause }),
         }),
         (iter) =>
-          Effect.gen(function* () {
+          Effect.sync(() => {
             // stop(), not close(): awaiting close() after leaving the loop does not resolve in 2.29.
             iter.stop();
             // nats-server 2.9 still routes messages to a stopped client's open pull request until it
@@ -139,12 +140,12 @@ export const natsConsume = (
             // messages are nak'ed only once those requests are gone; ack_wait covers a crash.
             const unacked = [...outstanding];
             outstanding.clear();
-            if (unacked.length > 0)
-              yield* Effect.sleep(expires + 200).pipe(
-                Effect.zipRight(Effect.try(() => unacked.forEach((m) => m.nak()))),
-                Effect.catchAll((e) => Effect.logDebug("nak after close failed; ack_wait redelivers", e)),
-                Effect.forkDaemon,
-              );
+            if (unacked.length === 0) return;
+            const nakAll = Effect.try(() => unacked.forEach((m) => m.nak())).pipe(
+              Effect.catchAll((e) => Effect.logDebug("nak after close failed; ack_wait redelivers", e)),
+            );
+            // An unref'ed timer, not a sleeping fiber: it must not keep a finished process alive.
+            setTimeout(() => Runtime.runFork(runtime)(nakAll), expires + 200).unref();
           }),
       );
       const nextChunk = chunkReader(messages[Symbol.asyncIterator](), maxInFlight);
