@@ -93,6 +93,23 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Tracked flows still waiting for their process (accepted or seen mid-flow); while 0, the
+ * send/recv hooks return before looking the socket up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} pid_wanted SEC(".maps");
+
+static __always_inline void want_pid(__s64 delta)
+{
+	__u32 zero = 0;
+	__s64 *v = bpf_map_lookup_elem(&pid_wanted, &zero);
+	if (v)
+		__sync_fetch_and_add(v, delta);
+}
+
 /* Source of flow ids (single slot, atomically incremented). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -373,6 +390,14 @@ static __always_inline void on_active_open(__u64 key, const struct sock *sk, __u
 		count(NP_CNT_MAP_FULL);
 }
 
+/* Deletes a closed flow, settling its share of pid_wanted. */
+static __always_inline void forget(__u64 *key, struct flow *f)
+{
+	if (!(f->flags & NP_F_PID_KNOWN))
+		want_pid(-1);
+	bpf_map_delete_elem(&flows, key);
+}
+
 static __always_inline void open_flow(__u64 key, const struct sock *sk, struct flow *f, __u64 now)
 {
 	f->id = next_flow_id();
@@ -433,8 +458,10 @@ int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 				return 0;
 			}
 			f = bpf_map_lookup_elem(&flows, &key);
-			if (f)
+			if (f) {
+				want_pid(1);
 				open_flow(key, sk, f, now);
+			}
 		}
 		return 0;
 	}
@@ -458,7 +485,7 @@ int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 	track_rtt(sk, f);
 	count(NP_CNT_CLOSED);
 	emit(sk, f, NP_REC_CLOSE, TCP_CLOSE, now);
-	bpf_map_delete_elem(&flows, &key);
+	forget(&key, f);
 	return 0;
 }
 
@@ -487,8 +514,10 @@ static __always_inline struct flow *adopt(__u64 key, const struct sock *sk, bool
 	if (bpf_map_update_elem(&flows, &key, &nf, BPF_NOEXIST))
 		return NULL;
 	struct flow *f = bpf_map_lookup_elem(&flows, &key);
-	if (f)
+	if (f) {
+		want_pid(1); /* whoever uses it next in process context */
 		open_flow(key, sk, f, now);
+	}
 	return f;
 }
 
@@ -574,7 +603,7 @@ int on_destroy(struct bpf_raw_tracepoint_args *ctx)
 		count(NP_CNT_CLOSED);
 		emit(sk, f, NP_REC_CLOSE, TCP_CLOSE, bpf_ktime_get_ns());
 	}
-	bpf_map_delete_elem(&flows, &key);
+	forget(&key, f);
 	return 0;
 }
 
@@ -583,10 +612,15 @@ int on_destroy(struct bpf_raw_tracepoint_args *ctx)
  * from doing anything more than a hash probe. */
 static __always_inline int learn_pid(const struct sock *sk)
 {
+	__u32 zero = 0;
+	__s64 *wanted = bpf_map_lookup_elem(&pid_wanted, &zero);
+	if (!wanted || *wanted <= 0)
+		return 0;
 	__u64 key = (__u64)sk;
 	struct flow *f = bpf_map_lookup_elem(&flows, &key);
 	if (!f || (f->flags & NP_F_PID_KNOWN))
 		return 0;
+	want_pid(-1);
 	f->flags |= NP_F_PID_KNOWN;
 	f->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(f->comm, sizeof(f->comm));
