@@ -79,7 +79,17 @@ export const runInformers = (kc: KubeConfig, options: InformerOptions, apply: (e
       const informer = new ListWatch<KubernetesObject>(r.path, new SlimmingWatch(kc, slimOne), listFn, false);
       const onObject = (type: MetaEvent["type"]) => (o: KubernetesObject) => {
         attempt = 0;
-        apply({ type, obj: o as MetaEvent["obj"] });
+        // The library calls this inside its own try/catch on the watch path and drops what throws:
+        // log it here so a failing event is never lost silently.
+        try {
+          apply({ type, obj: o as MetaEvent["obj"] });
+        } catch (err) {
+          run(
+            Effect.logError(
+              `informer ${r.kind}: applying ${type} of ${o.metadata?.name ?? "?"} failed: ${String(err)}`,
+            ),
+          );
+        }
       };
       informer.on("add", onObject("upsert"));
       informer.on("update", onObject("upsert"));
