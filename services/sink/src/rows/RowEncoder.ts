@@ -95,6 +95,13 @@ export interface RowEncoder<R> {
   readonly keyOf: (row: R) => string;
 }
 
+/** FNV-1a of an identity string: its commit lane is a pure function of the identity. */
+export const laneOfKey = (key: string, lanes: number): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
 const keyType = (t: Logical): string => (t === "Tag" || t === "String" ? "String" : t);
 
 export const makeRowEncoder = <R>(spec: TableSpec<R>, d: Dialect, db: string): RowEncoder<R> => {

@@ -8,7 +8,7 @@ import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
 import { ClickHouseError } from "../clickhouse/ClickHouseError.js";
 import { encodeFlows } from "../rows/FlowRowBinary.js";
-import { makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
+import { laneOfKey, makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
 import { migrate, type SchemaError, type SchemaState } from "../schema/Migrator.js";
 import { anomalies, flows, nodeStats } from "../schema/tables.js";
 import { commitBatch, prepareBatch, type Prepared, type WriteResult } from "./TableWriter.js";
@@ -40,6 +40,13 @@ export interface SinkWriterShape {
     rowsOf: (a: A) => ReadonlyArray<R>,
   ) => <E, Q>(input: Stream.Stream<A, E, Q>) => Stream.Stream<readonly [A, WriteResult<R>], E | ClickHouseError, Q>;
 }
+
+/**
+ * Concurrent commits per batch (two: the server parses one insert per core, and this machine
+ * class has two). Only identity-disjoint lanes run together, so the check-then-insert of one lane
+ * can never race another's.
+ */
+export const LANES = 2;
 
 const backoff = (p: RetryPolicy) => {
   const capped = Schedule.exponential(`${p.baseMs} millis`, 2).pipe(Schedule.either(Schedule.spaced(`${p.maxMs} millis`)));
@@ -84,8 +91,8 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };
 
-    const prepare = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
-      prepareBatch(enc, rows).pipe(Effect.provideService(ClickHouse, ch));
+    const prepare = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>, keys: ReadonlyArray<string>) =>
+      prepareBatch(enc, rows, keys).pipe(Effect.provideService(ClickHouse, ch));
 
     const commit = <R>(p: Prepared<R>): Effect.Effect<WriteResult<R>, ClickHouseError> =>
       Effect.gen(function* () {
@@ -102,15 +109,42 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
         return result;
       });
 
-    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.flatMap(prepare(enc, rows), commit);
+    /**
+     * A batch split into identity-disjoint lanes (lane = hash of the identity, so every copy of
+     * a record lands in the same lane), each de-duplicated and encoded; the lanes of one batch
+     * then commit concurrently.
+     */
+    const prepareLanes = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => {
+      const lanes: { rows: R[]; keys: string[] }[] = Array.from({ length: LANES }, () => ({ rows: [], keys: [] }));
+      for (const r of rows) {
+        const k = enc.keyOf(r);
+        const lane = lanes[laneOfKey(k, LANES)]!;
+        lane.rows.push(r);
+        lane.keys.push(k);
+      }
+      return Effect.forEach(
+        lanes.filter((l) => l.rows.length > 0),
+        (l) => prepare(enc, l.rows, l.keys),
+      );
+    };
+
+    const commitLanes = <R>(parts: ReadonlyArray<Prepared<R>>) =>
+      Effect.map(Effect.forEach(parts, commit, { concurrency: "unbounded" }), (results) =>
+        results.reduce<WriteResult<R>>(
+          (a, b) => ({ inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates, rejected: [...a.rejected, ...b.rejected] }),
+          { inserted: 0, duplicates: 0, rejected: [] },
+        ),
+      );
+
+    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.flatMap(prepareLanes(enc, rows), commitLanes);
 
     const writeAll =
       <A, R>(enc: RowEncoder<R>, rowsOf: (a: A) => ReadonlyArray<R>) =>
       <E, Q>(input: Stream.Stream<A, E, Q>) =>
         input.pipe(
-          Stream.mapEffect((a) => Effect.map(prepare(enc, rowsOf(a)), (p) => [a, p] as const)),
+          Stream.mapEffect((a) => Effect.map(prepareLanes(enc, rowsOf(a)), (p) => [a, p] as const)),
           Stream.buffer({ capacity: 1 }),
-          Stream.mapEffect(([a, p]) => Effect.map(commit(p), (r) => [a, r] as const)),
+          Stream.mapEffect(([a, p]) => Effect.map(commitLanes(p), (r) => [a, r] as const)),
         );
 
     const shape: SinkWriterShape = { schema, encoders, write, writeAll };

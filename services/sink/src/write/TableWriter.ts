@@ -59,13 +59,14 @@ const storedKeys = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
 const tsvKey = (k: string): string => k.replace(/[\t\n\\]/g, (c) => (c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\\\"));
 
 /** De-duplicate and encode (and compress) a batch: pure CPU work, no server state involved. */
-export const prepareBatch = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
+export const prepareBatch = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>, keys?: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const ch = yield* ClickHouse;
     const seen = new Set<string>();
     const unique: R[] = [];
-    for (const r of rows) {
-      const k = enc.keyOf(r);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as R;
+      const k = keys?.[i] ?? enc.keyOf(r);
       if (!seen.has(k)) {
         seen.add(k);
         unique.push(r);
