@@ -33,28 +33,35 @@ describe("netpulse capture flags", () => {
 describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the real kernel", () => {
   const pair = new NetnsPair();
   const PORT = 7500;
+  const PROBE = 7501;
 
   beforeAll(async () => {
     pair.up();
-    await lineFrom(pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT)]), "listening");
+    await lineFrom(pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT), String(PROBE)]), "listening");
   });
 
   afterAll(() => pair.down());
 
   it("prints one schema-valid JSON line per flow window for --duration seconds", async () => {
-    const cli = spawn(netpulse, ["capture", "--stdout", "--duration", "3", "--cidr", pair.cidr, "--port", String(PORT)], { stdio: ["ignore", "pipe", "pipe"] });
+    const args = ["capture", "--stdout", "--duration", "6", "--cidr", pair.cidr, "--port", String(PORT), "--port", String(PROBE)];
+    const cli = spawn(netpulse, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     cli.stdout.on("data", (d: Buffer) => (out += d.toString()));
     cli.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((resolve) => cli.on("close", (code) => resolve(code)));
-    await new Promise((r) => setTimeout(r, 1_200)); // node start + loader attach
+    // attached once a probe connection shows up on stdout (node start + BPF load take a while)
+    const t0 = Date.now();
+    while (!out.includes(`"dst_port":${PROBE}`) && Date.now() - t0 < 5_000) {
+      pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PROBE)]);
+      await new Promise((r) => setTimeout(r, 300));
+    }
     const ports = await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), "10", "2"]), "ports");
     expect(await exited, err).toBe(0);
     const lines = out.trim().split("\n");
     const flows = lines.map((l, i) => parseRawFlowJson(l, `line ${i + 1}`));
     expect(flows.flatMap((f) => (Either.isLeft(f) ? [f.left.message] : []))).toEqual([]);
-    const records = flows.flatMap((f) => (Either.isRight(f) ? [f.right] : []));
+    const records = flows.flatMap((f) => (Either.isRight(f) && f.right.dst_port === PORT ? [f.right] : []));
     expect(new Set(records.filter((f) => f.direction === "client").map((f) => String(f.src_port)))).toEqual(new Set(ports));
     expect(records.filter((f) => f.direction === "server")).toHaveLength(10);
     expect(Object.keys(JSON.parse(lines[0] ?? "{}") as object)).toEqual(

@@ -163,7 +163,9 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
   it("counts SYN retransmits when SYNs are dropped", async () => {
     pair.drop(PORT.syn, "syn");
     const pending = connect(PORT.syn, 1_000, 1_000);
-    await new Promise((r) => setTimeout(r, 1_500)); // first SYN and its 1 s retransmit are lost
+    // the first SYN (and maybe its 1 s retransmit) is lost; then let the next one through
+    const t0 = Date.now();
+    while (pair.dropped() < 1 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
     pair.undrop();
     const { client, lport } = await pending;
     const ss = ssInfo(pair, pair.client, lport);

@@ -91,10 +91,19 @@ export class NetnsPair {
 
   /** nft at the RECEIVER (server input): drop `percent` % of segments to `port`, or SYNs only. */
   drop(port: number, how: { percent: number } | "syn"): void {
-    const match = how === "syn" ? ["tcp", "flags", "&", "(syn|ack)", "==", "syn", "drop"] : ["numgen", "random", "mod", "100", "<", String(how.percent), "drop"];
+    const match =
+      how === "syn"
+        ? ["tcp", "flags", "&", "(syn|ack)", "==", "syn", "counter", "drop"]
+        : ["numgen", "random", "mod", "100", "<", String(how.percent), "counter", "drop"];
     this.exec(this.server, ["nft", "add", "table", "inet", "nptest"]);
     this.exec(this.server, ["nft", "add", "chain", "inet", "nptest", "input", "{ type filter hook input priority 0; }"]);
     this.exec(this.server, ["nft", "add", "rule", "inet", "nptest", "input", "tcp", "dport", String(port), ...match]);
+  }
+
+  /** Packets the drop rule has dropped so far. */
+  dropped(): number {
+    const text = this.exec(this.server, ["nft", "list", "chain", "inet", "nptest", "input"]);
+    return Number(/counter packets (\d+)/.exec(text)?.[1] ?? "0");
   }
 
   undrop(): void {
