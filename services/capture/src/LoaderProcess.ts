@@ -112,7 +112,16 @@ const run = (o: LoaderOptions, onDrop: (records: number) => void): Stream.Stream
 
 export class Loader extends Context.Tag("netpulse/capture/Loader")<Loader, LoaderShape>() {
   static readonly layer = Layer.succeed(Loader, { records: run });
-  /** Replays fixed bytes as if a loader wrote them (unit tests). */
+  /** Replays bytes as if a loader wrote them, split as given (unit tests). */
   static readonly layerTest = (chunks: ReadonlyArray<Buffer>) =>
-    Layer.succeed(Loader, { records: () => Stream.fromIterable(chunks) });
+    Layer.succeed(Loader, {
+      records: () =>
+        Stream.suspend(() => {
+          const framer = new RecordFramer();
+          return Stream.fromIterable(chunks).pipe(
+            Stream.map((c) => framer.push(c)),
+            Stream.filter((b) => b.length > 0),
+          );
+        }),
+    });
 }
