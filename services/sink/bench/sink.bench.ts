@@ -84,17 +84,37 @@ const main = async () => {
   // 2. the sink's writer (identity check + RowBinary + insert) vs clickhouse-client with the same RowBinary
   const dir = mkdtempSync(join(tmpdir(), "netpulse-bench-"));
   const file = join(dir, "flows.rowbinary");
-  writeFileSync(file, makeRowEncoder(flows, dialect, CC_DB).encode(rows).body);
+  const ccEnc = makeRowEncoder(flows, dialect, CC_DB);
+  writeFileSync(file, ccEnc.encode(rows).body);
+  // the same rows cut into the sink's batch size, one clickhouse-client run per file
+  const parts = Array.from({ length: Math.ceil(rows.length / defaults.batchRows) }, (_, i) => {
+    const part = join(dir, `part-${i}.rowbinary`);
+    writeFileSync(part, ccEnc.encode(rows.slice(i * defaults.batchRows, (i + 1) * defaults.batchRows)).body);
+    return part;
+  });
+  const ccBatchTimes: number[] = [];
   const ccQuery = `INSERT INTO ${CC_DB}.flows (${insertNames(flows.columns).join(", ")}) FORMAT RowBinary`;
   const BIG_BATCH = 250_000;
   const sinkTimes: number[] = [];
   const bigTimes: number[] = [];
+  const writerTimes: number[] = [];
   const ccTimes: number[] = [];
   // The sink's input as the bus carries it: Avro batches of 1000 records. Decoding them is part
   // of the sink's work, and keeps the measured process's heap at a real sink's size.
   const messages = Array.from({ length: Math.ceil(rows.length / 1000) }, (_, i) =>
     EnrichedFlowCodec.encodeBatch(rows.slice(i * 1000, (i + 1) * 1000), { producer: "bench", sequence: BigInt(i) }),
   );
+  const writerOnly = () =>
+    inDb(
+      SINK_DB,
+      Effect.gen(function* () {
+        const w = yield* SinkWriter;
+        const batches = Array.from({ length: Math.ceil(rows.length / defaults.batchRows) }, (_, i) =>
+          rows.slice(i * defaults.batchRows, (i + 1) * defaults.batchRows),
+        );
+        yield* Stream.fromIterable(batches).pipe(w.writeAll(w.encoders.flows, (b: typeof rows) => b), Stream.runDrain);
+      }),
+    );
   const sinkRun = (batchRows: number) =>
     inDb(
       SINK_DB,
@@ -127,19 +147,35 @@ const main = async () => {
     const tb = performance.now();
     await sinkRun(BIG_BATCH);
     bigTimes.push(performance.now() - tb);
+    await reset(SINK_DB);
+    const tw = performance.now();
+    await writerOnly();
+    writerTimes.push(performance.now() - tw);
     const t1 = performance.now();
     const cc = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${file}`], { encoding: "utf8" });
     ccTimes.push(performance.now() - t1);
     if (cc.status !== 0) throw new Error(`clickhouse-client failed: ${cc.stderr}`);
+    await reset(CC_DB);
+    const t2 = performance.now();
+    for (const part of parts) {
+      const r = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${part}`], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`clickhouse-client failed: ${r.stderr}`);
+    }
+    ccBatchTimes.push(performance.now() - t2);
   }
   rmSync(dir, { recursive: true, force: true });
   const sink = rate(N, median(sinkTimes));
   const big = rate(N, median(bigTimes));
+  const writer = rate(N, median(writerTimes));
   const client = rate(N, median(ccTimes));
+  const clientBatches = rate(N, median(ccBatchTimes));
   console.log(`sink (Avro decode, identity check, RowBinary, gzip, insert), ${defaults.batchRows}-row batches  ${fmt(sink)}`);
   console.log(`sink, ${BIG_BATCH}-row batches                                                         ${fmt(big)}`);
+  console.log(`sink writer alone (records already decoded), ${defaults.batchRows}-row batches          ${fmt(writer)}`);
   console.log(`clickhouse-client, the same rows as one RowBinary file                                 ${fmt(client)}`);
+  console.log(`clickhouse-client, the same rows as ${parts.length} files of ${defaults.batchRows} rows (one run each)   ${fmt(clientBatches)}`);
   console.log(`ratio sink / clickhouse-client = ${(sink / client).toFixed(2)} at ${defaults.batchRows} rows/batch, ${(big / client).toFixed(2)} at ${BIG_BATCH} (goal >= 0.8)`);
+  console.log(`ratio at equal batch size (${defaults.batchRows}) = ${(sink / clientBatches).toFixed(2)}; writer alone / clickhouse-client = ${(writer / client).toFixed(2)}`);
   for (const db of [SINK_DB, CC_DB, FMT_DB]) await inDb(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)));
 };
 

@@ -12,7 +12,7 @@ export const testSettings = (database: string): ClickHouseSettings => ({
   password:
     process.env["NETPULSE_CLICKHOUSE_PASSWORD"] === undefined ? undefined : Redacted.make(process.env["NETPULSE_CLICKHOUSE_PASSWORD"]),
   database,
-  requestTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   compression: process.env["NETPULSE_CLICKHOUSE_COMPRESSION"] === "none" ? "none" : "gzip",
 });
 
