@@ -50,6 +50,29 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
     }
   });
 
+  it("reports its partitions and sends a message to the partition the producer chose", async () => {
+    const topic = uniqueTopic(`partition-${kind}`);
+    const got = await run(
+      Effect.gen(function* () {
+        const bus = yield* Bus;
+        yield* bus.provision(spec(topic));
+        const n = yield* bus.partitions(topic);
+        // one key, every partition: only the explicit partition can spread these
+        yield* bus.publish(
+          topic,
+          Array.from({ length: n * 3 }, (_, i) => ({ key: "one-key", partition: i % n, value: encode(String(i % n)) })),
+        );
+        const outOfRange = yield* Effect.either(bus.publish(topic, [{ key: "k", partition: n, value: encode("x") }]));
+        const stream = bus.consume(topic, { group: uniqueGroup("partition") }).pipe(Stream.tap((d) => d.ack));
+        return { n, outOfRange, messages: yield* takeWithin(stream, n * 3, "40 seconds") };
+      }),
+    );
+    expect(got.n).toBe(PARTITIONS);
+    expect(got.messages).toHaveLength(PARTITIONS * 3);
+    expect(got.messages.every((m) => m.partition === Number(text(m)))).toBe(true);
+    expect(got.outOfRange._tag).toBe("Left");
+  });
+
   it("redelivers a delivered but unacked batch after the consumer restarts", async () => {
     const topic = uniqueTopic(`redeliver-${kind}`);
     const group = uniqueGroup("redeliver");

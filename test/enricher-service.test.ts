@@ -11,7 +11,7 @@ import { EnricherConfig } from "@netpulse/enricher/config";
 import { enrichLoop, TOPICS } from "@netpulse/enricher/EnricherService";
 import { Index, makeIndex } from "@netpulse/enricher/IndexService";
 import { slim } from "@netpulse/enricher/model/slim";
-import { rawFlow } from "../services/enricher/test/rawFlows.js";
+import { rawFlow } from "./support/rawFlow.js";
 import * as k from "./support/kubeObjects.js";
 
 /** Just enough bus for one consumer: what was published, in order, and every ack. */
@@ -21,6 +21,7 @@ const fakeBus = (incoming: ReadonlyArray<{ key: string; value: Buffer }>, failPu
   const published: Array<{ topic: string; message: OutgoingMessage }> = [];
   const shape: BusShape = {
     kind: "nats",
+    partitions: () => Effect.succeed(1),
     provision: () => Effect.void,
     publish: (topic, messages) =>
       Effect.suspend(() =>

@@ -29,6 +29,7 @@ export const makeFakeBus = (): FakeBus => {
   };
   const layer = Layer.succeed(Bus, {
     kind: "nats",
+    partitions: () => Effect.succeed(1),
     provision: () => Effect.void,
     publish: (topic, messages) =>
       Effect.sync(() => {

@@ -25,6 +25,12 @@ export interface OutgoingMessage {
   /** Routing key; for flows the sorted IP pair, so both directions of a conversation stay ordered together. */
   readonly key: string;
   readonly value: Uint8Array;
+  /**
+   * Explicit partition, 0 ≤ p < partitions(topic). A batch holds records of many keys: producers
+   * group records by `partitionOf(key, n)` (bus/partitionGroups.ts) and send each group to its
+   * partition, so every key still lands on one partition while messages stay large.
+   */
+  readonly partition?: number;
 }
 
 export interface BusMessage {
@@ -69,6 +75,8 @@ export interface BusShape {
   readonly kind: "nats" | "kafka" | "memory";
   /** Create the stream/topic if missing (idempotent), with retention. */
   readonly provision: (spec: TopicSpec) => Effect.Effect<void, BusError>;
+  /** Partitions (Kafka) or subject shards (NATS) of a provisioned topic. */
+  readonly partitions: (topic: string) => Effect.Effect<number, BusError>;
   /** Publish messages and wait until the broker has durably accepted every one. */
   readonly publish: (topic: string, messages: ReadonlyArray<OutgoingMessage>) => Effect.Effect<void, BusError>;
   /** Bounded stream of deliveries for a consumer group. Ends only on error or interruption. */

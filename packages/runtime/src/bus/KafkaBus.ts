@@ -8,7 +8,8 @@ import { describeSettings, type KafkaSettings } from "./BusConfig.js";
 import { connectAdmin, connectProducer, makeKafka } from "./kafka/client.js";
 import { kafkaConsume } from "./kafka/consume.js";
 import { kafkaReplay } from "./kafka/replay.js";
-import { checkTopic, provisionTopic, publishAll } from "./kafka/topics.js";
+import { checkTopic, partitionCounts, provisionTopic, publishAll } from "./kafka/topics.js";
+import { partitionOutOfRange } from "./shard.js";
 
 const make = (settings: KafkaSettings) =>
   Effect.gen(function* () {
@@ -16,14 +17,21 @@ const make = (settings: KafkaSettings) =>
     const admin = yield* connectAdmin(kafka, settings);
     const producer = yield* connectProducer(kafka, settings);
     yield* Effect.logInfo(`bus connected: ${describeSettings(settings)}`);
+    const partitions = partitionCounts(admin);
     const bus: BusShape = {
       kind: "kafka",
       provision: Effect.fn("KafkaBus.provision")(function* (spec) {
         yield* provisionTopic(admin, spec);
       }),
+      partitions,
       publish: Effect.fn("KafkaBus.publish")(function* (topic, messages) {
         yield* checkTopic("publish", topic);
-        if (messages.length > 0) yield* publishAll(producer, topic, messages);
+        if (messages.length === 0) return;
+        if (messages.some((m) => m.partition !== undefined)) {
+          const outOfRange = partitionOutOfRange(topic, messages, yield* partitions(topic));
+          if (outOfRange !== undefined) return yield* outOfRange;
+        }
+        yield* publishAll(producer, topic, messages);
       }),
       consume: (topic, options) => kafkaConsume(kafka, topic, options),
       replay: (topic, from) => kafkaReplay(kafka, admin, topic, from),

@@ -5,7 +5,7 @@
 // timestamps come from the Effect Clock, so TestClock controls them.
 import { Clock, Deferred, Effect, Layer, Stream } from "effect";
 import { Bus, BusError, type BusMessage, type BusShape, type Delivery, type ReplayFrom } from "./Bus.js";
-import { shardOf, validTopic } from "./shard.js";
+import { partitionOutOfRange, shardOf, validTopic } from "./shard.js";
 
 interface Stored extends BusMessage {
   readonly seq: number;
@@ -117,11 +117,14 @@ const make = Effect.gen(function* () {
         seq: 0,
       });
     }),
+    partitions: (topic) => Effect.map(topicState("partitions", topic), (t) => t.partitions.length),
     publish: Effect.fn("MemoryBus.publish")(function* (topic, messages) {
       const t = yield* topicState("publish", topic);
+      const outOfRange = partitionOutOfRange(topic, messages, t.partitions.length);
+      if (outOfRange !== undefined) return yield* outOfRange;
       const now = yield* Clock.currentTimeMillis;
       for (const m of messages) {
-        const partition = shardOf(m.key, t.partitions.length);
+        const partition = m.partition ?? shardOf(m.key, t.partitions.length);
         const log = t.partitions[partition]!;
         const value = Buffer.from(m.value);
         log.push({ topic, key: m.key, value, partition, offset: String(log.length), timestampMs: now, seq: t.seq++ });

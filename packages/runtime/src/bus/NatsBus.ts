@@ -27,6 +27,7 @@ const make = (settings: NatsSettings) =>
       provision: Effect.fn("NatsBus.provision")(function* (spec) {
         yield* provisionStream(jsm, spec);
       }),
+      partitions: partitionsOf,
       publish: Effect.fn("NatsBus.publish")(function* (topic, messages) {
         yield* publishAll(js, partitionsOf, topic, messages);
       }),

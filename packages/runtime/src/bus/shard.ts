@@ -1,6 +1,8 @@
 // Key → partition for buses that shard by subject (NATS, memory). FNV-1a over the key's UTF-8
 // bytes: stable across processes and versions, so one key always lands on one shard and stays
 // ordered. Kafka uses its own murmur2 partitioner instead (see kafka/publish.ts).
+import { BusError, type OutgoingMessage } from "./Bus.js";
+
 const encoder = new TextEncoder();
 
 export const fnv1a32 = (key: string): number => {
@@ -16,3 +18,15 @@ export const shardOf = (key: string, partitions: number): number => fnv1a32(key)
 
 /** Topic names are dotted words; the same rule holds on both brokers so a name works on either. */
 export const validTopic = (topic: string): boolean => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(topic);
+
+/** The error for a message whose explicit partition the topic does not have, if any. */
+export const partitionOutOfRange = (
+  topic: string,
+  messages: ReadonlyArray<OutgoingMessage>,
+  partitions: number,
+): BusError | undefined => {
+  const bad = messages.find((m) => m.partition !== undefined && !(m.partition >= 0 && m.partition < partitions));
+  return bad === undefined
+    ? undefined
+    : new BusError({ op: "publish", topic, message: `partition ${bad.partition} out of range: ${topic} has ${partitions}` });
+};

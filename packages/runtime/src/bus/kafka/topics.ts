@@ -71,7 +71,8 @@ const chunks = (messages: ReadonlyArray<OutgoingMessage>): Message[][] => {
       current = [];
       bytes = 0;
     }
-    current.push({ key: m.key, value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength) });
+    const value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
+    current.push(m.partition === undefined ? { key: m.key, value } : { key: m.key, value, partition: m.partition });
     bytes += m.value.byteLength;
   }
   if (current.length > 0) out.push(current);
@@ -92,3 +93,24 @@ export const publishAll = (producer: Producer, topic: string, messages: Readonly
       ),
     { discard: true },
   );
+
+/** Partition counts per topic from the broker's metadata, asked once per topic. */
+export const partitionCounts = (admin: Admin) => {
+  const known = new Map<string, number>();
+  return (topic: string): Effect.Effect<number, BusError> =>
+    Effect.suspend(() => {
+      const cached = known.get(topic);
+      if (cached !== undefined) return Effect.succeed(cached);
+      return Effect.tryPromise({
+        try: () => admin.fetchTopicMetadata({ topics: [topic] }),
+        catch: (cause) =>
+          new BusError({ op: "partitions", topic, message: `topic metadata failed: ${errorText(cause)}`, cause }),
+      }).pipe(
+        Effect.map((meta) => {
+          const n = meta.topics[0]?.partitions.length ?? 0;
+          if (n > 0) known.set(topic, n);
+          return n;
+        }),
+      );
+    });
+};

@@ -15,7 +15,7 @@ import {
   type StreamConfig,
 } from "nats";
 import { BusError, type OutgoingMessage, type TopicSpec } from "../Bus.js";
-import { shardOf, validTopic } from "../shard.js";
+import { partitionOutOfRange, shardOf, validTopic } from "../shard.js";
 import {
   allShards,
   describeStream,
@@ -158,9 +158,11 @@ export const publishAll = (
   Effect.gen(function* () {
     if (messages.length === 0) return;
     const partitions = yield* partitionsOf(topic);
+    const outOfRange = partitionOutOfRange(topic, messages, partitions);
+    if (outOfRange !== undefined) return yield* outOfRange;
     const callId = randomUUID();
     let pending: ReadonlyArray<Outgoing> = messages.map((m, i) => ({
-      subject: shardSubject(topic, shardOf(m.key, partitions)),
+      subject: shardSubject(topic, m.partition ?? shardOf(m.key, partitions)),
       msgID: `${callId}:${i}`,
       key: m.key,
       value: m.value,
