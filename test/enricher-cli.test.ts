@@ -8,7 +8,7 @@ import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { parseEnrichedFlowJson, toJsonLine } from "@netpulse/runtime/codec/json";
-import { rawFlow } from "../services/enricher/test/rawFlows.js";
+import { rawFlow } from "./support/rawFlow.js";
 import * as k from "./support/kubeObjects.js";
 
 const dir = mkdtempSync(join(tmpdir(), "netpulse-enrich-cli-"));

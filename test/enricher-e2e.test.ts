@@ -14,7 +14,7 @@ import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
-import { rawFlow } from "../services/enricher/test/rawFlows.js";
+import { rawFlow } from "./support/rawFlow.js";
 import { FakeKubeApi } from "./support/fakeKubeApi.js";
 import { takeWithin, uniqueGroup } from "./support/busHarness.js";
 import * as k from "./support/kubeObjects.js";

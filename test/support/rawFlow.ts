@@ -1,4 +1,4 @@
-// RawFlow records for enricher tests and the benchmark.
+// A complete RawFlow with plausible values, for tests and benchmarks; override what matters.
 import type { RawFlow } from "@netpulse/runtime/records";
 
 export const rawFlow = (o: Partial<RawFlow> = {}): RawFlow => ({

@@ -5,36 +5,18 @@ import { loadSchemaFile, type AvroSchema } from "../src/codec/avro.js";
 import { AnomalyCodec, EnrichedFlowCodec, HeartbeatCodec, RawFlowCodec } from "../src/codec/codecs.js";
 import { parseEnrichedFlowJson, parseRawFlowJson, toJsonLine } from "../src/codec/json.js";
 import { emptyEndpoint, type Anomaly, type EnrichedFlow, type RawFlow } from "../src/records.js";
+import { rawFlow as baseFlow } from "../../../test/support/rawFlow.js";
 
-export const rawFlow = (over: Partial<RawFlow> = {}): RawFlow => ({
-  flow_id: (1n << 62n) + 12345n, // beyond 2^53: must survive exactly
-  node: "node-a",
-  start_ns: 1_763_713_496_123_456_789n,
-  end_ns: 1_763_713_501_123_456_789n,
-  src_ip: "10.1.0.5",
-  src_port: 43210,
-  dst_ip: "10.1.0.9",
-  dst_port: 5432,
-  protocol: "TCP",
-  direction: "client",
-  bytes_sent: (1n << 60n) + 1n,
-  bytes_received: 2048n,
-  segs_sent: 10n,
-  segs_received: 12n,
-  retransmits: 1n,
-  syn_retransmits: 0n,
-  srtt_us: 1500,
-  min_rtt_us: 900,
-  max_rtt_us: 4000,
-  state: "ESTABLISHED",
-  close_reason: "open",
-  netns: 4026531840n,
-  cgroup_id: 123456789n,
-  pid: 4242,
-  comm: "psql",
-  sampling: 1,
-  ...over,
-});
+// values chosen to stress precision: beyond 2^53 where a JS number would round
+const rawFlow = (over: Partial<RawFlow> = {}): RawFlow =>
+  baseFlow({
+    flow_id: (1n << 62n) + 12345n,
+    start_ns: 1_763_713_496_123_456_789n,
+    end_ns: 1_763_713_501_123_456_789n,
+    bytes_sent: (1n << 60n) + 1n,
+    bytes_received: 2048n,
+    ...over,
+  });
 
 const unwrap = <A, E>(e: Either.Either<A, E>): A => {
   if (Either.isLeft(e)) throw new Error(`expected Right, got ${String(e.left)}`);

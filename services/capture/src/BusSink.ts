@@ -1,23 +1,16 @@
-// Publishes RawFlow batches to netpulse.flows.raw: one bus message per sorted IP pair present in
-// the batch (the key decides the partition, and Kafka and NATS hash keys differently, so records
-// are grouped by their exact key rather than by a guessed partition).
+// Publishes RawFlow batches to netpulse.flows.raw: one bus message per partition present in the
+// batch. Records are grouped by the partition their sorted IP pair hashes to, so a message stays
+// large (never one per flow or per pair) and both directions of a conversation share a partition.
+// The message key is its first record's pair: every record in it hashes where that key does.
 import { Effect } from "effect";
 import { Bus, type BusError, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
+import { groupByPartition } from "@netpulse/runtime/bus/partitionGroups";
 import { RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { flowKey } from "@netpulse/runtime/flowKey";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
 
-export const groupByKey = (flows: ReadonlyArray<RawFlow>): Map<string, RawFlow[]> => {
-  const groups = new Map<string, RawFlow[]>();
-  for (const f of flows) {
-    const key = flowKey(f.src_ip, f.dst_ip);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [f]);
-    else group.push(f);
-  }
-  return groups;
-};
+export const pairKey = (f: RawFlow): string => flowKey(f.src_ip, f.dst_ip);
 
 /** A publisher with its own batch sequence (per producer, for gap detection downstream). */
 export const makeFlowPublisher = (producer: string) =>
@@ -25,12 +18,14 @@ export const makeFlowPublisher = (producer: string) =>
     const bus = yield* Bus;
     let sequence = 0n;
     return (flows: ReadonlyArray<RawFlow>): Effect.Effect<void, BusError> =>
-      Effect.suspend(() => {
+      Effect.gen(function* () {
+        const partitions = yield* bus.partitions(Topics.flowsRaw);
         const messages: OutgoingMessage[] = [];
-        for (const [key, group] of groupByKey(flows)) {
+        for (const [partition, group] of groupByPartition(flows, pairKey, partitions)) {
           sequence += 1n;
-          messages.push({ key, value: RawFlowCodec.encodeBatch(group, { producer, sequence }) });
+          const key = pairKey(group[0] as RawFlow);
+          messages.push({ key, partition, value: RawFlowCodec.encodeBatch(group, { producer, sequence }) });
         }
-        return bus.publish(Topics.flowsRaw, messages);
+        yield* bus.publish(Topics.flowsRaw, messages);
       });
   });

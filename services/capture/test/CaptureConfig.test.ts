@@ -2,8 +2,13 @@
 import { ConfigProvider, Effect, Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { captureConfig } from "../src/CaptureConfig.js";
-import { groupByKey } from "../src/BusSink.js";
-import type { RawFlow } from "@netpulse/runtime/records";
+import { Bus } from "@netpulse/runtime/bus/Bus";
+import { MemoryBus } from "@netpulse/runtime/bus/MemoryBus";
+import { RawFlowCodec } from "@netpulse/runtime/codec/codecs";
+import { shardOf } from "@netpulse/runtime/bus/shard";
+import { Topics } from "@netpulse/runtime/topics";
+import { makeFlowPublisher, pairKey } from "../src/BusSink.js";
+import { rawFlow } from "../../../test/support/rawFlow.js";
 
 const load = (env: Record<string, string>) =>
   Effect.runSync(Effect.either(Effect.withConfigProvider(captureConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))));
@@ -32,10 +37,29 @@ describe("capture config", () => {
 });
 
 describe("bus grouping", () => {
-  it("groups a batch by the sorted IP pair, both directions together", () => {
-    const f = (src: string, dst: string) => ({ src_ip: src, dst_ip: dst }) as RawFlow;
-    const groups = groupByKey([f("10.0.0.1", "10.0.0.2"), f("10.0.0.2", "10.0.0.1"), f("10.0.0.3", "10.0.0.1")]);
-    expect([...groups.keys()].sort()).toEqual(["10.0.0.1|10.0.0.2", "10.0.0.1|10.0.0.3"]);
-    expect(groups.get("10.0.0.1|10.0.0.2")).toHaveLength(2);
+  it("sends one message per partition, each record on its pair's partition, both directions together", async () => {
+    const f = (src: string, dst: string, i: number) => rawFlow({ flow_id: BigInt(i), src_ip: src, dst_ip: dst });
+    const flows = Array.from({ length: 400 }, (_, i) =>
+      i % 2 === 0 ? f(`10.0.${i % 50}.1`, "10.9.0.1", i) : f("10.9.0.1", `10.0.${(i - 1) % 50}.1`, i),
+    );
+    const messages = await Effect.runPromise(
+      Effect.gen(function* () {
+        const bus = yield* Bus;
+        yield* bus.provision({ topic: Topics.flowsRaw, partitions: 4, retentionMs: 60_000 });
+        const publish = yield* makeFlowPublisher("capture/test");
+        yield* publish(flows);
+        return yield* MemoryBus.published(Topics.flowsRaw);
+      }).pipe(Effect.provide(MemoryBus.layer)),
+    );
+    expect(messages.length).toBeLessThanOrEqual(4); // never one message per pair (50 pairs here)
+    let total = 0;
+    for (const m of messages) {
+      const decoded = RawFlowCodec.decodeBatch(m.value);
+      if (decoded._tag === "Left") throw new Error(decoded.left.message);
+      total += decoded.right.records.length;
+      expect(decoded.right.records.every((r) => shardOf(pairKey(r), 4) === m.partition)).toBe(true);
+      expect(shardOf(m.key, 4)).toBe(m.partition);
+    }
+    expect(total).toBe(flows.length);
   });
 });

@@ -16,7 +16,7 @@ import { ipv4Key } from "../src/index/ipv4Key.js";
 import { MetadataIndex } from "../src/index/MetadataIndex.js";
 import { slim } from "../src/model/slim.js";
 import * as k from "../../../test/support/kubeObjects.js";
-import { rawFlow } from "../test/rawFlows.js";
+import { rawFlow } from "../../../test/support/rawFlow.js";
 
 const PODS = 10_000;
 const SERVICES = 500;

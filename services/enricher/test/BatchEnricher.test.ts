@@ -8,7 +8,7 @@ import { enrichFlow } from "../src/enrich/enrichFlow.js";
 import { MetadataIndex } from "../src/index/MetadataIndex.js";
 import { slim } from "../src/model/slim.js";
 import * as k from "../../../test/support/kubeObjects.js";
-import { rawFlow } from "./rawFlows.js";
+import { rawFlow } from "../../../test/support/rawFlow.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
