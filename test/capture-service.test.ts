@@ -1,9 +1,9 @@
 // The capture service end to end: real kernel, real nats-server. Connections between two
 // namespaces must come out of netpulse.flows.raw as RawFlow batches keyed by the sorted IP pair,
 // a heartbeat must arrive on netpulse.heartbeats, and /metrics + /readyz must answer.
-import { createServer } from "node:net";
 import { Deferred, Effect, Exit, Fiber, Layer, Stream } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./support/processes.js";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 import { HeartbeatCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
@@ -28,14 +28,6 @@ const CONNECTIONS = 20;
 const node = `svc-test-${process.pid}`;
 const pair = new NetnsPair();
 const busLayer = NatsBus.layer({ _tag: "nats", url: natsUrl, name: "netpulse-capture-test" });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a !== null ? a.port : 0));
-    });
-  });
 
 const replay = <T>(topic: string, fromMs: number, decode: (b: Buffer) => readonly T[]) =>
   Effect.runPromise(

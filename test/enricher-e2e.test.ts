@@ -4,11 +4,11 @@
 // dead letter out; pod churn seen through the informers changes the answer by flow start time.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Effect, Either, ManagedRuntime, Stream } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accepts, freePort, stopChild as stop, until } from "./support/processes.js";
 import { Bus, type BusError } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
@@ -18,40 +18,6 @@ import { rawFlow } from "./support/rawFlow.js";
 import { FakeKubeApi } from "./support/fakeKubeApi.js";
 import { takeWithin, uniqueGroup } from "./support/busHarness.js";
 import * as k from "./support/kubeObjects.js";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-const until = async (what: string, cond: () => Promise<boolean>, timeoutMs = 90_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const c = connect(port, "127.0.0.1", () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on("error", () => resolve(false));
-  });
-
-const stop = (child: ChildProcess | undefined) =>
-  new Promise<void>((resolve) => {
-    if (child === undefined || child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
-  });
 
 describe("enricher service end to end", () => {
   const dir = mkdtempSync(join(tmpdir(), "netpulse-enricher-e2e-"));

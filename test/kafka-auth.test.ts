@@ -3,28 +3,19 @@
 // password fails at start with one line naming the brokers and never the password.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect as tcpConnect } from "node:net";
+import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Cause, Chunk, Effect, Exit, Redacted, Stream } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./support/processes.js";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
 
 const libs = fileURLToPath(new URL("../.netpulse/kafka/libs", import.meta.url));
 const USER = "netpulse";
 const PASSWORD = "np-kafka-secret-42";
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr !== null ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -8,21 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cause, Chunk, Effect, Exit, Redacted, Stream } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./support/processes.js";
 import { Bus, BusError } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 
 const USER = "netpulse";
 const PASSWORD = "right-horse-battery-staple";
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr !== null ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
 
 const waitForPort = async (port: number, child: ChildProcess) => {
   for (let i = 0; i < 100; i++) {

@@ -1,9 +1,9 @@
 // Entry point of the enricher service (Deployment, N replicas in one consumer group): config,
 // bus, metrics, logger, the metadata index and its source (informers, or static manifests when
 // NETPULSE_MANIFESTS is set) around runEnricher; SIGTERM/SIGINT stop it cleanly.
-import { Cause, Effect, Fiber, Layer } from "effect";
+import { Effect, Layer } from "effect";
 import { BusLive } from "@netpulse/runtime/bus/BusLayer";
-import { pinoLogger } from "@netpulse/runtime/observability/Logging";
+import { runMain } from "@netpulse/runtime/runMain";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { EnricherConfig } from "./config.js";
 import { runEnricher } from "./EnricherService.js";
@@ -23,19 +23,4 @@ const ServiceLive = Layer.mergeAll(SourceLive, BusLive).pipe(
   Layer.provideMerge(Layer.mergeAll(EnricherConfig.layer, Metrics.layer)),
 );
 
-const fiber = Effect.runFork(
-  runEnricher.pipe(
-    Effect.provide(ServiceLive),
-    Effect.provide(pinoLogger("enricher")),
-    Effect.scoped,
-    Effect.tapErrorCause((cause) =>
-      Effect.sync(() => {
-        if (Cause.isInterruptedOnly(cause)) return;
-        process.stderr.write(`enricher: ${Cause.pretty(cause).split("\n")[0] ?? "failed"}\n`);
-        process.exitCode = 1;
-      }),
-    ),
-  ),
-);
-for (const signal of ["SIGTERM", "SIGINT"] as const)
-  process.once(signal, () => void Effect.runFork(Fiber.interrupt(fiber)));
+runMain("enricher", () => runEnricher.pipe(Effect.provide(ServiceLive), Effect.scoped));
