@@ -30,3 +30,20 @@ export const rawFlow = (o: Partial<RawFlow> = {}): RawFlow => ({
   sampling: 1,
   ...o,
 });
+
+/** The i-th of a varied set (many IPs and ports, both directions) for benchmarks. */
+export const variedFlow = (i: number): RawFlow =>
+  rawFlow({
+    flow_id: BigInt(i) * 2654435761n + (1n << 61n),
+    start_ns: 1_763_713_496_000_000_000n + BigInt(i),
+    end_ns: 1_763_713_501_000_000_000n + BigInt(i),
+    src_ip: `10.1.${i % 250}.${i % 200}`,
+    src_port: 30000 + (i % 30000),
+    dst_ip: "10.2.0.9",
+    dst_port: 5432,
+    direction: i % 2 === 0 ? "client" : "server",
+    bytes_sent: BigInt(i * 1000),
+    bytes_received: BigInt(i * 3),
+    retransmits: BigInt(i % 3),
+    comm: "postgres",
+  });

@@ -11,7 +11,7 @@ import { Bus, type BusError } from "../src/bus/Bus.js";
 import { KafkaBus } from "../src/bus/KafkaBus.js";
 import { NatsBus } from "../src/bus/NatsBus.js";
 import { RawFlowCodec } from "../src/codec/codecs.js";
-import type { RawFlow } from "../src/records.js";
+import { variedFlow } from "../../../test/support/rawFlow.js";
 
 const RECORDS_PER_BATCH = 1000;
 // Per broker, so each run stays ~10-30 s on this hardware (Kafka moves ~1/4 of NATS's rate).
@@ -24,34 +24,7 @@ const PARTITIONS = 4;
 const natsUrl = process.env["NETPULSE_NATS_URL"] ?? "nats://127.0.0.1:4222";
 const kafkaBrokers = (process.env["NETPULSE_KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",");
 
-const flow = (i: number): RawFlow => ({
-  flow_id: BigInt(i) * 2654435761n,
-  node: "node-a",
-  start_ns: 1_763_713_496_000_000_000n + BigInt(i),
-  end_ns: 1_763_713_501_000_000_000n + BigInt(i),
-  src_ip: `10.1.${i % 250}.${i % 200}`,
-  src_port: 30000 + (i % 30000),
-  dst_ip: "10.2.0.9",
-  dst_port: 5432,
-  protocol: "TCP",
-  direction: i % 2 === 0 ? "client" : "server",
-  bytes_sent: BigInt(i * 1000),
-  bytes_received: BigInt(i * 3),
-  segs_sent: 10n,
-  segs_received: 12n,
-  retransmits: BigInt(i % 3),
-  syn_retransmits: 0n,
-  srtt_us: 1500,
-  min_rtt_us: 900,
-  max_rtt_us: 4000,
-  state: "ESTABLISHED",
-  close_reason: "open",
-  netns: 4026531840n,
-  cgroup_id: 123456789n,
-  pid: 4242,
-  comm: "postgres",
-  sampling: 1,
-});
+const flow = variedFlow;
 
 const payload = RawFlowCodec.encodeBatch(
   Array.from({ length: RECORDS_PER_BATCH }, (_, i) => flow(i)),
