@@ -10,12 +10,13 @@ say() { printf 'install-deps: %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
 # Java and Maven run the Kafka broker and resolve its jars; curl and iproute2 (ss) are used by
-# scripts/services.sh for readiness and port checks; python3 runs the capture tests' TCP peers.
+# scripts/services.sh for readiness and port checks; python3 runs the capture tests' TCP peers;
+# openssl makes the throwaway CA of the NATS TLS test.
 packages=(
   nats-server clickhouse-server clickhouse-client
   openjdk-17-jre-headless maven curl
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config
-  nftables iproute2 ethtool wrk python3
+  nftables iproute2 ethtool wrk python3 openssl
 )
 missing=()
 for p in "${packages[@]}"; do
