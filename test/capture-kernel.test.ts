@@ -77,7 +77,7 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     const c = await closedFlows(lport, "client");
     const s = await closedFlows(lport, "server");
     for (const f of [...c, ...s])
-      expect(f).toMatchObject({ src_ip: pair.clientIp, src_port: lport, dst_ip: pair.serverIp, dst_port: PORT.plain, protocol: "tcp", sampling: 1 });
+      expect(f).toMatchObject({ src_ip: pair.clientIp, src_port: lport, dst_ip: pair.serverIp, dst_port: PORT.plain, protocol: "TCP", sampling: 1 });
     // bytes: what the programs sent, and what the kernel says (ss at the same point)
     expect(sum(c, (f) => f.bytes_sent)).toBe(up);
     expect(sum(c, (f) => f.bytes_received)).toBe(down);

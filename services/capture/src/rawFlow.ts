@@ -96,7 +96,7 @@ export const buildRawFlow = (
     src_port: server ? rport : lport,
     dst_ip: server ? local : remote,
     dst_port: server ? lport : rport,
-    protocol: "tcp",
+    protocol: "TCP",
     direction: server ? "server" : "client",
     bytes_sent: BigInt(c.bytes[s * 2] ?? 0),
     bytes_received: BigInt(c.bytes[s * 2 + 1] ?? 0),
