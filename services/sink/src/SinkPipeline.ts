@@ -7,6 +7,7 @@ import { Chunk, Effect, Either, Schedule, Sink, Stream } from "effect";
 import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
 import { deadLetter } from "@netpulse/runtime/bus/deadLetter";
 import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
+import type { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
 import type { RowEncoder } from "./rows/RowEncoder.js";
@@ -30,17 +31,29 @@ interface Decoded<R> {
   readonly records: ReadonlyArray<R>;
 }
 
+/** How one topic's messages become rows of one table. */
+export interface TopicInput<R> {
+  readonly decode: (bytes: Buffer) => Either.Either<ReadonlyArray<R>, CodecError>;
+  /** One row back as Avro, for its dead letter. */
+  readonly encodeOne: (row: R) => Buffer;
+  readonly enc: RowEncoder<R>;
+}
+
 /** Batches on the wire; a lone record (e.g. one anomaly) is accepted too. */
-const decodeAny = <R>(codec: BatchCodec<R>, bytes: Buffer) => {
-  const batch = codec.decodeBatch(bytes);
-  if (Either.isRight(batch)) return Either.right(batch.right.records);
-  const single = codec.decode(bytes);
-  return Either.isRight(single) ? Either.right([single.right]) : Either.left(batch.left);
-};
+export const codecInput = <R>(codec: BatchCodec<R>, enc: RowEncoder<R>): TopicInput<R> => ({
+  enc,
+  encodeOne: (row) => Buffer.from(codec.encode(row)),
+  decode: (bytes) => {
+    const batch = codec.decodeBatch(bytes);
+    if (Either.isRight(batch)) return Either.right(batch.right.records);
+    const single = codec.decode(bytes);
+    return Either.isRight(single) ? Either.right([single.right]) : Either.left(batch.left);
+  },
+});
 
 const busRetry = Schedule.exponential("100 millis", 2).pipe(Schedule.either(Schedule.spaced("5 seconds")));
 
-export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder<R>, o: PipelineOptions) =>
+export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOptions) =>
   Effect.gen(function* () {
     const bus = yield* Bus;
     const writer = yield* SinkWriter;
@@ -62,7 +75,7 @@ export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder
 
     const decode = (d: Delivery) =>
       Effect.gen(function* () {
-        const r = decodeAny(codec, d.value);
+        const r = input.decode(d.value);
         if (Either.isRight(r)) {
           metrics.records.inc({ stage: STAGE, direction: "in" }, r.right.length);
           return [{ delivery: d, records: r.right }] as Decoded<R>[];
@@ -96,7 +109,7 @@ export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder
         const letters = result.rejected.map(({ row, reason }) => {
           const d = g.from.get(row) ?? g.items[0]!.delivery;
           metrics.dlq.inc({ stage: STAGE, reason: "clickhouse_rejected" });
-          return deadLetter({ ...d, value: Buffer.from(codec.encode(row)) }, STAGE, "clickhouse_rejected", reason);
+          return deadLetter({ ...d, value: input.encodeOne(row) }, STAGE, "clickhouse_rejected", reason);
         });
         yield* publishDlq(letters);
         metrics.records.inc({ stage: STAGE, direction: "out" }, result.inserted);
@@ -104,6 +117,7 @@ export const runTopic = <R>(topic: string, codec: BatchCodec<R>, enc: RowEncoder
         yield* Effect.forEach(g.items, (it) => ack(it.delivery), { discard: true });
       });
 
+    const { enc } = input;
     yield* Effect.logInfo(`sink consuming ${topic} into ${enc.spec.name}`);
     yield* bus.consume(topic, { group: o.group, maxInFlight: o.maxInFlight, ackWaitMs: o.ackWaitMs }).pipe(
       Stream.mapEffect(decode),

@@ -7,8 +7,10 @@ import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoint
 import { Topics } from "@netpulse/runtime/topics";
 import { ClickHouse } from "./clickhouse/ClickHouse.js";
 import type { SinkSettings } from "./SinkConfig.js";
-import { runTopic } from "./SinkPipeline.js";
+import { avroOf, transcodeBatch } from "./rows/WireFlow.js";
+import { codecInput, runTopic } from "./SinkPipeline.js";
 import { SinkWriter } from "./write/SinkWriter.js";
+
 
 const DAY_MS = 86_400_000;
 
@@ -32,9 +34,12 @@ export const runSink = (s: SinkSettings) =>
     yield* Ref.set(health.ready, true);
     yield* Effect.all(
       [
-        runTopic(Topics.flowsEnriched, EnrichedFlowCodec, writer.encoders.flows, s),
-        runTopic(Topics.anomalies, AnomalyCodec, writer.encoders.anomalies, s),
-        runTopic(Topics.heartbeats, HeartbeatCodec, writer.encoders.nodeStats, s),
+        // enriched flows go straight from Avro to RowBinary where the server takes the legacy DDL
+        writer.encoders.flowsWire === undefined
+          ? runTopic(Topics.flowsEnriched, codecInput(EnrichedFlowCodec, writer.encoders.flows), s)
+          : runTopic(Topics.flowsEnriched, { enc: writer.encoders.flowsWire, decode: transcodeBatch, encodeOne: avroOf }, s),
+        runTopic(Topics.anomalies, codecInput(AnomalyCodec, writer.encoders.anomalies), s),
+        runTopic(Topics.heartbeats, codecInput(HeartbeatCodec, writer.encoders.nodeStats), s),
       ],
       { concurrency: "unbounded", discard: true },
     );

@@ -6,8 +6,15 @@ import { EnrichedFlowCodec, DeadLetterCodec } from "@netpulse/runtime/codec/code
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
 import { Either } from "effect";
-import { runTopic } from "../src/SinkPipeline.js";
-import { SinkWriter } from "../src/write/SinkWriter.js";
+import { avroOf, transcodeBatch } from "../src/rows/WireFlow.js";
+import { codecInput, runTopic, type TopicInput } from "../src/SinkPipeline.js";
+import { SinkWriter, type Encoders } from "../src/write/SinkWriter.js";
+
+// the input the service uses: Avro→RowBinary on legacy servers, the codec on modern ones
+const input = (e: Encoders): TopicInput<unknown> =>
+  (e.flowsWire === undefined
+    ? codecInput(EnrichedFlowCodec, e.flows)
+    : { enc: e.flowsWire, decode: transcodeBatch, encodeOne: avroOf }) as TopicInput<unknown>;
 import { chLayer, count, dropDb, makeFlows, uniqueDb } from "./fixtures.js";
 import { makeFakeBus } from "./fakeBus.js";
 
@@ -58,7 +65,7 @@ describe("SinkPipeline", () => {
     const program = Effect.gen(function* () {
       const writer = yield* SinkWriter;
       const fiber = yield* Effect.fork(
-        runTopic(Topics.flowsEnriched, EnrichedFlowCodec, writer.encoders.flows, {
+        runTopic(Topics.flowsEnriched, input(writer.encoders), {
           group: "sink",
           batchRows: 2000,
           lingerMs: 100,

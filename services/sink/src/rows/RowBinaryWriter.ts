@@ -107,6 +107,21 @@ export class RowBinaryWriter {
     this.pos += n;
   }
 
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v, this.pos);
+    this.pos += 4;
+  }
+
+  /** Copy `src[start, end)` as is. */
+  rawBuffer(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    if (n > 64) src.copy(this.buf, this.pos, start, end);
+    else for (let i = 0; i < n; i++) this.buf[this.pos + i] = src[start + i]!;
+    this.pos += n;
+  }
+
   raw(bytes: ArrayLike<number>): void {
     this.ensure(bytes.length);
     for (let i = 0; i < bytes.length; i++) this.buf[this.pos++] = bytes[i] ?? 0;

@@ -93,6 +93,8 @@ export interface RowEncoder<R> {
   readonly keyColumns: ReadonlyArray<string>;
   /** One string per identity, for de-duplicating inside a batch. */
   readonly keyOf: (row: R) => string;
+  /** The identity as the server prints it (TabSeparated, `\0` between columns); default keyOf. */
+  readonly storedKeyOf?: (row: R) => string;
 }
 
 /** FNV-1a of an identity string: its commit lane is a pure function of the identity. */

@@ -8,6 +8,8 @@ import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
 import { ClickHouseError } from "../clickhouse/ClickHouseError.js";
 import { encodeFlows } from "../rows/FlowRowBinary.js";
+import type { WireFlow } from "../rows/WireFlow.js";
+import { makeWireFlowEncoder } from "../rows/WireFlowEncoder.js";
 import { laneOfKey, makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
 import { migrate, type SchemaError, type SchemaState } from "../schema/Migrator.js";
 import { anomalies, flows, nodeStats } from "../schema/tables.js";
@@ -22,6 +24,8 @@ export interface RetryPolicy {
 
 export interface Encoders {
   readonly flows: RowEncoder<EnrichedFlow>;
+  /** Flows already transcoded from Avro to RowBinary (legacy servers only; see WireFlow.ts). */
+  readonly flowsWire: RowEncoder<WireFlow> | undefined;
   readonly anomalies: RowEncoder<Anomaly>;
   readonly nodeStats: RowEncoder<Heartbeat>;
 }
@@ -87,6 +91,7 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
         encode: (rows) => encodeFlows(rows, dialect),
         keyOf: (r) => `${r.flow_id}\u0000${r.start_ns}`,
       },
+      flowsWire: dialect === "legacy" ? makeWireFlowEncoder(ch.database) : undefined,
       anomalies: makeRowEncoder(anomalies, dialect, ch.database),
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };

@@ -96,7 +96,8 @@ const insertRows = <R>(
     let batch = ready;
     let duplicates = 0;
     if (batch === undefined || stored.size > 0) {
-      const fresh = stored.size === 0 ? rows : rows.filter((r) => !stored.has(tsvKey(enc.keyOf(r))));
+      const printed = enc.storedKeyOf ?? enc.keyOf;
+      const fresh = stored.size === 0 ? rows : rows.filter((r) => !stored.has(tsvKey(printed(r))));
       duplicates = rows.length - fresh.length;
       const e = enc.encode(fresh);
       batch = { encoded: e.encoded, body: yield* ch.compress(e.body), clientRejected: e.rejected };
