@@ -137,9 +137,6 @@ const main = async () => {
           yield* Stream.fromIterable(groups).pipe(w.writeAll(w.encoders.flows, decode), count);
         }
         if (inserted !== rows.length) throw new Error(`short insert: ${inserted} of ${rows.length}`);
-          Stream.runForEach(([, r]) => Effect.sync(() => (inserted += r.inserted))),
-        );
-        if (inserted !== rows.length) throw new Error(`short insert: ${inserted} of ${rows.length}`);
       }),
     );
   for (let round = 0; round < ROUNDS; round++) {
