@@ -11,12 +11,12 @@ say() { printf 'install-deps: %s\n' "$*"; }
 # --- Debian packages -------------------------------------------------------------------------
 # Java and Maven run the Kafka broker and resolve its jars; curl and iproute2 (ss) are used by
 # scripts/services.sh for readiness and port checks; python3 runs the capture tests' TCP peers;
-# openssl makes the throwaway CA of the NATS TLS test.
+# openssl makes the throwaway CA of the NATS TLS test; python3-venv holds chdb (below).
 packages=(
   nats-server clickhouse-server clickhouse-client
   openjdk-17-jre-headless maven curl
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config
-  nftables iproute2 ethtool wrk python3 openssl
+  nftables iproute2 ethtool wrk python3 python3-venv openssl
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -75,4 +75,17 @@ else
     -DincludeScope=runtime -DoutputDirectory="$root/$libs" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
   printf '%s\n' "$want" >"$libs/.complete"
   say "Kafka jars: $(find "$libs" -name '*.jar' | wc -l) jars"
+fi
+
+# --- chdb (embedded modern ClickHouse, PyPI) ------------------------------------------------
+# The sink's modern DDL and the SQL cookbook are checked against it (test/sink-chdb.test.ts).
+# A venv of our own: Debian's python refuses pip installs into the system (PEP 668).
+py=.netpulse/py
+if [ -x "$py/bin/python" ] && "$py/bin/python" -c "import chdb" 2>/dev/null; then
+  say "chdb: present in $py"
+else
+  say "chdb: installing into $py"
+  python3 -m venv "$py"
+  "$py/bin/python" -m pip install -q --disable-pip-version-check chdb
+  say "chdb: $("$py/bin/python" -c 'import chdb; print(chdb.__version__)')"
 fi

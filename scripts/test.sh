@@ -52,6 +52,7 @@ scripts/services.sh up
 export NETPULSE_NATS_URL="${NETPULSE_NATS_URL:-nats://127.0.0.1:4222}"
 export NETPULSE_KAFKA_BROKERS="${NETPULSE_KAFKA_BROKERS:-127.0.0.1:9092}"
 export NETPULSE_CLICKHOUSE_URL="${NETPULSE_CLICKHOUSE_URL:-http://127.0.0.1:8123}"
+export NETPULSE_PYTHON="${NETPULSE_PYTHON:-$root/.netpulse/py/bin/python}"  # has chdb (install-deps.sh)
 
 # vitest's own summary is not a line CI reads; the JSON report gives one plain closing line.
 report=.netpulse/vitest-report.json

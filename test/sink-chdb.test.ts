@@ -15,10 +15,11 @@ import { cookbookData, cookbookQueries, inlined } from "../services/sink/test/co
 
 const DB = "netpulse";
 const script = new URL("../scripts/chdb-check.py", import.meta.url).pathname;
-const probe = spawnSync("python3", ["-c", "import chdb"], { encoding: "utf8" });
+const python = process.env["NETPULSE_PYTHON"] ?? "python3";
+const probe = spawnSync(python, ["-c", "import chdb"], { encoding: "utf8" });
 const available = probe.status === 0;
 const required = process.env["NETPULSE_REQUIRE_CHDB"] === "1";
-if (!available) console.warn(`SKIPPING chdb check: python3 with chdb not available (${probe.stderr.trim().split("\n").pop() ?? ""}); pip install chdb`);
+if (!available) console.warn(`SKIPPING chdb check: ${python} with chdb not available (${probe.stderr.trim().split("\n").pop() ?? ""}); pip install chdb`);
 
 const structure = <R>(spec: TableSpec<R>) =>
   spec.columns
@@ -51,7 +52,7 @@ describe.skipIf(!available && !required)("modern ClickHouse (chdb): DDL, encoder
         ],
       };
       if (process.env["NETPULSE_CHDB_DUMP"] !== undefined) writeFileSync(process.env["NETPULSE_CHDB_DUMP"], JSON.stringify(input));
-      const r = spawnSync("python3", [script], { input: JSON.stringify(input), encoding: "utf8", maxBuffer: 64 << 20 });
+      const r = spawnSync(python, [script], { input: JSON.stringify(input), encoding: "utf8", maxBuffer: 64 << 20 });
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as {
         version: string;
