@@ -7,7 +7,7 @@ const defaults = {
   labels: "app,app.kubernetes.io/name,version",
   externalCidrs: "",
   graceSeconds: 60,
-  metricsPort: 9090,
+  metricsPort: 9463,
   group: "enricher",
   backoffBaseMs: 500,
   backoffMaxMs: 30_000,
