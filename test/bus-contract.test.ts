@@ -5,12 +5,22 @@
 import { Effect, Exit, Fiber, ManagedRuntime, Ref, Stream } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
-import { busLayer, encode, restartBroker, takeWithin, text, uniqueGroup, uniqueTopic, type BrokerKind } from "./support/busHarness.js";
+import {
+  busLayer,
+  encode,
+  restartBroker,
+  takeWithin,
+  text,
+  uniqueGroup,
+  uniqueTopic,
+  type BrokerKind,
+} from "./support/busHarness.js";
 
 const PARTITIONS = 4;
 const spec = (topic: string) => ({ topic, partitions: PARTITIONS, retentionMs: 3_600_000 });
 // Short ack wait so a NATS redelivery that relies on it stays quick; Kafka ignores it.
-const consumeGroup = (topic: string, group: string) => Stream.unwrap(Effect.map(Bus, (bus) => bus.consume(topic, { group, ackWaitMs: 4_000 })));
+const consumeGroup = (topic: string, group: string) =>
+  Stream.unwrap(Effect.map(Bus, (bus) => bus.consume(topic, { group, ackWaitMs: 4_000 })));
 const msgs = (prefix: string, n: number, key: (i: number) => string) =>
   Array.from({ length: n }, (_, i) => ({ key: key(i), value: encode(`${prefix}-${i}`) }));
 
@@ -37,7 +47,10 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
         for (let call = 0; call < 3; call++)
           yield* bus.publish(
             topic,
-            Array.from({ length: 60 }, (_, i) => ({ key: keys[i % 3]!, value: encode(`${i % 3}:${call * 20 + Math.floor(i / 3)}`) })),
+            Array.from({ length: 60 }, (_, i) => ({
+              key: keys[i % 3]!,
+              value: encode(`${i % 3}:${call * 20 + Math.floor(i / 3)}`),
+            })),
           );
         const stream = bus.consume(topic, { group: uniqueGroup("order") }).pipe(Stream.tap((d) => d.ack));
         return yield* takeWithin(stream, 180, "40 seconds");
@@ -81,7 +94,10 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
       Effect.gen(function* () {
         const bus = yield* Bus;
         yield* bus.provision(spec(topic));
-        yield* bus.publish(topic, msgs("m", 3, () => "one-key"));
+        yield* bus.publish(
+          topic,
+          msgs("m", 3, () => "one-key"),
+        );
         // Ack m-0 and m-2 while the stream runs, never m-1; then the stream ends.
         const first = yield* takeWithin(
           consume().pipe(Stream.tap((d) => (text(d) === "m-1" ? Effect.void : d.ack))),
@@ -91,7 +107,10 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
         // The restarted member must get m-1 first (Kafka may also bring m-2 again: it commits
         // a watermark, not single messages), and never m-0.
         const second = yield* takeWithin(consume().pipe(Stream.tap((d) => d.ack)), 1, "30 seconds");
-        yield* bus.publish(topic, msgs("marker", 1, () => "one-key"));
+        yield* bus.publish(
+          topic,
+          msgs("marker", 1, () => "one-key"),
+        );
         const after = yield* takeWithin(
           consume().pipe(
             Stream.tap((d) => d.ack),
@@ -121,7 +140,12 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
         const seenB = yield* Ref.make<string[]>([]);
         const member = (seen: Ref.Ref<string[]>) =>
           bus.consume(topic, { group, maxInFlight: 4 }).pipe(
-            Stream.mapEffect((d) => Ref.update(seen, (s) => [...s, text(d)]).pipe(Effect.zipRight(Effect.sleep("2 millis")), Effect.zipRight(d.ack))),
+            Stream.mapEffect((d) =>
+              Ref.update(seen, (s) => [...s, text(d)]).pipe(
+                Effect.zipRight(Effect.sleep("2 millis")),
+                Effect.zipRight(d.ack),
+              ),
+            ),
             Stream.runDrain,
             Effect.fork,
           );
@@ -132,13 +156,20 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
         let w = 0;
         while (!(warmed(yield* Ref.get(seenA)) && warmed(yield* Ref.get(seenB)))) {
           if (w > 300) return yield* Effect.die(new Error("group never reached steady state"));
-          yield* bus.publish(topic, msgs(`warm${w++}`, PARTITIONS * 2, (i) => `w${i}`));
+          yield* bus.publish(
+            topic,
+            msgs(`warm${w++}`, PARTITIONS * 2, (i) => `w${i}`),
+          );
           yield* Effect.sleep("200 millis");
         }
         yield* Effect.sleep("1 second");
-        yield* bus.publish(topic, msgs("t", 400, (i) => `key-${i}`));
+        yield* bus.publish(
+          topic,
+          msgs("t", 400, (i) => `key-${i}`),
+        );
         const done = (s: string[]) => s.filter((t) => t.startsWith("t-")).length;
-        for (let i = 0; i < 600 && done(yield* Ref.get(seenA)) + done(yield* Ref.get(seenB)) < 400; i++) yield* Effect.sleep("100 millis");
+        for (let i = 0; i < 600 && done(yield* Ref.get(seenA)) + done(yield* Ref.get(seenB)) < 400; i++)
+          yield* Effect.sleep("100 millis");
         yield* Effect.sleep("1 second"); // duplicates, if any, would arrive now
         yield* Fiber.interrupt(fa);
         yield* Fiber.interrupt(fb);
@@ -158,21 +189,36 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
       Effect.gen(function* () {
         const bus = yield* Bus;
         yield* bus.provision(spec(topic));
-        yield* bus.publish(topic, msgs("a", 20, (i) => `k${i % 5}`));
+        yield* bus.publish(
+          topic,
+          msgs("a", 20, (i) => `k${i % 5}`),
+        );
         yield* Effect.sleep("50 millis");
         const from = Date.now();
         yield* Effect.sleep("50 millis");
-        yield* bus.publish(topic, msgs("b", 20, (i) => `k${i % 5}`));
+        yield* bus.publish(
+          topic,
+          msgs("b", 20, (i) => `k${i % 5}`),
+        );
         yield* Effect.sleep("50 millis");
         const to = Date.now();
         yield* Effect.sleep("50 millis");
-        yield* bus.publish(topic, msgs("c", 20, (i) => `k${i % 5}`));
+        yield* bus.publish(
+          topic,
+          msgs("c", 20, (i) => `k${i % 5}`),
+        );
         const collect = (s: Stream.Stream<{ value: Buffer; partition: number; offset: string }, BusError>) =>
-          s.pipe(Stream.runCollect, Effect.map((c) => [...c]), Effect.timeout("60 seconds"));
+          s.pipe(
+            Stream.runCollect,
+            Effect.map((c) => [...c]),
+            Effect.timeout("60 seconds"),
+          );
         const open = yield* collect(bus.replay(topic, { _tag: "Time", fromMs: from }));
         const bounded = yield* collect(bus.replay(topic, { _tag: "Time", fromMs: from, toMs: to }));
         const firstB = open[0]!;
-        const byOffset = yield* collect(bus.replay(topic, { _tag: "Offset", partition: firstB.partition, offset: firstB.offset }));
+        const byOffset = yield* collect(
+          bus.replay(topic, { _tag: "Offset", partition: firstB.partition, offset: firstB.offset }),
+        );
         const all = yield* collect(bus.replay(topic, { _tag: "Time", fromMs: 0 }));
         return { open, bounded, byOffset, firstB, all };
       }),
@@ -185,7 +231,9 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
     // From an offset: that partition only, starting at that message, in order.
     const samePartition = r.all.filter((m) => m.partition === r.firstB.partition);
     const fromIndex = samePartition.findIndex((m) => m.offset === r.firstB.offset);
-    expect(r.byOffset.map((m) => m.value.toString())).toEqual(samePartition.slice(fromIndex).map((m) => m.value.toString()));
+    expect(r.byOffset.map((m) => m.value.toString())).toEqual(
+      samePartition.slice(fromIndex).map((m) => m.value.toString()),
+    );
   });
 
   it("loses nothing acked on publish when the broker restarts mid-stream", async () => {
@@ -196,19 +244,19 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
         const bus = yield* Bus;
         yield* bus.provision(spec(topic));
         const seen = yield* Ref.make(new Set<string>());
-        const consumer = yield* bus
-          .consume(topic, { group, ackWaitMs: 5_000 })
-          .pipe(
-            Stream.mapEffect((d) => Ref.update(seen, (s) => new Set(s).add(text(d))).pipe(Effect.zipRight(d.ack))),
-            Stream.runDrain,
-            Effect.fork,
-          );
+        const consumer = yield* bus.consume(topic, { group, ackWaitMs: 5_000 }).pipe(
+          Stream.mapEffect((d) => Ref.update(seen, (s) => new Set(s).add(text(d))).pipe(Effect.zipRight(d.ack))),
+          Stream.runDrain,
+          Effect.fork,
+        );
         // Only publishes that returned count: those the broker acked.
         const expected = yield* Ref.make(new Set<string>());
         const publish = (prefix: string, n: number) => {
           const batch = msgs(prefix, n, (i) => `k${i}`);
           return bus.publish(topic, batch).pipe(
-            Effect.zipRight(Ref.update(expected, (s) => new Set([...s, ...batch.map((m) => Buffer.from(m.value).toString())]))),
+            Effect.zipRight(
+              Ref.update(expected, (s) => new Set([...s, ...batch.map((m) => Buffer.from(m.value).toString())])),
+            ),
             Effect.as(true),
             Effect.catchAll(() => Effect.succeed(false)),
           );

@@ -5,7 +5,8 @@ import { bpfUnavailable, lineFrom, NetnsPair, peersScript, startCapture } from "
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
-  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1")
+    throw new Error(`BPF capture required but unavailable: ${unavailable}`);
   console.warn(`\n*** SKIPPING capture churn test: BPF unavailable (${unavailable}) ***\n`);
 }
 
@@ -34,14 +35,33 @@ describe.skipIf(unavailable !== undefined)("capture under connection churn", () 
 
   it(`captures all ${CONNECTIONS} short connections from both ends, dropping nothing`, async () => {
     const cap = capture!;
-    const churn = pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), String(CONNECTIONS), String(PARALLEL)]);
+    const churn = pair.spawn(pair.client, [
+      "python3",
+      peersScript,
+      "churn",
+      pair.serverIp,
+      String(PORT),
+      String(CONNECTIONS),
+      String(PARALLEL),
+    ]);
     const ports = await lineFrom(churn, "ports", 120_000);
     expect(new Set(ports).size).toBe(CONNECTIONS);
     // the peers have closed; wait until the kernel has finished every close handshake too, so
     // the last connections' CLOSE records exist before the capture stops
     const open = (ns: string) =>
-      pair.exec(ns, ["ss", "-tanH", "exclude", "time-wait", "exclude", "listening", `( sport = :${PORT} or dport = :${PORT} )`]).trim();
-    for (let i = 0; i < 100 && (open(pair.client) !== "" || open(pair.server) !== ""); i++) await new Promise((r) => setTimeout(r, 100));
+      pair
+        .exec(ns, [
+          "ss",
+          "-tanH",
+          "exclude",
+          "time-wait",
+          "exclude",
+          "listening",
+          `( sport = :${PORT} or dport = :${PORT} )`,
+        ])
+        .trim();
+    for (let i = 0; i < 100 && (open(pair.client) !== "" || open(pair.server) !== ""); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const flows = await cap.stop();
     capture = undefined;
     const closed = flows.filter((f) => f.dst_port === PORT && f.state === "CLOSE");

@@ -10,7 +10,8 @@ import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netn
 const netpulse = fileURLToPath(new URL("../bin/netpulse", import.meta.url));
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
-  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1")
+    throw new Error(`BPF capture required but unavailable: ${unavailable}`);
   console.warn(`\n*** SKIPPING netpulse capture CLI run: BPF unavailable (${unavailable}) ***\n`);
 }
 
@@ -37,13 +38,27 @@ describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the rea
 
   beforeAll(async () => {
     pair.up();
-    await lineFrom(pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT), String(PROBE)]), "listening");
+    await lineFrom(
+      pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT), String(PROBE)]),
+      "listening",
+    );
   });
 
   afterAll(() => pair.down());
 
   it("prints one schema-valid JSON line per flow window for --duration seconds", async () => {
-    const args = ["capture", "--stdout", "--duration", "6", "--cidr", pair.cidr, "--port", String(PORT), "--port", String(PROBE)];
+    const args = [
+      "capture",
+      "--stdout",
+      "--duration",
+      "6",
+      "--cidr",
+      pair.cidr,
+      "--port",
+      String(PORT),
+      "--port",
+      String(PROBE),
+    ];
     const cli = spawn(netpulse, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -56,16 +71,32 @@ describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the rea
       pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PROBE)]);
       await new Promise((r) => setTimeout(r, 300));
     }
-    const ports = await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), "10", "2"]), "ports");
+    const ports = await lineFrom(
+      pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), "10", "2"]),
+      "ports",
+    );
     expect(await exited, err).toBe(0);
     const lines = out.trim().split("\n");
     const flows = lines.map((l, i) => parseRawFlowJson(l, `line ${i + 1}`));
     expect(flows.flatMap((f) => (Either.isLeft(f) ? [f.left.message] : []))).toEqual([]);
     const records = flows.flatMap((f) => (Either.isRight(f) && f.right.dst_port === PORT ? [f.right] : []));
-    expect(new Set(records.filter((f) => f.direction === "client").map((f) => String(f.src_port)))).toEqual(new Set(ports));
+    expect(new Set(records.filter((f) => f.direction === "client").map((f) => String(f.src_port)))).toEqual(
+      new Set(ports),
+    );
     expect(records.filter((f) => f.direction === "server")).toHaveLength(10);
     expect(Object.keys(JSON.parse(lines[0] ?? "{}") as object)).toEqual(
-      expect.arrayContaining(["flow_id", "src_ip", "src_port", "dst_ip", "dst_port", "srtt_us", "max_rtt_us", "retransmits", "close_reason", "sampling"]),
+      expect.arrayContaining([
+        "flow_id",
+        "src_ip",
+        "src_port",
+        "dst_ip",
+        "dst_port",
+        "srtt_us",
+        "max_rtt_us",
+        "retransmits",
+        "close_reason",
+        "sampling",
+      ]),
     );
   });
 });

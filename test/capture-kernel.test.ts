@@ -7,7 +7,8 @@ import { bpfUnavailable, lineFrom, NetnsPair, peersScript, ssInfo, startCapture 
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
-  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1")
+    throw new Error(`BPF capture required but unavailable: ${unavailable}`);
   console.warn(`\n*** SKIPPING capture kernel tests: BPF unavailable (${unavailable}) ***\n`);
 }
 
@@ -16,7 +17,8 @@ const PORT = { plain: 7001, rtt: 7002, loss: 7003, syn: 7004, timeout: 7005, dua
 const pair = new NetnsPair();
 let capture: Awaited<ReturnType<typeof startCapture>>;
 
-const sum = (flows: RawFlow[], f: (r: RawFlow) => bigint | number): number => flows.reduce((a, r) => a + Number(f(r)), 0);
+const sum = (flows: RawFlow[], f: (r: RawFlow) => bigint | number): number =>
+  flows.reduce((a, r) => a + Number(f(r)), 0);
 
 /** Every window of one direction of the connection from client port `lport`, once it closed. */
 const closedFlows = async (lport: number, direction: "client" | "server", timeoutMs = 10_000): Promise<RawFlow[]> => {
@@ -24,13 +26,18 @@ const closedFlows = async (lport: number, direction: "client" | "server", timeou
   for (;;) {
     const mine = capture.flows.filter((f) => f.src_port === lport && f.direction === direction);
     if (mine.some((f) => f.state === "CLOSE")) return mine;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`no closed ${direction} flow for port ${lport}; have ${mine.length} windows`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`no closed ${direction} flow for port ${lport}; have ${mine.length} windows`);
     await new Promise((r) => setTimeout(r, 50));
   }
 };
 
 const connect = async (port: number, up: number, down: number, cgroupPath?: string, host = pair.serverIp) => {
-  const client = pair.spawn(pair.client, ["python3", peersScript, "client", host, String(port), String(up), String(down)], cgroupPath);
+  const client = pair.spawn(
+    pair.client,
+    ["python3", peersScript, "client", host, String(port), String(up), String(down)],
+    cgroupPath,
+  );
   const [lport, pid] = (await lineFrom(client, "ready")).map(Number);
   return { client, lport: lport ?? 0, pid: pid ?? 0 };
 };
@@ -52,7 +59,15 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     clientCgroup = pair.cgroup("client");
     const server = pair.spawn(
       pair.server,
-      ["python3", peersScript, "server", ...Object.values(PORT).filter((p) => p !== PORT.closed && p !== PORT.dual).map(String), `d${PORT.dual}`],
+      [
+        "python3",
+        peersScript,
+        "server",
+        ...Object.values(PORT)
+          .filter((p) => p !== PORT.closed && p !== PORT.dual)
+          .map(String),
+        `d${PORT.dual}`,
+      ],
       serverCgroup?.path,
     );
     serverPid = Number((await lineFrom(server, "listening"))[0]);
@@ -77,7 +92,14 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     const c = await closedFlows(lport, "client");
     const s = await closedFlows(lport, "server");
     for (const f of [...c, ...s])
-      expect(f).toMatchObject({ src_ip: pair.clientIp, src_port: lport, dst_ip: pair.serverIp, dst_port: PORT.plain, protocol: "TCP", sampling: 1 });
+      expect(f).toMatchObject({
+        src_ip: pair.clientIp,
+        src_port: lport,
+        dst_ip: pair.serverIp,
+        dst_port: PORT.plain,
+        protocol: "TCP",
+        sampling: 1,
+      });
     // bytes: what the programs sent, and what the kernel says (ss at the same point)
     expect(sum(c, (f) => f.bytes_sent)).toBe(up);
     expect(sum(c, (f) => f.bytes_received)).toBe(down);
@@ -105,7 +127,8 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     await close(client, "fin");
     const c = await closedFlows(lport, "client");
     const s = await closedFlows(lport, "server");
-    for (const f of [...c, ...s]) expect(f).toMatchObject({ src_ip: pair.clientIp6, dst_ip: pair.serverIp6, dst_port: PORT.plain });
+    for (const f of [...c, ...s])
+      expect(f).toMatchObject({ src_ip: pair.clientIp6, dst_ip: pair.serverIp6, dst_port: PORT.plain });
     expect(sum(c, (f) => f.bytes_sent)).toBe(70_000);
     expect(sum(s, (f) => f.bytes_received)).toBe(70_000);
     expect(sum(s, (f) => f.bytes_sent)).toBe(3_000);
@@ -115,7 +138,12 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     const { client, lport } = await connect(PORT.dual, 5_000, 500);
     await close(client, "fin");
     const s = await closedFlows(lport, "server"); // passed the IPv4 CIDR filter too
-    expect(s.at(-1)).toMatchObject({ src_ip: pair.clientIp, dst_ip: pair.serverIp, dst_port: PORT.dual, bytes_received: 5_000n });
+    expect(s.at(-1)).toMatchObject({
+      src_ip: pair.clientIp,
+      dst_ip: pair.serverIp,
+      dst_port: PORT.dual,
+      bytes_received: 5_000n,
+    });
   });
 
   it("reports srtt within 10 % of ss under an HTB delay, and RST close reasons", async () => {
@@ -181,7 +209,13 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     pair.exec(pair.client, ["sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"]);
     pair.drop(PORT.timeout, "syn");
     try {
-      const timedOut = pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PORT.timeout)]);
+      const timedOut = pair.spawn(pair.client, [
+        "python3",
+        peersScript,
+        "connect",
+        pair.serverIp,
+        String(PORT.timeout),
+      ]);
       const refused = pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PORT.closed)]);
       expect((await lineFrom(refused, "failed"))[0]).toBe("ConnectionRefusedError");
       expect((await lineFrom(timedOut, "failed", 15_000))[0]).toMatch(/TimeoutError|timeout/);

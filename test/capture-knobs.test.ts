@@ -6,7 +6,8 @@ import { bpfUnavailable, lineFrom, NetnsPair, peersScript, startCapture } from "
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
-  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1")
+    throw new Error(`BPF capture required but unavailable: ${unavailable}`);
   console.warn(`\n*** SKIPPING capture knob tests: BPF unavailable (${unavailable}) ***\n`);
 }
 
@@ -14,7 +15,11 @@ const PORT = { sampled: 7301, other: 7302, slow: 7303, lossy: 7304, paced: 7305 
 const pair = new NetnsPair();
 
 const churn = async (port: number, count: number): Promise<string[]> =>
-  lineFrom(pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(port), String(count), "8"]), "ports", 60_000);
+  lineFrom(
+    pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(port), String(count), "8"]),
+    "ports",
+    60_000,
+  );
 
 const clientPorts = (flows: RawFlow[], port: number, direction: string) =>
   new Set(flows.filter((f) => f.dst_port === port && f.direction === direction).map((f) => String(f.src_port)));
@@ -56,14 +61,46 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
     pair.shape("1mbit");
     let slowPort = "";
     try {
-      slowPort = (await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "paced", pair.serverIp, String(PORT.slow), "1", "300000", "0"]), "done", 30_000))[0] ?? "";
+      slowPort =
+        (
+          await lineFrom(
+            pair.spawn(pair.client, [
+              "python3",
+              peersScript,
+              "paced",
+              pair.serverIp,
+              String(PORT.slow),
+              "1",
+              "300000",
+              "0",
+            ]),
+            "done",
+            30_000,
+          )
+        )[0] ?? "";
     } finally {
       pair.unshape();
     }
     pair.drop(PORT.lossy, { percent: 10 });
     let lossyPort = "";
     try {
-      lossyPort = (await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "paced", pair.serverIp, String(PORT.lossy), "1", "1000000", "0"]), "done", 30_000))[0] ?? "";
+      lossyPort =
+        (
+          await lineFrom(
+            pair.spawn(pair.client, [
+              "python3",
+              peersScript,
+              "paced",
+              pair.serverIp,
+              String(PORT.lossy),
+              "1",
+              "1000000",
+              "0",
+            ]),
+            "done",
+            30_000,
+          )
+        )[0] ?? "";
     } finally {
       pair.undrop();
     }
@@ -80,7 +117,20 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
 
   it("emits a long flow's windows every active timeout, adding up to its exact bytes", async () => {
     const cap = await startCapture(pair.cidr, { activeTimeoutMs: 1_000 });
-    const [lport] = await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "paced", pair.serverIp, String(PORT.paced), "12", "50000", "300"]), "done", 30_000);
+    const [lport] = await lineFrom(
+      pair.spawn(pair.client, [
+        "python3",
+        peersScript,
+        "paced",
+        pair.serverIp,
+        String(PORT.paced),
+        "12",
+        "50000",
+        "300",
+      ]),
+      "done",
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const flows = await cap.stop();
     const windows = flows.filter((f) => f.direction === "client" && String(f.src_port) === lport);
@@ -88,7 +138,8 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
     expect(windows.reduce((a, f) => a + f.bytes_sent, 0n)).toBe(600_000n);
     expect(windows.at(-1)).toMatchObject({ state: "CLOSE", close_reason: "fin" });
     expect(windows.slice(0, -1).every((f) => f.close_reason === "open" && f.state === "ESTABLISHED")).toBe(true);
-    for (let i = 1; i < windows.length; i++) expect(windows[i]!.start_ns).toBeGreaterThanOrEqual(windows[i - 1]!.end_ns);
+    for (let i = 1; i < windows.length; i++)
+      expect(windows[i]!.start_ns).toBeGreaterThanOrEqual(windows[i - 1]!.end_ns);
     expect(new Set(windows.map((f) => f.flow_id)).size).toBe(1);
   });
 });

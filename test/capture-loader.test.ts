@@ -12,7 +12,8 @@ import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netn
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
-  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1")
+    throw new Error(`BPF capture required but unavailable: ${unavailable}`);
   console.warn(`\n*** SKIPPING capture loader tests: BPF unavailable (${unavailable}) ***\n`);
 }
 
@@ -33,7 +34,9 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
   it("names the flag on bad input (exit 2)", () => {
     const r = spawnSync(loader, ["--sampling", "0"], { encoding: "utf8" });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim().split("\n")).toEqual(["netpulse-loader: --sampling: expected an integer in [1, 1048576], got '0'"]);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      "netpulse-loader: --sampling: expected an integer in [1, 1048576], got '0'",
+    ]);
   });
 
   it("says what to fix when it lacks the privileges to load BPF (exit 1)", () => {
@@ -53,7 +56,11 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
       `${loader} --ringbuf-kb 64 --stats-ms 100 --interval-ms 3600000 --cidr ${pair.cidr} --port ${PORT} --duration-ms 6000 | (sleep 4; cat > ${out})`,
     ]);
     await new Promise((r) => setTimeout(r, 1_000)); // loaded and attached
-    await lineFrom(pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), String(CONNECTIONS), "8"]), "ports", 60_000);
+    await lineFrom(
+      pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), String(CONNECTIONS), "8"]),
+      "ports",
+      60_000,
+    );
     await new Promise<void>((resolve) => reader.on("close", () => resolve()));
     const bytes = readFileSync(out);
     expect(bytes.length % RECORD_SIZE).toBe(0);
@@ -69,4 +76,3 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
     expect(flowRecords + drops).toBe(4 * CONNECTIONS);
   });
 });
-

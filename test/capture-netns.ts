@@ -14,7 +14,8 @@ import { defaultLoaderPath, Loader } from "@netpulse/capture/LoaderProcess";
 export const peersScript = fileURLToPath(new URL("./capture-peers.py", import.meta.url));
 const bpfDir = fileURLToPath(new URL("../bpf", import.meta.url));
 
-const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const sh = (cmd: string, args: string[]): string =>
+  execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /** Why BPF capture can't run here, or undefined when it can (loader built and loads). */
 export const bpfUnavailable = (): string | undefined => {
@@ -48,7 +49,20 @@ export class NetnsPair {
   up(): void {
     sh("ip", ["netns", "add", this.client]);
     sh("ip", ["netns", "add", this.server]);
-    sh("ip", ["link", "add", this.clientIf, "netns", this.client, "type", "veth", "peer", "name", this.serverIf, "netns", this.server]);
+    sh("ip", [
+      "link",
+      "add",
+      this.clientIf,
+      "netns",
+      this.client,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      this.serverIf,
+      "netns",
+      this.server,
+    ]);
     for (const [ns, dev, ip, ip6] of [
       [this.client, this.clientIf, this.clientIp, this.clientIp6],
       [this.server, this.serverIf, this.serverIp, this.serverIp6],
@@ -81,8 +95,33 @@ export class NetnsPair {
 
   /** Queueing delay on the client's egress: an HTB rate limit. */
   shape(rate: string): void {
-    this.exec(this.client, ["tc", "qdisc", "replace", "dev", this.clientIf, "root", "handle", "1:", "htb", "default", "10"]);
-    this.exec(this.client, ["tc", "class", "add", "dev", this.clientIf, "parent", "1:", "classid", "1:10", "htb", "rate", rate]);
+    this.exec(this.client, [
+      "tc",
+      "qdisc",
+      "replace",
+      "dev",
+      this.clientIf,
+      "root",
+      "handle",
+      "1:",
+      "htb",
+      "default",
+      "10",
+    ]);
+    this.exec(this.client, [
+      "tc",
+      "class",
+      "add",
+      "dev",
+      this.clientIf,
+      "parent",
+      "1:",
+      "classid",
+      "1:10",
+      "htb",
+      "rate",
+      rate,
+    ]);
   }
 
   unshape(): void {
@@ -96,7 +135,15 @@ export class NetnsPair {
         ? ["tcp", "flags", "&", "(syn|ack)", "==", "syn", "counter", "drop"]
         : ["numgen", "random", "mod", "100", "<", String(how.percent), "counter", "drop"];
     this.exec(this.server, ["nft", "add", "table", "inet", "nptest"]);
-    this.exec(this.server, ["nft", "add", "chain", "inet", "nptest", "input", "{ type filter hook input priority 0; }"]);
+    this.exec(this.server, [
+      "nft",
+      "add",
+      "chain",
+      "inet",
+      "nptest",
+      "input",
+      "{ type filter hook input priority 0; }",
+    ]);
     this.exec(this.server, ["nft", "add", "rule", "inet", "nptest", "input", "tcp", "dport", String(port), ...match]);
   }
 
@@ -129,7 +176,9 @@ export class NetnsPair {
     const child =
       cgroupPath === undefined
         ? spawn(argv[0] ?? "ip", argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] })
-        : spawn("sh", ["-c", `echo $$ > ${cgroupPath}/cgroup.procs && exec "$@"`, "sh", ...argv], { stdio: ["pipe", "pipe", "pipe"] });
+        : spawn("sh", ["-c", `echo $$ > ${cgroupPath}/cgroup.procs && exec "$@"`, "sh", ...argv], {
+            stdio: ["pipe", "pipe", "pipe"],
+          });
     child.on("error", () => undefined);
     child.stdin.on("error", () => undefined);
     this.children.push(child);
@@ -158,11 +207,18 @@ export class NetnsPair {
 }
 
 /** Resolves with the first stdout line matching `prefix`, split into words. */
-export const lineFrom = (child: ChildProcessWithoutNullStreams, prefix: string, timeoutMs = 60_000): Promise<string[]> =>
+export const lineFrom = (
+  child: ChildProcessWithoutNullStreams,
+  prefix: string,
+  timeoutMs = 60_000,
+): Promise<string[]> =>
   new Promise((resolve, reject) => {
     let buf = "";
     let err = "";
-    const timer = setTimeout(() => reject(new Error(`no "${prefix}" line within ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "${prefix}" line within ${timeoutMs} ms; stderr: ${err}`)),
+      timeoutMs,
+    );
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const onData = (d: Buffer) => {
       buf += d.toString();

@@ -18,7 +18,8 @@ import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netn
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
-  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1")
+    throw new Error(`BPF capture required but unavailable: ${unavailable}`);
   console.warn(`\n*** SKIPPING capture service test: BPF unavailable (${unavailable}) ***\n`);
 }
 
@@ -63,10 +64,18 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
         maxFlows: 4096,
       }),
     };
-    fiber = Effect.runFork(runCapture(settings, Deferred.await(stop)).pipe(Effect.provide(Layer.mergeAll(busLayer, Metrics.layerTest, Loader.layer)), Effect.scoped));
+    fiber = Effect.runFork(
+      runCapture(settings, Deferred.await(stop)).pipe(
+        Effect.provide(Layer.mergeAll(busLayer, Metrics.layerTest, Loader.layer)),
+        Effect.scoped,
+      ),
+    );
     const t0 = Date.now();
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() - t0 > 20_000) throw new Error("capture service not ready within 20 s");
       await new Promise((r) => setTimeout(r, 100));
@@ -82,7 +91,15 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
   });
 
   it("publishes every connection as RawFlow batches keyed by the IP pair, plus heartbeats and metrics", async () => {
-    const churn = pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), String(CONNECTIONS), "4"]);
+    const churn = pair.spawn(pair.client, [
+      "python3",
+      peersScript,
+      "churn",
+      pair.serverIp,
+      String(PORT),
+      String(CONNECTIONS),
+      "4",
+    ]);
     const ports = await lineFrom(churn, "ports");
     const decodeFlows = (b: Buffer): readonly RawFlow[] => {
       const d = RawFlowCodec.decodeBatch(b);
@@ -95,7 +112,9 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
       flows = await replay(Topics.flowsRaw, startMs, decodeFlows);
     }
     const closed = flows.filter((f) => f.r.state === "CLOSE");
-    expect(new Set(closed.filter((f) => f.r.direction === "client").map((f) => String(f.r.src_port)))).toEqual(new Set(ports));
+    expect(new Set(closed.filter((f) => f.r.direction === "client").map((f) => String(f.r.src_port)))).toEqual(
+      new Set(ports),
+    );
     expect(closed.filter((f) => f.r.direction === "server")).toHaveLength(CONNECTIONS);
     expect(flows.every((f) => f.key === flowKey(pair.clientIp, pair.serverIp))).toBe(true);
     expect(closed.every((f) => f.r.bytes_sent === 100n && f.r.bytes_received === 100n)).toBe(true);
@@ -114,7 +133,15 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
   });
 
   it("on stop, drains: a still-open connection's last window reaches the bus", async () => {
-    const client = pair.spawn(pair.client, ["python3", peersScript, "client", pair.serverIp, String(PORT), "50000", "2000"]);
+    const client = pair.spawn(pair.client, [
+      "python3",
+      peersScript,
+      "client",
+      pair.serverIp,
+      String(PORT),
+      "50000",
+      "2000",
+    ]);
     const [lport] = await lineFrom(client, "ready");
     Effect.runSync(Deferred.succeed(stop, undefined));
     const exit = await Effect.runPromise(Fiber.await(fiber!));

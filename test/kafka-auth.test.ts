@@ -30,7 +30,8 @@ describe("Kafka with SASL/PLAIN", () => {
   let brokers: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(libs, ".complete"))) throw new Error(`Kafka jars missing in ${libs}; run scripts/install-deps.sh`);
+    if (!existsSync(join(libs, ".complete")))
+      throw new Error(`Kafka jars missing in ${libs}; run scripts/install-deps.sh`);
     dir = mkdtempSync(join(tmpdir(), "netpulse-kafka-auth-"));
     const [port, controller] = [await freePort(), await freePort()];
     brokers = [`127.0.0.1:${port}`];
@@ -60,9 +61,13 @@ describe("Kafka with SASL/PLAIN", () => {
       ].join("\n"),
     );
     const java = ["-Xms64m", "-Xmx384m", `-Dkafka.logs.dir=${dir}`, "-cp", `${libs}/*`];
-    execFileSync("java", [...java, "kafka.tools.StorageTool", "format", "-t", "netpulse-auth-test-0001", "-c", config], {
-      stdio: "ignore",
-    });
+    execFileSync(
+      "java",
+      [...java, "kafka.tools.StorageTool", "format", "-t", "netpulse-auth-test-0001", "-c", config],
+      {
+        stdio: "ignore",
+      },
+    );
     broker = spawn("java", [...java, "kafka.Kafka", config], { stdio: "ignore" });
     broker.on("error", () => undefined);
     for (let i = 0; i < 600 && !(await listening(port)); i++) {
@@ -103,12 +108,16 @@ describe("Kafka with SASL/PLAIN", () => {
         const bus = yield* Bus;
         yield* bus.provision({ topic, partitions: 1, retentionMs: 60_000 });
         yield* bus.publish(topic, [{ key: "k", value: Buffer.from("hello") }]);
-        return yield* bus.consume(topic, { group: "g" }).pipe(Stream.take(1), Stream.runCollect, Effect.timeout("60 seconds"));
+        return yield* bus
+          .consume(topic, { group: "g" })
+          .pipe(Stream.take(1), Stream.runCollect, Effect.timeout("60 seconds"));
       }),
     );
-    expect(Exit.isSuccess(exit) ? Chunk.toReadonlyArray(exit.value).map((m) => m.value.toString()) : Cause.pretty(exit.cause)).toEqual([
-      "hello",
-    ]);
+    expect(
+      Exit.isSuccess(exit)
+        ? Chunk.toReadonlyArray(exit.value).map((m) => m.value.toString())
+        : Cause.pretty(exit.cause),
+    ).toEqual(["hello"]);
   }, 90_000);
 
   it("fails at start with one line naming the brokers, not the secret, on a wrong password", async () => {

@@ -57,7 +57,9 @@ describe("NATS with user/password auth", () => {
 
   const withBus = <A, E>(password: string, effect: Effect.Effect<A, E, Bus>) =>
     Effect.runPromiseExit(
-      effect.pipe(Effect.provide(NatsBus.layer({ _tag: "nats", url: srv.url, user: USER, password: Redacted.make(password) }))),
+      effect.pipe(
+        Effect.provide(NatsBus.layer({ _tag: "nats", url: srv.url, user: USER, password: Redacted.make(password) })),
+      ),
     );
 
   it("works with the right password", async () => {
@@ -98,7 +100,9 @@ describe("NATS with a token over TLS", () => {
     sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=netpulse-test-ca -keyout ca.key -out ca.pem");
     sh("openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr");
     writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    sh("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile san.ext -out server.pem");
+    sh(
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile san.ext -out server.pem",
+    );
     return (
       `jetstream { store_dir: "${join(dir, "js")}" }\nauthorization { token: "${TOKEN}" }\n` +
       `tls { cert_file: "${join(dir, "server.pem")}", key_file: "${join(dir, "server.key")}" }`
@@ -109,7 +113,12 @@ describe("NATS with a token over TLS", () => {
       Bus.pipe(
         Effect.flatMap((bus) => bus.provision({ topic: "tls.check", partitions: 1, retentionMs: 60_000 })),
         Effect.provide(
-          NatsBus.layer({ _tag: "nats", url: srv.url, token: Redacted.make(token), tls: { caFile: join(srv.dir, "ca.pem") } }),
+          NatsBus.layer({
+            _tag: "nats",
+            url: srv.url,
+            token: Redacted.make(token),
+            tls: { caFile: join(srv.dir, "ca.pem") },
+          }),
         ),
       ),
     );

@@ -12,7 +12,8 @@ import type { ChildProcess } from "node:child_process";
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
-  if (process.env["NETPULSE_REQUIRE_BPF"] === "1") throw new Error(`BPF capture required but unavailable: ${unavailable}`);
+  if (process.env["NETPULSE_REQUIRE_BPF"] === "1")
+    throw new Error(`BPF capture required but unavailable: ${unavailable}`);
   console.warn(`\n*** SKIPPING pipeline e2e: BPF unavailable (${unavailable}) ***\n`);
 }
 
@@ -23,7 +24,10 @@ const UP = 300_000;
 const DOWN = 70_000;
 
 const sql = async (query: string): Promise<Array<Record<string, unknown>>> => {
-  const res = await fetch(`${clickhouseUrl}/?database=${database}`, { method: "POST", body: `${query} FORMAT JSONEachRow` });
+  const res = await fetch(`${clickhouseUrl}/?database=${database}`, {
+    method: "POST",
+    body: `${query} FORMAT JSONEachRow`,
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`ClickHouse: ${text.trim()}`);
   return text
@@ -99,7 +103,11 @@ describe.skipIf(unavailable !== undefined)("pipeline: kernel → capture → NAT
       }),
     );
     // the sink has migrated once its tables exist; the capture is ready once it serves metrics
-    await until("sink tables", async () => (await sql("EXISTS TABLE flows").catch(() => [{ result: 0 }]))[0]?.["result"] === 1, 90_000);
+    await until(
+      "sink tables",
+      async () => (await sql("EXISTS TABLE flows").catch(() => [{ result: 0 }]))[0]?.["result"] === 1,
+      90_000,
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -115,7 +123,15 @@ describe.skipIf(unavailable !== undefined)("pipeline: kernel → capture → NAT
     await lineFrom(server, "listening");
     // give the capture's loader time to attach before the connection opens
     await new Promise((r) => setTimeout(r, 3_000));
-    const client = pair.spawn(pair.client, ["python3", peersScript, "client", pair.serverIp, String(PORT), String(UP), String(DOWN)]);
+    const client = pair.spawn(pair.client, [
+      "python3",
+      peersScript,
+      "client",
+      pair.serverIp,
+      String(PORT),
+      String(UP),
+      String(DOWN),
+    ]);
     const [lport] = await lineFrom(client, "ready");
     client.stdin.write("fin\n");
     await lineFrom(client, "closed");
@@ -129,7 +145,12 @@ describe.skipIf(unavailable !== undefined)("pipeline: kernel → capture → NAT
         src_workload_kind, src_workload_name, dst_namespace, dst_pod, dst_workload_kind, dst_workload_name
       ORDER BY direction, close_reason`;
     let rows: Array<Record<string, unknown>> = [];
-    const closed = () => rows.filter((r) => r["close_reason"] === "fin").map((r) => r["direction"]).sort().join(",");
+    const closed = () =>
+      rows
+        .filter((r) => r["close_reason"] === "fin")
+        .map((r) => r["direction"])
+        .sort()
+        .join(",");
     await until(
       "both sides' closed windows in ClickHouse",
       async () => {
@@ -138,7 +159,9 @@ describe.skipIf(unavailable !== undefined)("pipeline: kernel → capture → NAT
       },
       90_000,
     ).catch((e: unknown) => {
-      throw new Error(`${String(e)}; rows: ${JSON.stringify(rows)}; logs:\n${services.map((s) => s.log().slice(-2000)).join("\n")}`);
+      throw new Error(
+        `${String(e)}; rows: ${JSON.stringify(rows)}; logs:\n${services.map((s) => s.log().slice(-2000)).join("\n")}`,
+      );
     });
 
     const byDirection = (d: string) => rows.filter((r) => r["direction"] === d);
@@ -161,7 +184,9 @@ describe.skipIf(unavailable !== undefined)("pipeline: kernel → capture → NAT
     expect([total("client", "sent"), total("client", "received")]).toEqual([UP, DOWN]);
     expect([total("server", "sent"), total("server", "received")]).toEqual([DOWN, UP]);
     // plain count() equals distinct (flow_id, start_ns): no duplicate rows
-    const [counts] = await sql(`SELECT count() AS n, uniqExact(flow_id, start_ns) AS u FROM flows WHERE dst_port = ${PORT}`);
+    const [counts] = await sql(
+      `SELECT count() AS n, uniqExact(flow_id, start_ns) AS u FROM flows WHERE dst_port = ${PORT}`,
+    );
     expect(Number(counts?.["n"])).toBe(Number(counts?.["u"]));
   }, 180_000);
 });

@@ -14,7 +14,8 @@ const db = uniqueDb("np_queries");
 const layer = SinkWriter.layer({ baseMs: 100, maxMs: 1000, retries: 3 }).pipe(
   Layer.provideMerge(Layer.merge(chLayer(db), Metrics.layerTest)),
 );
-const run = <A, E>(e: Effect.Effect<A, E, SinkWriter | ClickHouse>) => Effect.runPromise(Effect.scoped(Effect.provide(e, layer)));
+const run = <A, E>(e: Effect.Effect<A, E, SinkWriter | ClickHouse>) =>
+  Effect.runPromise(Effect.scoped(Effect.provide(e, layer)));
 
 const ask = (sql: string) =>
   run(runQuery(sql.replace(/\bnetpulse\./g, `${db}.`), paramsFor(sql), "json")).then(
@@ -40,7 +41,14 @@ describe("docs/queries.md on the real server", () => {
 
   it("the cookbook has the queries the issue asks for", () => {
     const titles = queries.map((q) => q.title).join("\n");
-    for (const t of [/top talkers/i, /RTT p50/i, /retransmit hot spots/i, /cross-node/i, /policy denials/i, /anomaly timeline/i])
+    for (const t of [
+      /top talkers/i,
+      /RTT p50/i,
+      /retransmit hot spots/i,
+      /cross-node/i,
+      /policy denials/i,
+      /anomaly timeline/i,
+    ])
       expect(titles).toMatch(t);
     expect(queries.length).toBeGreaterThanOrEqual(8);
   });

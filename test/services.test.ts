@@ -167,7 +167,10 @@ describe("scripts/services.sh (isolated state dir and ports)", () => {
     expect(up.code, up.stderr).toBe(0);
     const url = `http://127.0.0.1:${env.NETPULSE_CLICKHOUSE_HTTP_PORT}/`;
     const query = (sql: string, auth?: string) =>
-      fetch(`${url}?query=${encodeURIComponent(sql)}`, auth === undefined ? {} : { headers: { authorization: `Basic ${btoa(auth)}` } });
+      fetch(
+        `${url}?query=${encodeURIComponent(sql)}`,
+        auth === undefined ? {} : { headers: { authorization: `Basic ${btoa(auth)}` } },
+      );
     expect(await (await query("SELECT version()")).text()).toMatch(/^18\.16\./);
     const good = await query("SELECT 1", "netpulse:netpulse-local");
     expect(good.status).toBe(200);

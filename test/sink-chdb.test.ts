@@ -19,7 +19,10 @@ const python = process.env["NETPULSE_PYTHON"] ?? "python3";
 const probe = spawnSync(python, ["-c", "import chdb"], { encoding: "utf8" });
 const available = probe.status === 0;
 const required = process.env["NETPULSE_REQUIRE_CHDB"] === "1";
-if (!available) console.warn(`SKIPPING chdb check: ${python} with chdb not available (${probe.stderr.trim().split("\n").pop() ?? ""}); pip install chdb`);
+if (!available)
+  console.warn(
+    `SKIPPING chdb check: ${python} with chdb not available (${probe.stderr.trim().split("\n").pop() ?? ""}); pip install chdb`,
+  );
 
 const structure = <R>(spec: TableSpec<R>) =>
   spec.columns
@@ -41,17 +44,28 @@ describe.skipIf(!available && !required)("modern ClickHouse (chdb): DDL, encoder
         expect(rejected).toEqual([]);
         const file = join(dir, `${spec.name}.bin`);
         writeFileSync(file, body);
-        return { table: `${DB}.${spec.name}`, columns: insertNames(spec.columns).map((n) => `\`${n}\``).join(", "), structure: structure(spec), file };
+        return {
+          table: `${DB}.${spec.name}`,
+          columns: insertNames(spec.columns)
+            .map((n) => `\`${n}\``)
+            .join(", "),
+          structure: structure(spec),
+          file,
+        };
       };
       const input = {
         statements: [`CREATE DATABASE IF NOT EXISTS ${DB}`, ...migrations.flatMap((m) => m.statements("modern", DB))],
         loads: [load(flows, data.flows), load(anomalies, data.anomalies), load(nodeStats, data.heartbeats)],
         queries: [
-          { title: "flows stored", sql: `SELECT count(), countIf(toTypeName(src_ip) = 'IPv6'), any(toString(src_ip)), toTypeName(any(start_time)) FROM ${DB}.flows` },
+          {
+            title: "flows stored",
+            sql: `SELECT count(), countIf(toTypeName(src_ip) = 'IPv6'), any(toString(src_ip)), toTypeName(any(start_time)) FROM ${DB}.flows`,
+          },
           ...cookbookQueries().map((q) => ({ title: q.title, sql: inlined(q.sql, DB) })),
         ],
       };
-      if (process.env["NETPULSE_CHDB_DUMP"] !== undefined) writeFileSync(process.env["NETPULSE_CHDB_DUMP"], JSON.stringify(input));
+      if (process.env["NETPULSE_CHDB_DUMP"] !== undefined)
+        writeFileSync(process.env["NETPULSE_CHDB_DUMP"], JSON.stringify(input));
       const r = spawnSync(python, [script], { input: JSON.stringify(input), encoding: "utf8", maxBuffer: 64 << 20 });
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as {
@@ -63,7 +77,12 @@ describe.skipIf(!available && !required)("modern ClickHouse (chdb): DDL, encoder
       expect(Number(out.version.split(".")[0])).toBeGreaterThanOrEqual(22);
       const [stored, ...cookbook] = out.results;
       expect(stored!.data[0]).toEqual([data.flows.length, data.flows.length, "::ffff:10.0.0.1", "DateTime64(9)"]);
-      for (const q of cookbook) expect({ title: q.title, error: q.error, hasRows: q.rows > 0 }).toEqual({ title: q.title, error: null, hasRows: true });
+      for (const q of cookbook)
+        expect({ title: q.title, error: q.error, hasRows: q.rows > 0 }).toEqual({
+          title: q.title,
+          error: null,
+          hasRows: true,
+        });
     } finally {
       if (process.env["NETPULSE_CHDB_DUMP"] === undefined) rmSync(dir, { recursive: true, force: true });
     }

@@ -13,7 +13,8 @@ import { repoRoot } from "../services/sink/test/harness.js";
 const db = uniqueDb("np_cli");
 const dir = mkdtempSync(join(tmpdir(), "netpulse-sink-cli-"));
 const env = { ...process.env, NETPULSE_CLICKHOUSE_URL: clickhouseUrl, NETPULSE_CLICKHOUSE_DATABASE: db };
-const netpulse = (...args: string[]) => spawnSync(join(repoRoot, "bin/netpulse"), args, { env, encoding: "utf8", timeout: 120_000 });
+const netpulse = (...args: string[]) =>
+  spawnSync(join(repoRoot, "bin/netpulse"), args, { env, encoding: "utf8", timeout: 120_000 });
 
 const writeJsonl = (name: string, rows: ReadonlyArray<object>) => {
   const file = join(dir, name);
@@ -42,7 +43,12 @@ describe("netpulse sink --input / netpulse query", () => {
     const raw = makeFlows(100, { idBase: 200_000n }).map(({ src: _s, dst: _d, ...r }) => r);
     const r = netpulse("sink", "--input", writeJsonl("raw.jsonl", raw));
     expect(r.status, r.stderr).toBe(0);
-    expect(await count(db, `SELECT count() FROM ${db}.flows WHERE flow_id >= 200000 AND flow_id < 200100 AND src_kind = 'unknown'`)).toBe(100);
+    expect(
+      await count(
+        db,
+        `SELECT count() FROM ${db}.flows WHERE flow_id >= 200000 AND flow_id < 200100 AND src_kind = 'unknown'`,
+      ),
+    ).toBe(100);
   });
 
   it("a load killed with -9 at random moments, then re-run, has every record exactly once", async () => {
@@ -70,10 +76,22 @@ describe("netpulse sink --input / netpulse query", () => {
     const csv = netpulse("query", sql, "--param", "port=6379", "--param", "max=100000", "--output", "csv");
     expect(csv.stdout).toBe("w,n\nredis,5000\n");
     // a hostile string is a value, not SQL
-    const evil = netpulse("query", `SELECT count() AS n FROM ${db}.flows WHERE src_workload_name = {w:String}`, "--param", "w=x' OR 1=1 --", "--output", "json");
+    const evil = netpulse(
+      "query",
+      `SELECT count() AS n FROM ${db}.flows WHERE src_workload_name = {w:String}`,
+      "--param",
+      "w=x' OR 1=1 --",
+      "--output",
+      "json",
+    );
     expect(evil.status, evil.stderr).toBe(0);
     expect(JSON.parse(evil.stdout)).toEqual([{ n: 0 }]);
-    for (const bad of [["--param", "port=70000"], ["--param", "port=80; DROP TABLE x"], ["--param", "nope=1"], ["--output", "xml"]]) {
+    for (const bad of [
+      ["--param", "port=70000"],
+      ["--param", "port=80; DROP TABLE x"],
+      ["--param", "nope=1"],
+      ["--output", "xml"],
+    ]) {
       const r = netpulse("query", `SELECT {port:UInt16} AS p`, ...bad);
       expect(r.status, bad.join(" ")).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);

@@ -9,7 +9,14 @@ import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Topics } from "@netpulse/runtime/topics";
 import { inputTopics } from "@netpulse/sink/SinkService";
 import { clickhouseUrl, count, dropDb, makeFlows, uniqueDb } from "../services/sink/test/fixtures.js";
-import { freePort, isolatedServices, metricValue, startSink, waitFor, type Isolated } from "../services/sink/test/harness.js";
+import {
+  freePort,
+  isolatedServices,
+  metricValue,
+  startSink,
+  waitFor,
+  type Isolated,
+} from "../services/sink/test/harness.js";
 
 const db = uniqueDb("np_crash");
 const BATCHES = 12;
@@ -68,9 +75,15 @@ describe("sink: kill -9 between insert and ack", () => {
 
     const sink = startSink(env);
     try {
-      await waitFor("all rows", async () => (await count(db, `SELECT count() FROM ${db}.flows`)) >= BATCHES * PER_BATCH);
+      await waitFor(
+        "all rows",
+        async () => (await count(db, `SELECT count() FROM ${db}.flows`)) >= BATCHES * PER_BATCH,
+      );
       // the un-acked messages of the killed run came back and were recognised as stored
-      await waitFor("redelivery skipped", async () => metricValue(await sink.metrics(), "netpulse_sink_duplicates_total", 'table="flows"') >= afterCrash);
+      await waitFor(
+        "redelivery skipped",
+        async () => metricValue(await sink.metrics(), "netpulse_sink_duplicates_total", 'table="flows"') >= afterCrash,
+      );
       await new Promise((r) => setTimeout(r, 4000)); // > ack wait: anything still redelivered has come back
       expect(await count(db, `SELECT count() FROM ${db}.flows`)).toBe(BATCHES * PER_BATCH);
       expect(await count(db, `SELECT uniqExact(flow_id, start_ns) FROM ${db}.flows`)).toBe(BATCHES * PER_BATCH);

@@ -18,9 +18,12 @@ const fresh = (name: string) => {
   return db;
 };
 const tables = (db: string) =>
-  run(db, Effect.flatMap(ClickHouse, (ch) => ch.queryRows(`SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`))).then((r) =>
-    r.map((x) => x["name"]),
-  );
+  run(
+    db,
+    Effect.flatMap(ClickHouse, (ch) =>
+      ch.queryRows(`SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`),
+    ),
+  ).then((r) => r.map((x) => x["name"]));
 
 describe("sink schema migrations", () => {
   afterAll(() => Promise.all(dbs.map(dropDb)));
@@ -30,7 +33,14 @@ describe("sink schema migrations", () => {
     const first = await run(db, migrate());
     expect(first).toMatchObject({ from: 0, to: latestVersion(), applied: migrations.map((m) => m.version) });
     expect(first.server.dialect).toBe(first.server.major >= 22 ? "modern" : "legacy");
-    expect(await tables(db)).toEqual(["anomalies", "flows", "flows_pair_minute", "flows_pair_minute_mv", "node_stats", "schema_migrations"]);
+    expect(await tables(db)).toEqual([
+      "anomalies",
+      "flows",
+      "flows_pair_minute",
+      "flows_pair_minute_mv",
+      "node_stats",
+      "schema_migrations",
+    ]);
     const second = await run(db, migrate());
     expect(second).toMatchObject({ from: latestVersion(), applied: [] });
     expect(await count(db, `SELECT count() FROM ${db}.schema_migrations`)).toBe(migrations.length);
@@ -48,7 +58,10 @@ describe("sink schema migrations", () => {
     expect(up).toMatchObject({ from: 1, to: latestVersion(), applied: [2] });
     expect(await run(db, recordedVersion())).toBe(latestVersion());
     expect(await count(db, `SELECT count() FROM ${db}.flows`)).toBe(500);
-    await run(db, writeBatch(makeRowEncoder(flows, up.server.dialect, db), [...old, ...makeFlows(300, { idBase: 5_000_000n })]));
+    await run(
+      db,
+      writeBatch(makeRowEncoder(flows, up.server.dialect, db), [...old, ...makeFlows(300, { idBase: 5_000_000n })]),
+    );
     expect(await count(db, `SELECT count() FROM ${db}.flows`)).toBe(800);
     // the view only sees rows inserted after it existed
     expect(await count(db, `SELECT countMerge(flows) FROM ${db}.flows_pair_minute`)).toBe(300);
@@ -57,7 +70,12 @@ describe("sink schema migrations", () => {
   it("refuses a database whose schema is newer than this code, naming both versions", async () => {
     const db = fresh("np_mig_newer");
     await run(db, migrate());
-    await run(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`INSERT INTO ${db}.schema_migrations (version, name) VALUES (99, 'future')`)));
+    await run(
+      db,
+      Effect.flatMap(ClickHouse, (ch) =>
+        ch.command(`INSERT INTO ${db}.schema_migrations (version, name) VALUES (99, 'future')`),
+      ),
+    );
     const err = await run(db, Effect.flip(migrate()));
     expect(err._tag).toBe("SchemaError");
     expect(err.message).toContain("schema version 99");

@@ -23,7 +23,8 @@ export const busLayer = (kind: BrokerKind): Layer.Layer<Bus, BusError> =>
     : KafkaBus.layer({ _tag: "kafka", brokers: kafkaBrokers, clientId: "netpulse-test" });
 
 /** A topic nobody else uses: reruns and parallel checkouts never see each other's messages. */
-export const uniqueTopic = (name: string): string => `test.${name}.${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+export const uniqueTopic = (name: string): string =>
+  `test.${name}.${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
 
 export const uniqueGroup = (name: string): string => `${name}-${randomBytes(4).toString("hex")}`;
 
@@ -50,7 +51,10 @@ export const takeWithin = <A, E>(stream: Stream.Stream<A, E>, n: number, within:
     Stream.take(n),
     Stream.runCollect,
     Effect.map(Chunk.toReadonlyArray),
-    Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`fewer than ${n} messages within ${Duration.format(within)}`) }),
+    Effect.timeoutFail({
+      duration: within,
+      onTimeout: () => new Error(`fewer than ${n} messages within ${Duration.format(within)}`),
+    }),
   );
 
 export const text = (m: BusMessage): string => m.value.toString("utf8");

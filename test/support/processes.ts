@@ -14,7 +14,11 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-export const until = async (what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> => {
+export const until = async (
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+): Promise<void> => {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

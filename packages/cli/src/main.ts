@@ -19,7 +19,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0 ? 0 : EXIT_USAGE;
+    process.exitCode =
+      err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0 ? 0 : EXIT_USAGE;
   } else {
     process.stderr.write(`netpulse: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

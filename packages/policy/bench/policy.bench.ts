@@ -21,11 +21,50 @@ const ip = (ns: number, pod: number): string => `10.${ns}.${pod >> 8}.${pod & 25
 const policySpec = (ns: number, k: number): Record<string, unknown> => {
   const app = { matchLabels: { app: `app-${k % 10}` } };
   switch (k % 5) {
-    case 0: return { podSelector: app };
-    case 1: return { podSelector: app, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: `t-${(ns + k) % 7}` } } }], ports: [{ port: PORTS[k % 5] }] }] };
-    case 2: return { podSelector: app, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] } }] }] };
-    case 3: return { podSelector: app, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: `10.${(ns + 1) % NAMESPACES}.0.0/16`, except: [`10.${(ns + 1) % NAMESPACES}.0.0/24`] } }] }, { ports: [{ port: 53, protocol: "UDP" }] }] };
-    default: return { podSelector: { matchLabels: { tier: "db" } }, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { tier: "api" } } }], ports: [{ port: "http" }, { port: 8000, endPort: 9000 }] }] };
+    case 0:
+      return { podSelector: app };
+    case 1:
+      return {
+        podSelector: app,
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { team: `t-${(ns + k) % 7}` } } }],
+            ports: [{ port: PORTS[k % 5] }],
+          },
+        ],
+      };
+    case 2:
+      return {
+        podSelector: app,
+        ingress: [
+          { from: [{ podSelector: { matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] } }] },
+        ],
+      };
+    case 3:
+      return {
+        podSelector: app,
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [
+              {
+                ipBlock: { cidr: `10.${(ns + 1) % NAMESPACES}.0.0/16`, except: [`10.${(ns + 1) % NAMESPACES}.0.0/24`] },
+              },
+            ],
+          },
+          { ports: [{ port: 53, protocol: "UDP" }] },
+        ],
+      };
+    default:
+      return {
+        podSelector: { matchLabels: { tier: "db" } },
+        ingress: [
+          {
+            from: [{ namespaceSelector: {}, podSelector: { matchLabels: { tier: "api" } } }],
+            ports: [{ port: "http" }, { port: 8000, endPort: 9000 }],
+          },
+        ],
+      };
   }
 };
 
@@ -35,7 +74,11 @@ const build = (cacheSize: number): PolicyEngine => {
     engine.upsertNamespace(namespaceInfo(nsName(n), { team: `t-${n % 7}` }));
     for (let p = 0; p < PODS_PER_NS; p++) {
       const pod = parsePod({
-        metadata: { name: `pod-${p}`, namespace: nsName(n), labels: { app: `app-${p % 10}`, tier: ["web", "api", "db"][p % 3]! } },
+        metadata: {
+          name: `pod-${p}`,
+          namespace: nsName(n),
+          labels: { app: `app-${p % 10}`, tier: ["web", "api", "db"][p % 3]! },
+        },
         spec: { containers: [{ name: "c", ports: [{ name: "http", containerPort: 8080 }] }] },
         status: { podIP: ip(n, p) },
       });
@@ -57,7 +100,12 @@ const randomEnd = (): string => {
   return r < 6 ? `${nsName(n)}/pod-${p}` : r < 9 ? ip(n, p) : `192.0.2.${rand(255)}`;
 };
 const probes = (count: number): Probe[] =>
-  Array.from({ length: count }, () => ({ src: randomEnd(), dst: randomEnd(), port: PORTS[rand(PORTS.length)]!, protocol: "TCP" as const }));
+  Array.from({ length: count }, () => ({
+    src: randomEnd(),
+    dst: randomEnd(),
+    port: PORTS[rand(PORTS.length)]!,
+    protocol: "TCP" as const,
+  }));
 
 const rate = (label: string, items: number, fn: () => number): number => {
   fn(); // warm-up
@@ -89,7 +137,8 @@ console.log(`probes: ${hot.length} hot (${allowed} allowed), ${cold.length} cold
 const ROUNDS = 50;
 const baseline = rate("baseline: key + Map.get per probe", hot.length * ROUNDS, () => {
   let n = 0;
-  for (let r = 0; r < ROUNDS; r++) for (const p of hot) if (keyed.get(`${p.src}\n${p.dst}\n${p.port}\n${p.protocol}`) !== undefined) n++;
+  for (let r = 0; r < ROUNDS; r++)
+    for (const p of hot) if (keyed.get(`${p.src}\n${p.dst}\n${p.port}\n${p.protocol}`) !== undefined) n++;
   return n;
 });
 const hit = rate("engine, cached (warm)", hot.length * ROUNDS, () => {
@@ -103,4 +152,6 @@ const miss = rate("engine, uncached (cache disabled)", cold.length, () => {
   return n;
 });
 console.log(`cached   / baseline: ${(hit / baseline).toFixed(2)}  (goal ≥ 1 M/s: ${hit >= 1e6 ? "met" : "NOT met"})`);
-console.log(`uncached / baseline: ${(miss / baseline).toFixed(3)}  (goal ≥ 100 k/s: ${miss >= 1e5 ? "met" : "NOT met"})`);
+console.log(
+  `uncached / baseline: ${(miss / baseline).toFixed(3)}  (goal ≥ 100 k/s: ${miss >= 1e5 ? "met" : "NOT met"})`,
+);

@@ -53,7 +53,12 @@ export class PolicyEngine {
   }
 
   get counts(): { namespaces: number; pods: number; policies: number; cachedVerdicts: number } {
-    return { namespaces: this.#namespaces.size, pods: this.#pods.size, policies: this.#policyCount, cachedVerdicts: this.#cache.size };
+    return {
+      namespaces: this.#namespaces.size,
+      pods: this.#pods.size,
+      policies: this.#policyCount,
+      cachedVerdicts: this.#cache.size,
+    };
   }
 
   pod(ref: string): PodInfo | undefined {
@@ -151,11 +156,13 @@ export class PolicyEngine {
     const d = withFamily(dst.right, src.right);
     const { port, protocol } = probe;
     const egress =
-      s.pod === undefined ? NO_POLICY
-      : evaluateDirection(this.selecting(s.pod).egress, "egress", d, d.pod, port, protocol, this.namespaceLabels);
+      s.pod === undefined
+        ? NO_POLICY
+        : evaluateDirection(this.selecting(s.pod).egress, "egress", d, d.pod, port, protocol, this.namespaceLabels);
     const ingress =
-      d.pod === undefined ? NO_POLICY
-      : evaluateDirection(this.selecting(d.pod).ingress, "ingress", s, d.pod, port, protocol, this.namespaceLabels);
+      d.pod === undefined
+        ? NO_POLICY
+        : evaluateDirection(this.selecting(d.pod).ingress, "ingress", s, d.pod, port, protocol, this.namespaceLabels);
     return Either.right({
       allowed: egress.verdict !== "denied" && ingress.verdict !== "denied",
       ingress,

@@ -5,7 +5,11 @@ import type { DirectionVerdict, EndpointDesc, Probe, Verdict } from "./model.js"
 const jsonVerdict = (v: DirectionVerdict) => ({ verdict: v.verdict, policies: v.policies, rules: v.rules });
 
 /** The probe as given (extra fields kept), normalized port/protocol, then the verdicts. */
-export const verdictRecord = (fields: Readonly<Record<string, unknown>>, probe: Probe, v: Verdict): Record<string, unknown> => ({
+export const verdictRecord = (
+  fields: Readonly<Record<string, unknown>>,
+  probe: Probe,
+  v: Verdict,
+): Record<string, unknown> => ({
   ...fields,
   from: probe.src,
   to: probe.dst,
@@ -28,7 +32,14 @@ const ruleList = (v: DirectionVerdict): string => {
   return [...byPolicy].map(([p, rules]) => `${p} rule${rules.length > 1 ? "s" : ""} ${rules.join(", ")}`).join(", ");
 };
 
-const directionText = (dir: "ingress" | "egress", v: DirectionVerdict, self: EndpointDesc, selfName: string, otherName: string, service: string): string => {
+const directionText = (
+  dir: "ingress" | "egress",
+  v: DirectionVerdict,
+  self: EndpointDesc,
+  selfName: string,
+  otherName: string,
+  service: string,
+): string => {
   if (v.verdict === "allowed") return `${dir} allowed by ${ruleList(v)}`;
   if (v.verdict === "denied") {
     const what = dir === "ingress" ? `ingress from ${otherName} on ${service}` : `egress to ${otherName} on ${service}`;

@@ -29,7 +29,11 @@ export interface LoadedManifests {
 export const formatIssue = (i: ManifestIssue): string =>
   `${i.file}${i.line === undefined ? "" : `:${i.line}`}: ${i.object}: ${i.path === "" ? "" : `${i.path}: `}${i.message}`;
 
-const API_VERSIONS: Readonly<Record<string, string>> = { Namespace: "v1", Pod: "v1", NetworkPolicy: "networking.k8s.io/v1" };
+const API_VERSIONS: Readonly<Record<string, string>> = {
+  Namespace: "v1",
+  Pod: "v1",
+  NetworkPolicy: "networking.k8s.io/v1",
+};
 
 interface Located {
   readonly value: unknown;
@@ -47,14 +51,26 @@ const describeObject = (kind: string, value: Readonly<Record<string, unknown>>, 
 };
 
 /** Flattens documents, JSON arrays and List objects, keeping a line per object where known. */
-const flatten = (value: unknown, node: unknown, where: string, line: number | undefined, lc: LineCounter, out: Located[]): void => {
+const flatten = (
+  value: unknown,
+  node: unknown,
+  where: string,
+  line: number | undefined,
+  lc: LineCounter,
+  out: Located[],
+): void => {
   const lineOf = (n: unknown): number | undefined => {
     const start = (n as Node | undefined)?.range?.[0];
     return start === undefined ? line : lc.linePos(start).line;
   };
-  const items: unknown = Array.isArray(value) ? value
-    : isObject(value) && typeof value["kind"] === "string" && value["kind"].endsWith("List") && Array.isArray(value["items"]) ? value["items"]
-    : undefined;
+  const items: unknown = Array.isArray(value)
+    ? value
+    : isObject(value) &&
+        typeof value["kind"] === "string" &&
+        value["kind"].endsWith("List") &&
+        Array.isArray(value["items"])
+      ? value["items"]
+      : undefined;
   if (!Array.isArray(items)) {
     out.push({ value, line, where });
     return;
@@ -66,7 +82,9 @@ const flatten = (value: unknown, node: unknown, where: string, line: number | un
   });
 };
 
-export const loadManifests = (sources: ReadonlyArray<{ readonly file: string; readonly text: string }>): LoadedManifests => {
+export const loadManifests = (
+  sources: ReadonlyArray<{ readonly file: string; readonly text: string }>,
+): LoadedManifests => {
   const out: LoadedManifests = { namespaces: [], pods: [], policies: [], issues: [], skipped: [] };
   for (const { file, text } of sources) {
     const lc = new LineCounter();
@@ -78,7 +96,13 @@ export const loadManifests = (sources: ReadonlyArray<{ readonly file: string; re
       if (doc.errors.length > 0) {
         const e = doc.errors[0]!;
         const at = e.linePos?.[0]?.line ?? line;
-        out.issues.push({ file, line: at, object: where, path: "", message: `not valid YAML/JSON: ${e.message.split("\n")[0] ?? e.code}` });
+        out.issues.push({
+          file,
+          line: at,
+          object: where,
+          path: "",
+          message: `not valid YAML/JSON: ${e.message.split("\n")[0] ?? e.code}`,
+        });
         return;
       }
       const located: Located[] = [];
@@ -89,7 +113,13 @@ export const loadManifests = (sources: ReadonlyArray<{ readonly file: string; re
   return out;
 };
 
-const addObject = (file: string, value: unknown, line: number | undefined, where: string, out: LoadedManifests): void => {
+const addObject = (
+  file: string,
+  value: unknown,
+  line: number | undefined,
+  where: string,
+  out: LoadedManifests,
+): void => {
   if (value === null || value === undefined) return; // empty document, e.g. a trailing `---`
   if (!isObject(value)) {
     out.issues.push({ file, line, object: where, path: "", message: "must be a Kubernetes object" });
@@ -102,16 +132,29 @@ const addObject = (file: string, value: unknown, line: number | undefined, where
   }
   const object = describeObject(kind, value, where);
   const fail = (issues: Parsed<unknown>): void => {
-    if (!issues.ok) for (const i of issues.issues) out.issues.push({ file, line, object, path: i.path, message: i.message });
+    if (!issues.ok)
+      for (const i of issues.issues) out.issues.push({ file, line, object, path: i.path, message: i.message });
   };
   const expected = API_VERSIONS[kind];
   if (expected === undefined) {
-    out.skipped.push({ file, line, object, path: "kind", message: `${kind} is not used by policy evaluation, skipped` });
+    out.skipped.push({
+      file,
+      line,
+      object,
+      path: "kind",
+      message: `${kind} is not used by policy evaluation, skipped`,
+    });
     return;
   }
   const apiVersion = value["apiVersion"];
   if (apiVersion !== undefined && apiVersion !== expected) {
-    out.issues.push({ file, line, object, path: "apiVersion", message: `${JSON.stringify(apiVersion)} unsupported (want ${expected})` });
+    out.issues.push({
+      file,
+      line,
+      object,
+      path: "apiVersion",
+      message: `${JSON.stringify(apiVersion)} unsupported (want ${expected})`,
+    });
     return;
   }
   if (kind === "Namespace") {

@@ -1,10 +1,26 @@
 // Namespace and Pod objects (manifest or informer shape) → the fields the evaluator needs:
 // labels, hostNetwork, container ports (for named ports) and pod IPs.
 import { parseIp, type ParsedIp } from "./ip.js";
-import { NAMESPACE_NAME_LABEL, PROTOCOLS, type ContainerPort, type NamespaceInfo, type PodInfo, type Protocol } from "./model.js";
+import {
+  NAMESPACE_NAME_LABEL,
+  PROTOCOLS,
+  type ContainerPort,
+  type NamespaceInfo,
+  type PodInfo,
+  type Protocol,
+} from "./model.js";
 import type { Parsed } from "./parsePolicy.js";
 import {
-  at, child, isPortNumber, IssueList, portNameProblem, readBool, readList, readObject, readString, readStringMap,
+  at,
+  child,
+  isPortNumber,
+  IssueList,
+  portNameProblem,
+  readBool,
+  readList,
+  readObject,
+  readString,
+  readStringMap,
 } from "./raw.js";
 
 const readMeta = (obj: Readonly<Record<string, unknown>>, issues: IssueList) => {
@@ -39,12 +55,14 @@ const parseContainerPorts = (spec: Readonly<Record<string, unknown>>, issues: Is
       const pPath = at(portsPath, j);
       const port = readObject(p, pPath, issues) ?? {};
       const number = port["containerPort"];
-      if (!isPortNumber(number)) issues.add(child(pPath, "containerPort"), `${JSON.stringify(number)} must be a port number 1-65535`);
+      if (!isPortNumber(number))
+        issues.add(child(pPath, "containerPort"), `${JSON.stringify(number)} must be a port number 1-65535`);
       const name = readString(port["name"], child(pPath, "name"), issues);
       const problem = name === undefined ? undefined : portNameProblem(name);
       if (problem !== undefined) issues.add(child(pPath, "name"), `"${name}" ${problem}`);
       const protocol = readString(port["protocol"], child(pPath, "protocol"), issues) ?? "TCP";
-      if (!PROTOCOLS.has(protocol)) issues.add(child(pPath, "protocol"), `unknown protocol "${protocol}" (TCP, UDP, SCTP)`);
+      if (!PROTOCOLS.has(protocol))
+        issues.add(child(pPath, "protocol"), `unknown protocol "${protocol}" (TCP, UDP, SCTP)`);
       ports.push({ name: name || undefined, port: number as number, protocol: protocol as Protocol });
     });
   });

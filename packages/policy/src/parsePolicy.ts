@@ -3,11 +3,21 @@
 import { cidrStrictlyInside, parseCidr, type Cidr } from "./ip.js";
 import { PROTOCOLS, type IpBlock, type Peer, type Policy, type PolicyPort, type Protocol, type Rule } from "./model.js";
 import {
-  at, checkKeys, child, isPortNumber, IssueList, portNameProblem, readList, readObject, readString, type FieldIssue,
+  at,
+  checkKeys,
+  child,
+  isPortNumber,
+  IssueList,
+  portNameProblem,
+  readList,
+  readObject,
+  readString,
+  type FieldIssue,
 } from "./raw.js";
 import { EMPTY_SELECTOR, parseSelector } from "./selector.js";
 
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly FieldIssue[] };
+export type Parsed<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly FieldIssue[] };
 
 const parseIpBlock = (v: unknown, path: string, issues: IssueList): IpBlock | undefined => {
   const obj = readObject(v, path, issues);
@@ -57,7 +67,8 @@ const parsePort = (v: unknown, path: string, issues: IssueList): PolicyPort | un
   if (obj === undefined) return undefined;
   checkKeys(obj, ["protocol", "port", "endPort"], path, issues);
   const protoText = readString(obj["protocol"], child(path, "protocol"), issues) ?? "TCP";
-  if (!PROTOCOLS.has(protoText)) issues.add(child(path, "protocol"), `unknown protocol "${protoText}" (TCP, UDP, SCTP)`);
+  if (!PROTOCOLS.has(protoText))
+    issues.add(child(path, "protocol"), `unknown protocol "${protoText}" (TCP, UDP, SCTP)`);
   const rawPort = obj["port"];
   let port: number | string | undefined;
   if (typeof rawPort === "string") {
@@ -65,7 +76,8 @@ const parsePort = (v: unknown, path: string, issues: IssueList): PolicyPort | un
     if (problem !== undefined) issues.add(child(path, "port"), `named port "${rawPort}" ${problem}`);
     port = rawPort;
   } else if (rawPort !== undefined && rawPort !== null) {
-    if (!isPortNumber(rawPort)) issues.add(child(path, "port"), `${JSON.stringify(rawPort)} must be a port number 1-65535 or a port name`);
+    if (!isPortNumber(rawPort))
+      issues.add(child(path, "port"), `${JSON.stringify(rawPort)} must be a port number 1-65535 or a port name`);
     port = rawPort as number;
   }
   const rawEnd = obj["endPort"];
@@ -86,9 +98,13 @@ const parseRule = (v: unknown, path: string, peersKey: "from" | "to", issues: Is
   if (obj === undefined) return { peers: [], ports: [] };
   checkKeys(obj, [peersKey, "ports"], path, issues);
   const peersPath = child(path, peersKey);
-  const peers = readList(obj[peersKey], peersPath, issues).flatMap((p, i) => parsePeer(p, at(peersPath, i), issues) ?? []);
+  const peers = readList(obj[peersKey], peersPath, issues).flatMap(
+    (p, i) => parsePeer(p, at(peersPath, i), issues) ?? [],
+  );
   const portsPath = child(path, "ports");
-  const ports = readList(obj["ports"], portsPath, issues).flatMap((p, i) => parsePort(p, at(portsPath, i), issues) ?? []);
+  const ports = readList(obj["ports"], portsPath, issues).flatMap(
+    (p, i) => parsePort(p, at(portsPath, i), issues) ?? [],
+  );
   return { peers, ports };
 };
 
@@ -103,11 +119,16 @@ export const parsePolicy = (raw: unknown): Parsed<Policy> => {
   const spec = readObject(obj["spec"], "spec", issues) ?? {};
   checkKeys(spec, ["podSelector", "ingress", "egress", "policyTypes"], "spec", issues);
   const podSelector = parseSelector(spec["podSelector"], "spec.podSelector", issues) ?? EMPTY_SELECTOR;
-  const ingress = readList(spec["ingress"], "spec.ingress", issues).map((r, i) => parseRule(r, at("spec.ingress", i), "from", issues));
-  const egress = readList(spec["egress"], "spec.egress", issues).map((r, i) => parseRule(r, at("spec.egress", i), "to", issues));
+  const ingress = readList(spec["ingress"], "spec.ingress", issues).map((r, i) =>
+    parseRule(r, at("spec.ingress", i), "from", issues),
+  );
+  const egress = readList(spec["egress"], "spec.egress", issues).map((r, i) =>
+    parseRule(r, at("spec.egress", i), "to", issues),
+  );
   const types = readList(spec["policyTypes"], "spec.policyTypes", issues);
   types.forEach((t, i) => {
-    if (t !== "Ingress" && t !== "Egress") issues.add(at("spec.policyTypes", i), `unknown policyType ${JSON.stringify(t)} (Ingress, Egress)`);
+    if (t !== "Ingress" && t !== "Egress")
+      issues.add(at("spec.policyTypes", i), `unknown policyType ${JSON.stringify(t)} (Ingress, Egress)`);
   });
   if (types.length > 2) issues.add("spec.policyTypes", "may not list more than two policyTypes");
   if (issues.size > 0) return { ok: false, issues: issues.items };

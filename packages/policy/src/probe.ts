@@ -26,7 +26,13 @@ export const parsePort = (v: unknown): number | undefined => {
   return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
 };
 
-export const makeProbe = (from: unknown, to: unknown, port: unknown, protocol: unknown, where: string): Either.Either<Probe, ProbeError> => {
+export const makeProbe = (
+  from: unknown,
+  to: unknown,
+  port: unknown,
+  protocol: unknown,
+  where: string,
+): Either.Either<Probe, ProbeError> => {
   const bad = (field: string, why: string) => Either.left(new ProbeError({ message: `${where}: ${field}: ${why}` }));
   if (typeof from !== "string" || from === "") return bad("from", "required (namespace/pod or an IP)");
   if (typeof to !== "string" || to === "") return bad("to", "required (namespace/pod or an IP)");
@@ -40,12 +46,18 @@ export const makeProbe = (from: unknown, to: unknown, port: unknown, protocol: u
 export const parseProbeLine = (line: string, where: string): Either.Either<ProbeLine, ProbeError> => {
   const parsed = Either.try({
     try: (): unknown => JSON.parse(line),
-    catch: (e) => new ProbeError({ message: `${where}: not valid JSON (${e instanceof Error ? e.message : String(e)})` }),
+    catch: (e) =>
+      new ProbeError({ message: `${where}: not valid JSON (${e instanceof Error ? e.message : String(e)})` }),
   });
   if (Either.isLeft(parsed)) return Either.left(parsed.left);
   const value = parsed.right;
-  if (!isObject(value)) return Either.left(new ProbeError({ message: `${where}: must be a JSON object {"from","to","port","protocol"}` }));
-  return Either.map(makeProbe(value["from"], value["to"], value["port"], value["protocol"], where), (probe) => ({ probe, fields: value, where }));
+  if (!isObject(value))
+    return Either.left(new ProbeError({ message: `${where}: must be a JSON object {"from","to","port","protocol"}` }));
+  return Either.map(makeProbe(value["from"], value["to"], value["port"], value["protocol"], where), (probe) => ({
+    probe,
+    fields: value,
+    where,
+  }));
 };
 
 /** Parses a JSONL text; blank lines are skipped, the first bad line fails the whole input. */

@@ -69,7 +69,8 @@ export const readStringMap = (v: unknown, path: string, issues: IssueList): Reco
   return out;
 };
 
-export const isPortNumber = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535;
+export const isPortNumber = (v: unknown): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535;
 
 /** IANA_SVC_NAME as Kubernetes validates port names: ≤ 15 chars, a-z0-9 and single inner '-', a letter. */
 export const portNameProblem = (name: string): string | undefined => {

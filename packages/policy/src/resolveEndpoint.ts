@@ -25,7 +25,9 @@ export const resolveEndpoint = (ref: string, pods: PodStore): Either.Either<Reso
   }
   const ip = parseIp(ref);
   if (ip === undefined)
-    return Either.left(new UnknownEndpoint({ ref, message: `"${ref}" is neither a pod (namespace/name) nor an IP address` }));
+    return Either.left(
+      new UnknownEndpoint({ ref, message: `"${ref}" is neither a pod (namespace/name) nor an IP address` }),
+    );
   return Either.right({ pod: pods.byIp(ip.text), ip, explicitIp: true });
 };
 

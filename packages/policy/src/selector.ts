@@ -2,7 +2,16 @@
 // matching. An empty selector matches everything; the two parts are ANDed.
 import type { LabelSelector, Labels, Operator, Requirement } from "./model.js";
 import {
-  at, checkKeys, child, type IssueList, labelKeyProblem, labelValueProblem, readList, readObject, readString, readStringMap,
+  at,
+  checkKeys,
+  child,
+  type IssueList,
+  labelKeyProblem,
+  labelValueProblem,
+  readList,
+  readObject,
+  readString,
+  readStringMap,
 } from "./raw.js";
 
 const OPERATORS: ReadonlySet<string> = new Set<Operator>(["In", "NotIn", "Exists", "DoesNotExist"]);
@@ -33,15 +42,15 @@ export const parseSelector = (v: unknown, path: string, issues: IssueList): Labe
     else if (labelKeyProblem(key) !== undefined) issues.add(child(p, "key"), labelKeyProblem(key) as string);
     const op = readString(e["operator"], child(p, "operator"), issues);
     if (op === undefined) issues.add(child(p, "operator"), "required");
-    else if (!OPERATORS.has(op)) issues.add(child(p, "operator"), `unknown operator "${op}" (In, NotIn, Exists, DoesNotExist)`);
+    else if (!OPERATORS.has(op))
+      issues.add(child(p, "operator"), `unknown operator "${op}" (In, NotIn, Exists, DoesNotExist)`);
     const values: string[] = [];
     readList(e["values"], child(p, "values"), issues).forEach((val, j) => {
       if (typeof val === "string") {
         const problem = labelValueProblem(val);
         if (problem !== undefined) issues.add(at(child(p, "values"), j), problem);
         values.push(val);
-      }
-      else issues.add(at(child(p, "values"), j), "must be a string (quote it)");
+      } else issues.add(at(child(p, "values"), j), "must be a string (quote it)");
     });
     if ((op === "In" || op === "NotIn") && values.length === 0)
       issues.add(child(p, "values"), `must be non-empty when operator is ${op}`);

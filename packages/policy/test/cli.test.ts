@@ -75,17 +75,30 @@ describe("policy check (in process)", () => {
     const lines = r.right.lines.map((l): unknown => JSON.parse(l));
     expect(lines).toEqual([
       {
-        from: "web/frontend", to: "db/postgres", port: 5432, protocol: "TCP", allowed: true,
+        from: "web/frontend",
+        to: "db/postgres",
+        port: 5432,
+        protocol: "TCP",
+        allowed: true,
         ingress: { verdict: "allowed", policies: ["db/allow-web"], rules: [{ policy: "db/allow-web", rule: 0 }] },
         egress: { verdict: "no-policy", policies: [], rules: [] },
       },
       {
-        from: "10.0.1.5", to: "10.0.2.7", port: 5432, protocol: "UDP", id: 7, allowed: false,
+        from: "10.0.1.5",
+        to: "10.0.2.7",
+        port: 5432,
+        protocol: "UDP",
+        id: 7,
+        allowed: false,
         ingress: { verdict: "denied", policies: ["db/allow-web", "db/default-deny"], rules: [] },
         egress: { verdict: "no-policy", policies: [], rules: [] },
       },
       {
-        from: "203.0.113.9", to: "db/postgres", port: 5432, protocol: "TCP", allowed: false,
+        from: "203.0.113.9",
+        to: "db/postgres",
+        port: 5432,
+        protocol: "TCP",
+        allowed: false,
         ingress: { verdict: "denied", policies: ["db/allow-web", "db/default-deny"], rules: [] },
         egress: { verdict: "no-policy", policies: [], rules: [] },
       },
@@ -96,17 +109,37 @@ describe("policy check (in process)", () => {
   });
 
   it("answers a single probe from flags as text", async () => {
-    const r = await run({ manifests: [manifests], from: "web/frontend", to: "db/postgres", port: "5433", output: "text" });
+    const r = await run({
+      manifests: [manifests],
+      from: "web/frontend",
+      to: "db/postgres",
+      port: "5433",
+      output: "text",
+    });
     expect(Either.getOrThrow(r).lines).toEqual([
       "DENIED: web/frontend → db/postgres:5433/TCP — egress not restricted (no policy selects web/frontend for egress); ingress denied: db/postgres is isolated for ingress by db/allow-web, db/default-deny (no rule allows ingress from web/frontend on 5433/TCP)",
     ]);
   });
 
   it.each([
-    [{ probes: file("bad-port.jsonl", `{"from":"web/frontend","to":"db/postgres","port":5432}\n{"from":"web/frontend","to":"db/postgres","port":99999}\n`) }, /bad-port\.jsonl:2: port: 99999 must be a port number/],
+    [
+      {
+        probes: file(
+          "bad-port.jsonl",
+          `{"from":"web/frontend","to":"db/postgres","port":5432}\n{"from":"web/frontend","to":"db/postgres","port":99999}\n`,
+        ),
+      },
+      /bad-port\.jsonl:2: port: 99999 must be a port number/,
+    ],
     [{ probes: file("bad-json.jsonl", `{"from":"web/frontend"`) }, /bad-json\.jsonl:1: not valid JSON/],
-    [{ probes: file("bad-proto.jsonl", `{"from":"web/frontend","to":"db/postgres","port":1,"protocol":"ICMP"}`) }, /bad-proto\.jsonl:1: protocol: "ICMP" must be TCP, UDP or SCTP/],
-    [{ probes: file("unknown.jsonl", `{"from":"web/ghost","to":"db/postgres","port":1}`) }, /unknown\.jsonl:1: unknown pod web\/ghost/],
+    [
+      { probes: file("bad-proto.jsonl", `{"from":"web/frontend","to":"db/postgres","port":1,"protocol":"ICMP"}`) },
+      /bad-proto\.jsonl:1: protocol: "ICMP" must be TCP, UDP or SCTP/,
+    ],
+    [
+      { probes: file("unknown.jsonl", `{"from":"web/ghost","to":"db/postgres","port":1}`) },
+      /unknown\.jsonl:1: unknown pod web\/ghost/,
+    ],
     [{ from: "web/frontend", to: "db/postgres" }, /--port/],
     [{ from: "web/frontend", to: "db/postgres", port: "80", output: "yaml" }, /--output/],
     [{ from: "web/frontend", to: "db/nobody", port: "80" }, /--to: unknown pod db\/nobody/],
@@ -117,26 +150,40 @@ describe("policy check (in process)", () => {
   });
 
   it("fails when the manifests give nothing usable", async () => {
-    const r = await run({ manifests: [file("empty.yaml", "kind: Service\nmetadata: {name: s}\n")], from: "1.1.1.1", to: "2.2.2.2", port: "1" });
+    const r = await run({
+      manifests: [file("empty.yaml", "kind: Service\nmetadata: {name: s}\n")],
+      from: "1.1.1.1",
+      to: "2.2.2.2",
+      port: "1",
+    });
     expect(Either.isLeft(r) && r.left.message).toMatch(/no usable Namespace, Pod or NetworkPolicy/);
     const missing = await run({ manifests: [join(dir, "missing.yaml")], from: "1.1.1.1", to: "2.2.2.2", port: "1" });
-    expect(Either.isLeft(missing) && missing.left.message).toMatch(/--manifests .*missing\.yaml: cannot read \(ENOENT\)/);
+    expect(Either.isLeft(missing) && missing.left.message).toMatch(
+      /--manifests .*missing\.yaml: cannot read \(ENOENT\)/,
+    );
   });
 });
 
 describe("policy check (spawned CLI)", () => {
   const root = join(import.meta.dirname, "../../..");
   const cli = (...args: string[]) =>
-    spawnSync("npx", ["tsx", "--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", "policy", "check", ...args], {
-      cwd: root,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    spawnSync(
+      "npx",
+      ["tsx", "--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", "policy", "check", ...args],
+      {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
 
   it("exits 0 with JSON lines on stdout and invalid objects on stderr", () => {
     const r = cli("--manifests", manifests, "--probes", probes);
     expect(r.status).toBe(0);
-    const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { allowed: boolean });
+    const out = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { allowed: boolean });
     expect(out.map((l) => l.allowed)).toEqual([true, false, false]);
     expect(r.stderr).toContain("NetworkPolicy db/broken: spec.ingress[0].from[0].ipBlock.except[0]");
   });

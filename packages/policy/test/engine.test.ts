@@ -14,7 +14,10 @@ const mustPolicy = (doc: string): Policy => {
 describe("PolicyEngine", () => {
   it("lists every allowing rule of every policy, and the isolating policies on denial", () => {
     const e = gridEngine(
-      policy("x", "a1", { podSelector: {}, ingress: [{ ports: [{ port: 1 }] }, { from: [{ namespaceSelector: {} }] }, { ports: [{ port: 80 }] }] }),
+      policy("x", "a1", {
+        podSelector: {},
+        ingress: [{ ports: [{ port: 1 }] }, { from: [{ namespaceSelector: {} }] }, { ports: [{ port: 80 }] }],
+      }),
       policy("x", "b2", { podSelector: { matchLabels: { pod: "a" } }, ingress: [{ from: [{ podSelector: {} }] }] }),
     );
     expect(verdict(e, "x/b", "x/a", 80).ingress).toEqual({
@@ -26,12 +29,21 @@ describe("PolicyEngine", () => {
         { policy: "x/b2", rule: 0 },
       ],
     });
-    expect(verdict(e, "203.0.113.1", "x/a", 81).ingress).toEqual({ verdict: "denied", policies: ["x/a1", "x/b2"], rules: [] });
+    expect(verdict(e, "203.0.113.1", "x/a", 81).ingress).toEqual({
+      verdict: "denied",
+      policies: ["x/a1", "x/b2"],
+      rules: [],
+    });
     expect(verdict(e, "y/a", "y/b", 80).ingress).toEqual({ verdict: "no-policy", policies: [], rules: [] });
   });
 
   it("evaluates a pod talking to itself like any other pair", () => {
-    const e = gridEngine(policy("x", "only-b", { podSelector: { matchLabels: { pod: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }] }));
+    const e = gridEngine(
+      policy("x", "only-b", {
+        podSelector: { matchLabels: { pod: "a" } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }],
+      }),
+    );
     expect(verdict(e, "x/a", "x/a", 80).allowed).toBe(false);
     expect(verdict(e, "x/b", "x/b", 80).allowed).toBe(true);
   });
@@ -59,7 +71,14 @@ describe("PolicyEngine", () => {
     const allowed = () => Either.getOrThrow(e.evaluate(probe)).allowed;
     expect(allowed()).toBe(true);
     const gen = e.generation;
-    e.upsertPolicy(mustPolicy(policy("app", "api", { podSelector: { matchLabels: { app: "api" } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: "web" } } }] }] })));
+    e.upsertPolicy(
+      mustPolicy(
+        policy("app", "api", {
+          podSelector: { matchLabels: { app: "api" } },
+          ingress: [{ from: [{ podSelector: { matchLabels: { app: "web" } } }] }],
+        }),
+      ),
+    );
     expect(e.generation).toBeGreaterThan(gen);
     expect(allowed()).toBe(true);
     e.upsertPod(pod("web", { app: "web2" }, "10.9.0.2")); // relabel: no longer a permitted peer
@@ -67,7 +86,14 @@ describe("PolicyEngine", () => {
     e.upsertPod(pod("api", { app: "other" }, "10.9.0.1")); // no longer selected: not isolated
     expect(allowed()).toBe(true);
     e.upsertPod(pod("api", { app: "api" }, "10.9.0.1"));
-    e.upsertPolicy(mustPolicy(policy("app", "api", { podSelector: { matchLabels: { app: "api" } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "dev" } } }] }] })));
+    e.upsertPolicy(
+      mustPolicy(
+        policy("app", "api", {
+          podSelector: { matchLabels: { app: "api" } },
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "dev" } } }] }],
+        }),
+      ),
+    );
     expect(allowed()).toBe(false);
     e.upsertNamespace(namespaceInfo("app", { team: "dev" })); // namespace label change matters for peers
     expect(allowed()).toBe(true);
@@ -93,7 +119,11 @@ describe("PolicyEngine", () => {
 
   it("explains a denial in a sentence naming the deciding policies", () => {
     const e = gridEngine(
-      policy("x", "allow-egress", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] }),
+      policy("x", "allow-egress", {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ namespaceSelector: {} }] }],
+      }),
       policy("y", "default-deny", { podSelector: {} }),
     );
     const probe = { src: "x/a", dst: "y/b", port: 5432, protocol: "TCP" } as const;
@@ -111,14 +141,20 @@ describe("applyWatchEvent", () => {
   it("applies informer events and keeps the last valid version of an object", async () => {
     const { applyWatchEvent } = await import("../src/index.js");
     const e = new PolicyEngine();
-    const pod = { kind: "Pod", metadata: { name: "api", namespace: "app", labels: { app: "api" } }, status: { podIP: "10.9.0.1" } };
+    const pod = {
+      kind: "Pod",
+      metadata: { name: "api", namespace: "app", labels: { app: "api" } },
+      status: { podIP: "10.9.0.1" },
+    };
     const deny = JSON.parse(policy("app", "deny", { podSelector: {} })) as Record<string, unknown>;
     expect(applyWatchEvent(e, { type: "ADDED", object: pod })).toEqual([]);
     expect(applyWatchEvent(e, { type: "ADDED", object: deny })).toEqual([]);
     const probe = { src: "192.0.2.1", dst: "10.9.0.1", port: 80, protocol: "TCP" } as const;
     expect(Either.getOrThrow(e.evaluate(probe)).allowed).toBe(false);
     const broken = { ...deny, spec: { podSelector: {}, ingress: [{ ports: [{ port: 0 }] }] } };
-    expect(applyWatchEvent(e, { type: "MODIFIED", object: broken }).map((i) => i.path)).toEqual(["spec.ingress[0].ports[0].port"]);
+    expect(applyWatchEvent(e, { type: "MODIFIED", object: broken }).map((i) => i.path)).toEqual([
+      "spec.ingress[0].ports[0].port",
+    ]);
     expect(Either.getOrThrow(e.evaluate(probe)).allowed).toBe(false);
     applyWatchEvent(e, { type: "DELETED", object: { metadata: { name: "deny", namespace: "app" } } }, "NetworkPolicy");
     expect(Either.getOrThrow(e.evaluate(probe)).allowed).toBe(true);

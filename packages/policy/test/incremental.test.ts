@@ -3,8 +3,19 @@
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import {
-  evaluateDirection, namespaceInfo, NAMESPACE_NAME_LABEL, parseIp, parsePod, parsePolicy, PolicyEngine,
-  type DirectionVerdict, type Labels, type NamespaceInfo, type PodInfo, type Policy, type Protocol,
+  evaluateDirection,
+  namespaceInfo,
+  NAMESPACE_NAME_LABEL,
+  parseIp,
+  parsePod,
+  parsePolicy,
+  PolicyEngine,
+  type DirectionVerdict,
+  type Labels,
+  type NamespaceInfo,
+  type PodInfo,
+  type Policy,
+  type Protocol,
 } from "../src/index.js";
 import { selectorMatches } from "../src/selector.js";
 
@@ -19,7 +30,12 @@ const NS = ["a", "b", "c"];
 const APPS = ["web", "api", "db"];
 
 const randomSelector = () =>
-  pick([{}, { matchLabels: { app: pick(APPS) } }, { matchExpressions: [{ key: "app", operator: pick(["In", "NotIn"]), values: [pick(APPS)] }] }, { matchExpressions: [{ key: "canary", operator: pick(["Exists", "DoesNotExist"]) }] }]);
+  pick([
+    {},
+    { matchLabels: { app: pick(APPS) } },
+    { matchExpressions: [{ key: "app", operator: pick(["In", "NotIn"]), values: [pick(APPS)] }] },
+    { matchExpressions: [{ key: "canary", operator: pick(["Exists", "DoesNotExist"]) }] },
+  ]);
 const randomPeer = () =>
   pick([
     { podSelector: randomSelector() },
@@ -29,7 +45,9 @@ const randomPeer = () =>
   ]);
 const randomRule = (dir: "from" | "to") => ({
   ...(rand(3) > 0 ? { [dir]: Array.from({ length: 1 + rand(2) }, randomPeer) } : {}),
-  ...(rand(2) > 0 ? { ports: [pick([{ port: 80 }, { port: "http" }, { protocol: "UDP" }, { port: 80, endPort: 90 }])] } : {}),
+  ...(rand(2) > 0
+    ? { ports: [pick([{ port: 80 }, { port: "http" }, { protocol: "UDP" }, { port: 80, endPort: 90 }])] }
+    : {}),
 });
 const randomPolicy = (i: number): Policy => {
   const spec: Record<string, unknown> = { podSelector: randomSelector() };
@@ -42,8 +60,15 @@ const randomPolicy = (i: number): Policy => {
 };
 const randomPod = (i: number): PodInfo => {
   const r = parsePod({
-    metadata: { name: `pod${i}`, namespace: NS[i % 3], labels: { app: pick(APPS), ...(rand(4) === 0 ? { canary: "1" } : {}) } },
-    spec: { hostNetwork: rand(10) === 0, containers: [{ name: "c", ports: [{ name: "http", containerPort: pick([80, 85, 8080]) }] }] },
+    metadata: {
+      name: `pod${i}`,
+      namespace: NS[i % 3],
+      labels: { app: pick(APPS), ...(rand(4) === 0 ? { canary: "1" } : {}) },
+    },
+    spec: {
+      hostNetwork: rand(10) === 0,
+      containers: [{ name: "c", ports: [{ name: "http", containerPort: pick([80, 85, 8080]) }] }],
+    },
     status: { podIP: `10.0.${i % 3}.${i}` },
   });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
@@ -51,7 +76,13 @@ const randomPod = (i: number): PodInfo => {
 };
 
 /** Brute force: no index, no cache. */
-const reference = (state: { ns: Map<string, NamespaceInfo>; pods: Map<string, PodInfo>; policies: Map<string, Policy> }, src: string, dst: string, port: number, protocol: Protocol) => {
+const reference = (
+  state: { ns: Map<string, NamespaceInfo>; pods: Map<string, PodInfo>; policies: Map<string, Policy> },
+  src: string,
+  dst: string,
+  port: number,
+  protocol: Protocol,
+) => {
   const ep = (ref: string) => {
     const pod = state.pods.get(ref) ?? [...state.pods.values()].find((p) => p.ips[0]?.text === ref);
     return { pod, ip: pod?.ips[0] ?? parseIp(ref) };
@@ -59,19 +90,34 @@ const reference = (state: { ns: Map<string, NamespaceInfo>; pods: Map<string, Po
   const nsLabels = (n: string): Labels => state.ns.get(n)?.labels ?? { [NAMESPACE_NAME_LABEL]: n };
   const sorted = [...state.policies.values()].sort((x, y) => (x.name < y.name ? -1 : 1));
   const selecting = (pod: PodInfo, dir: "ingress" | "egress") =>
-    pod.hostNetwork ? [] : sorted.filter((p) => p.namespace === pod.namespace && selectorMatches(p.podSelector, pod.labels) && (dir === "ingress" ? p.affectsIngress : p.affectsEgress));
+    pod.hostNetwork
+      ? []
+      : sorted.filter(
+          (p) =>
+            p.namespace === pod.namespace &&
+            selectorMatches(p.podSelector, pod.labels) &&
+            (dir === "ingress" ? p.affectsIngress : p.affectsEgress),
+        );
   const s = ep(src);
   const d = ep(dst);
   const none: DirectionVerdict = { verdict: "no-policy", policies: [], rules: [] };
-  const egress = s.pod ? evaluateDirection(selecting(s.pod, "egress"), "egress", d, d.pod, port, protocol, nsLabels) : none;
-  const ingress = d.pod ? evaluateDirection(selecting(d.pod, "ingress"), "ingress", s, d.pod, port, protocol, nsLabels) : none;
+  const egress = s.pod
+    ? evaluateDirection(selecting(s.pod, "egress"), "egress", d, d.pod, port, protocol, nsLabels)
+    : none;
+  const ingress = d.pod
+    ? evaluateDirection(selecting(d.pod, "ingress"), "ingress", s, d.pod, port, protocol, nsLabels)
+    : none;
   return { allowed: egress.verdict !== "denied" && ingress.verdict !== "denied", ingress, egress };
 };
 
 describe("incremental index and cache", () => {
   it("agree with brute force after every random change", () => {
     const engine = new PolicyEngine();
-    const state = { ns: new Map<string, NamespaceInfo>(), pods: new Map<string, PodInfo>(), policies: new Map<string, Policy>() };
+    const state = {
+      ns: new Map<string, NamespaceInfo>(),
+      pods: new Map<string, PodInfo>(),
+      policies: new Map<string, Policy>(),
+    };
     let checked = 0;
     let allowed = 0;
     for (let step = 0; step < 300; step++) {
@@ -90,7 +136,8 @@ describe("incremental index and cache", () => {
         engine.deletePod(pod.namespace, pod.name);
       } else if (op <= 5) {
         const p = randomPolicy(rand(12));
-        for (const [k, old] of state.policies) if (old.name === p.name && old.namespace === p.namespace) state.policies.delete(k);
+        for (const [k, old] of state.policies)
+          if (old.name === p.name && old.namespace === p.namespace) state.policies.delete(k);
         state.policies.set(p.key, p);
         engine.upsertPolicy(p);
       } else if (state.policies.size > 0) {
@@ -98,12 +145,25 @@ describe("incremental index and cache", () => {
         state.policies.delete(p.key);
         engine.deletePolicy(p.namespace, p.name);
       }
-      const ends = [...state.pods.keys(), ...[...state.pods.values()].flatMap((p) => p.ips.map((i) => i.text)), "192.0.2.1", "10.0.1.200"];
+      const ends = [
+        ...state.pods.keys(),
+        ...[...state.pods.values()].flatMap((p) => p.ips.map((i) => i.text)),
+        "192.0.2.1",
+        "10.0.1.200",
+      ];
       for (let i = 0; i < 20 && ends.length > 0; i++) {
-        const [src, dst, port, protocol] = [pick(ends), pick(ends), pick([80, 85, 8080]), pick(["TCP", "UDP"] as const)];
+        const [src, dst, port, protocol] = [
+          pick(ends),
+          pick(ends),
+          pick([80, 85, 8080]),
+          pick(["TCP", "UDP"] as const),
+        ];
         const got = Either.getOrThrow(engine.evaluate({ src, dst, port, protocol }));
         const want = reference(state, src, dst, port, protocol);
-        expect({ allowed: got.allowed, ingress: got.ingress, egress: got.egress }, `${src} → ${dst}:${port}/${protocol} at step ${step}`).toEqual(want);
+        expect(
+          { allowed: got.allowed, ingress: got.ingress, egress: got.egress },
+          `${src} → ${dst}:${port}/${protocol} at step ${step}`,
+        ).toEqual(want);
         checked++;
         if (got.allowed) allowed++;
       }

@@ -4,7 +4,12 @@ import { describe, expect, it } from "vitest";
 import { formatIssue, loadManifests, parsePolicy } from "../src/index.js";
 
 const problems = (spec: Record<string, unknown>): string[] => {
-  const r = parsePolicy({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "p", namespace: "n" }, spec });
+  const r = parsePolicy({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "p", namespace: "n" },
+    spec,
+  });
   return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
 };
 
@@ -15,13 +20,41 @@ describe("NetworkPolicy validation", () => {
   it.each([
     ["bad CIDR", peer({ ipBlock: { cidr: "10.0.0/8" } }), "spec.ingress[0].from[1].ipBlock.cidr"],
     ["prefix too long", peer({ ipBlock: { cidr: "fd00::/129" } }), "spec.ingress[0].from[1].ipBlock.cidr"],
-    ["except outside cidr", peer({ ipBlock: { cidr: "10.0.0.0/16", except: ["10.1.0.0/24"] } }), "spec.ingress[0].from[1].ipBlock.except[0]"],
-    ["except equal to cidr", peer({ ipBlock: { cidr: "10.0.0.0/16", except: ["10.0.0.0/16"] } }), "spec.ingress[0].from[1].ipBlock.except[0]"],
-    ["except of the other family", peer({ ipBlock: { cidr: "10.0.0.0/8", except: ["fd00::/64"] } }), "spec.ingress[0].from[1].ipBlock.except[0]"],
-    ["unknown operator", peer({ podSelector: { matchExpressions: [{ key: "a", operator: "Equals", values: ["x"] }] } }), "spec.ingress[0].from[1].podSelector.matchExpressions[0].operator"],
-    ["In without values", peer({ namespaceSelector: { matchExpressions: [{ key: "a", operator: "In" }] } }), "spec.ingress[0].from[1].namespaceSelector.matchExpressions[0].values"],
-    ["NotIn with empty values", peer({ podSelector: { matchExpressions: [{ key: "a", operator: "NotIn", values: [] }] } }), "spec.ingress[0].from[1].podSelector.matchExpressions[0].values"],
-    ["Exists with values", peer({ podSelector: { matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] } }), "spec.ingress[0].from[1].podSelector.matchExpressions[0].values"],
+    [
+      "except outside cidr",
+      peer({ ipBlock: { cidr: "10.0.0.0/16", except: ["10.1.0.0/24"] } }),
+      "spec.ingress[0].from[1].ipBlock.except[0]",
+    ],
+    [
+      "except equal to cidr",
+      peer({ ipBlock: { cidr: "10.0.0.0/16", except: ["10.0.0.0/16"] } }),
+      "spec.ingress[0].from[1].ipBlock.except[0]",
+    ],
+    [
+      "except of the other family",
+      peer({ ipBlock: { cidr: "10.0.0.0/8", except: ["fd00::/64"] } }),
+      "spec.ingress[0].from[1].ipBlock.except[0]",
+    ],
+    [
+      "unknown operator",
+      peer({ podSelector: { matchExpressions: [{ key: "a", operator: "Equals", values: ["x"] }] } }),
+      "spec.ingress[0].from[1].podSelector.matchExpressions[0].operator",
+    ],
+    [
+      "In without values",
+      peer({ namespaceSelector: { matchExpressions: [{ key: "a", operator: "In" }] } }),
+      "spec.ingress[0].from[1].namespaceSelector.matchExpressions[0].values",
+    ],
+    [
+      "NotIn with empty values",
+      peer({ podSelector: { matchExpressions: [{ key: "a", operator: "NotIn", values: [] }] } }),
+      "spec.ingress[0].from[1].podSelector.matchExpressions[0].values",
+    ],
+    [
+      "Exists with values",
+      peer({ podSelector: { matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] } }),
+      "spec.ingress[0].from[1].podSelector.matchExpressions[0].values",
+    ],
     ["empty peer", peer({}), "spec.ingress[0].from[1]"],
     ["ipBlock with a selector", peer({ ipBlock: { cidr: "10.0.0.0/8" }, podSelector: {} }), "spec.ingress[0].from[1]"],
     ["port 0", port({ port: 0 }), "spec.ingress[0].ports[0].port"],
@@ -36,8 +69,16 @@ describe("NetworkPolicy validation", () => {
     ["typo in a rule field", { podSelector: {}, egress: [{ too: [] }] }, "spec.egress[0].too"],
     ["non-string label value", { podSelector: { matchLabels: { v: 1 } } }, "spec.podSelector.matchLabels.v"],
     ["invalid label value", { podSelector: { matchLabels: { app: "my app" } } }, "spec.podSelector.matchLabels.app"],
-    ["invalid label key", peer({ namespaceSelector: { matchExpressions: [{ key: "-bad", operator: "Exists" }] } }), "spec.ingress[0].from[1].namespaceSelector.matchExpressions[0].key"],
-    ["invalid label value in values", peer({ podSelector: { matchExpressions: [{ key: "a", operator: "In", values: ["ok", "not ok"] }] } }), "spec.ingress[0].from[1].podSelector.matchExpressions[0].values[1]"],
+    [
+      "invalid label key",
+      peer({ namespaceSelector: { matchExpressions: [{ key: "-bad", operator: "Exists" }] } }),
+      "spec.ingress[0].from[1].namespaceSelector.matchExpressions[0].key",
+    ],
+    [
+      "invalid label value in values",
+      peer({ podSelector: { matchExpressions: [{ key: "a", operator: "In", values: ["ok", "not ok"] }] } }),
+      "spec.ingress[0].from[1].podSelector.matchExpressions[0].values[1]",
+    ],
   ])("%s", (_name, spec, path) => {
     const found = problems(spec);
     expect(found.map((f) => f.split(": ")[0])).toContain(path);
@@ -72,7 +113,12 @@ describe("NetworkPolicy validation", () => {
   });
 
   it("host bits in a cidr are accepted (masked), as the API server does", () => {
-    expect(problems({ podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.7/24", except: ["10.0.0.8/30"] } }] }] })).toEqual([]);
+    expect(
+      problems({
+        podSelector: {},
+        ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.7/24", except: ["10.0.0.8/30"] } }] }],
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -92,16 +138,28 @@ items:
     const json = JSON.stringify({
       apiVersion: "v1",
       kind: "PodList",
-      items: [{ apiVersion: "v1", kind: "Pod", metadata: { name: "p2" }, status: { podIPs: [{ ip: "10.1.0.2" }, { ip: "fd00::2" }] } }],
+      items: [
+        {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "p2" },
+          status: { podIPs: [{ ip: "10.1.0.2" }, { ip: "fd00::2" }] },
+        },
+      ],
     });
-    const loaded = loadManifests([{ file: "a.yaml", text: yaml }, { file: "b.json", text: json }]);
+    const loaded = loadManifests([
+      { file: "a.yaml", text: yaml },
+      { file: "b.json", text: json },
+    ]);
     expect(loaded.issues).toEqual([]);
     expect(loaded.namespaces.map((n) => n.labels)).toEqual([{ team: "one", "kubernetes.io/metadata.name": "a" }]);
     expect(loaded.pods.map((p) => `${p.namespace}/${p.name} ${p.ips.map((i) => i.text).join(",")}`)).toEqual([
       "a/p1 10.1.0.1",
       "default/p2 10.1.0.2,fd00::2",
     ]);
-    expect(loaded.skipped.map(formatIssue)).toEqual(["a.yaml:9: Service a/s: kind: Service is not used by policy evaluation, skipped"]);
+    expect(loaded.skipped.map(formatIssue)).toEqual([
+      "a.yaml:9: Service a/s: kind: Service is not used by policy evaluation, skipped",
+    ]);
   });
 
   it("reports an invalid object with file:line, object and field, and loads the rest", () => {
@@ -144,7 +202,9 @@ metadata: {name: fine}
     expect(loaded.namespaces.map((n) => n.name)).toEqual(["fine"]);
     const lines = loaded.issues.map(formatIssue);
     expect(lines[0]).toBe('m.yaml:1: Pod n/p: status.podIP: "10.0.0.999" is not a valid IP address');
-    expect(lines[1]).toBe('m.yaml:5: NetworkPolicy default/old: apiVersion: "extensions/v1beta1" unsupported (want networking.k8s.io/v1)');
+    expect(lines[1]).toBe(
+      'm.yaml:5: NetworkPolicy default/old: apiVersion: "extensions/v1beta1" unsupported (want networking.k8s.io/v1)',
+    );
     expect(lines[2]).toMatch(/^m\.yaml:\d+: document 3: not valid YAML\/JSON/);
     expect(lines).toHaveLength(3);
   });

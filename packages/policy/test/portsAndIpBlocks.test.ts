@@ -8,7 +8,8 @@ const ns = (ref: string): string => ref.split("/")[0]!;
 const denyX = policy("x", "deny", { podSelector: {} });
 
 describe("ports", () => {
-  const onlyPorts = (ports: unknown[]) => gridEngine(denyX, policy("x", "ports", { podSelector: {}, ingress: [{ ports }] }));
+  const onlyPorts = (ports: unknown[]) =>
+    gridEngine(denyX, policy("x", "ports", { podSelector: {}, ingress: [{ ports }] }));
 
   it("a numeric port allows that port only, TCP by default", () => {
     const e = onlyPorts([{ port: 81 }]);
@@ -19,7 +20,8 @@ describe("ports", () => {
 
   it("a rule without ports allows every port and protocol; a rule without from allows external sources", () => {
     const e = gridEngine(denyX, policy("x", "any", { podSelector: {}, ingress: [{}] }));
-    for (const proto of ["TCP", "UDP", "SCTP"] as const) expect(verdict(e, "y/a", "x/a", 9999, proto).allowed).toBe(true);
+    for (const proto of ["TCP", "UDP", "SCTP"] as const)
+      expect(verdict(e, "y/a", "x/a", 9999, proto).allowed).toBe(true);
     const ext = verdict(e, "203.0.113.7", "x/a", 443);
     expect(ext.allowed).toBe(true);
     expect(ext.egress.verdict).toBe("no-policy");
@@ -34,7 +36,10 @@ describe("ports", () => {
   });
 
   it("UDP and SCTP ports are matched with their protocol", () => {
-    const e = onlyPorts([{ protocol: "UDP", port: 53 }, { protocol: "SCTP", port: 80 }]);
+    const e = onlyPorts([
+      { protocol: "UDP", port: 53 },
+      { protocol: "SCTP", port: 80 },
+    ]);
     expect(matrix(e, 53, "UDP")).toBe(gridWhere(() => true));
     expect(matrix(e, 53, "TCP")).toBe(gridWhere((_s, d) => ns(d) !== "x"));
     expect(matrix(e, 80, "SCTP")).toBe(gridWhere(() => true));
@@ -70,7 +75,11 @@ describe("ports", () => {
 
   it("egress named ports resolve on the destination pod; external destinations never match them", () => {
     const e = gridEngine(
-      policy("x", "egress-web", { podSelector: { matchLabels: { pod: "a" } }, policyTypes: ["Egress"], egress: [{ ports: [{ port: "web" }] }] }),
+      policy("x", "egress-web", {
+        podSelector: { matchLabels: { pod: "a" } },
+        policyTypes: ["Egress"],
+        egress: [{ ports: [{ port: "web" }] }],
+      }),
     );
     expect(verdict(e, "x/a", "y/a", 80).allowed).toBe(true);
     expect(verdict(e, "x/a", "y/b", 80).allowed).toBe(false);
@@ -87,7 +96,11 @@ describe("ipBlock", () => {
   it("cidr with except (IPv4), matched against pod IPs", () => {
     // 10.0.0.0/16 holds every pod; except y's 10.0.2.0/24.
     const e = gridEngine(
-      policy("x", "egress-cidr", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/16", except: ["10.0.2.0/24"] } }] }] }),
+      policy("x", "egress-cidr", {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/16", except: ["10.0.2.0/24"] } }] }],
+      }),
     );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(s) !== "x" || ns(d) !== "y"));
     expect(verdict(e, "x/a", "10.0.200.1", 80).allowed).toBe(true);
@@ -95,12 +108,18 @@ describe("ipBlock", () => {
   });
 
   it("a /32 of a pod's IP allows exactly that pod", () => {
-    const e = gridEngine(denyX, policy("x", "from-y-b", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: `${v4("y", "b")}/32` } }] }] }));
+    const e = gridEngine(
+      denyX,
+      policy("x", "from-y-b", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: `${v4("y", "b")}/32` } }] }] }),
+    );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(d) !== "x" || s === "y/b"));
   });
 
   it("0.0.0.0/0 allows every IPv4 source, pods and external", () => {
-    const e = gridEngine(denyX, policy("x", "world", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }));
+    const e = gridEngine(
+      denyX,
+      policy("x", "world", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }),
+    );
     expect(matrix(e, 80)).toBe(gridWhere(() => true));
     expect(verdict(e, "192.0.2.1", "x/c", 80).allowed).toBe(true);
     expect(verdict(e, "2001:db8::1", "x/c", 80).allowed).toBe(false); // IPv6 is another family
@@ -109,7 +128,10 @@ describe("ipBlock", () => {
   it("IPv6 cidr and except; a pod given by name uses its IP of the other end's family", () => {
     const e = gridEngine(
       denyX,
-      policy("x", "v6", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "fd00::/64", except: ["fd00::2:0/112"] } }] }] }),
+      policy("x", "v6", {
+        podSelector: {},
+        ingress: [{ from: [{ ipBlock: { cidr: "fd00::/64", except: ["fd00::2:0/112"] } }] }],
+      }),
     );
     expect(verdict(e, v6("z", "a"), "x/a", 80).allowed).toBe(true);
     expect(verdict(e, v6("y", "a"), "x/a", 80).allowed).toBe(false);
@@ -119,7 +141,10 @@ describe("ipBlock", () => {
   });
 
   it("IPv4-mapped IPv6 addresses and CIDRs are their IPv4 equivalents", () => {
-    const e = gridEngine(denyX, policy("x", "mapped", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "::ffff:10.0.3.0/120" } }] }] }));
+    const e = gridEngine(
+      denyX,
+      policy("x", "mapped", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "::ffff:10.0.3.0/120" } }] }] }),
+    );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(d) !== "x" || ns(s) === "z"));
     const probe = verdict(e, `::ffff:${v4("z", "b")}`, "x/a", 80);
     expect(probe.src).toEqual({ kind: "pod", ref: "z/b", ip: v4("z", "b"), hostNetwork: false });
@@ -149,11 +174,20 @@ status: {podIP: 192.168.0.10}`;
   });
 
   it("are node traffic for peers: pod selectors don't match them, ipBlocks of the node do", () => {
-    const sel = engine(denyX, policy("x", "from-pods", { podSelector: {}, ingress: [{ from: [{ podSelector: {} }, { namespaceSelector: {} }] }] }));
+    const sel = engine(
+      denyX,
+      policy("x", "from-pods", {
+        podSelector: {},
+        ingress: [{ from: [{ podSelector: {} }, { namespaceSelector: {} }] }],
+      }),
+    );
     expect(verdict(sel, "x/h", "x/a", 80).allowed).toBe(false);
     expect(verdict(sel, "192.168.0.10", "x/a", 80).allowed).toBe(false);
     expect(verdict(sel, "x/b", "x/a", 80).allowed).toBe(true);
-    const nodes = engine(denyX, policy("x", "from-nodes", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "192.168.0.0/24" } }] }] }));
+    const nodes = engine(
+      denyX,
+      policy("x", "from-nodes", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "192.168.0.0/24" } }] }] }),
+    );
     expect(verdict(nodes, "x/h", "x/a", 80).allowed).toBe(true);
   });
 });

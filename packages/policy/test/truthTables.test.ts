@@ -39,7 +39,10 @@ describe("truth tables (TCP 80)", () => {
   });
 
   it("allow-all ingress (one empty rule) beside a default deny", () => {
-    const e = gridEngine(policy("x", "deny", { podSelector: {} }), policy("x", "allow-all", { podSelector: {}, ingress: [{}] }));
+    const e = gridEngine(
+      policy("x", "deny", { podSelector: {} }),
+      policy("x", "allow-all", { podSelector: {}, ingress: [{}] }),
+    );
     expect(matrix(e, 80)).toBe(gridWhere(() => true));
   });
 
@@ -63,8 +66,14 @@ describe("truth tables (TCP 80)", () => {
 
   it("stacked policies with overlapping podSelectors: each selected pod gets the union", () => {
     const e = gridEngine(
-      policy("y", "a-and-b-from-x", { podSelector: { matchExpressions: [{ key: "pod", operator: "In", values: ["a", "b"] }] }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "x" } } }] }] }),
-      policy("y", "b-and-c-from-z", { podSelector: { matchExpressions: [{ key: "pod", operator: "NotIn", values: ["a"] }] }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "z" } } }] }] }),
+      policy("y", "a-and-b-from-x", {
+        podSelector: { matchExpressions: [{ key: "pod", operator: "In", values: ["a", "b"] }] },
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "x" } } }] }],
+      }),
+      policy("y", "b-and-c-from-z", {
+        podSelector: { matchExpressions: [{ key: "pod", operator: "NotIn", values: ["a"] }] },
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "z" } } }] }],
+      }),
     );
     const allowedFrom: Record<string, string[]> = { "y/a": ["x"], "y/b": ["x", "z"], "y/c": ["z"] };
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(d) !== "y" || allowedFrom[d]!.includes(ns(s))));
@@ -72,7 +81,10 @@ describe("truth tables (TCP 80)", () => {
 
   it("podSelector alone in a peer means the policy's own namespace", () => {
     const e = gridEngine(
-      policy("x", "b-to-a", { podSelector: { matchLabels: { pod: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }] }),
+      policy("x", "b-to-a", {
+        podSelector: { matchLabels: { pod: "a" } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }],
+      }),
     );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => d !== "x/a" || s === "x/b"));
   });
@@ -81,7 +93,9 @@ describe("truth tables (TCP 80)", () => {
     const e = gridEngine(
       policy("x", "and", {
         podSelector: { matchLabels: { pod: "a" } },
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "y" } }, podSelector: { matchLabels: { pod: "b" } } }] }],
+        ingress: [
+          { from: [{ namespaceSelector: { matchLabels: { ns: "y" } }, podSelector: { matchLabels: { pod: "b" } } }] },
+        ],
       }),
     );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => d !== "x/a" || s === "y/b"));
@@ -91,14 +105,20 @@ describe("truth tables (TCP 80)", () => {
     const e = gridEngine(
       policy("x", "or", {
         podSelector: { matchLabels: { pod: "a" } },
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "y" } } }, { podSelector: { matchLabels: { pod: "b" } } }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { ns: "y" } } }, { podSelector: { matchLabels: { pod: "b" } } }],
+          },
+        ],
       }),
     );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => d !== "x/a" || ns(s) === "y" || s === "x/b"));
   });
 
   it("namespaceSelector {} means every namespace; podSelector {} alone only the own namespace", () => {
-    const all = gridEngine(policy("x", "all-ns", { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {} }] }] }));
+    const all = gridEngine(
+      policy("x", "all-ns", { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {} }] }] }),
+    );
     expect(matrix(all, 80)).toBe(gridWhere(() => true));
     const own = gridEngine(policy("x", "own-ns", { podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }] }));
     expect(matrix(own, 80)).toBe(gridWhere((s, d) => ns(d) !== "x" || ns(s) === "x"));
@@ -106,14 +126,22 @@ describe("truth tables (TCP 80)", () => {
 
   it("the kubernetes.io/metadata.name label selects a namespace by name", () => {
     const e = gridEngine(
-      policy("y", "from-z", { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "z" } } }] }] }),
+      policy("y", "from-z", {
+        podSelector: {},
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "z" } } }] }],
+      }),
     );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(d) !== "y" || ns(s) === "z"));
   });
 
   it("matchExpressions: In / NotIn / Exists / DoesNotExist", () => {
     const peer = (expr: Record<string, unknown>) =>
-      gridEngine(policy("x", "expr", { podSelector: { matchLabels: { pod: "c" } }, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchExpressions: [expr] } }] }] }));
+      gridEngine(
+        policy("x", "expr", {
+          podSelector: { matchLabels: { pod: "c" } },
+          ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchExpressions: [expr] } }] }],
+        }),
+      );
     const expectOnly = (expr: Record<string, unknown>, allowedSrc: (s: string) => boolean) =>
       expect(matrix(peer(expr), 80)).toBe(gridWhere((s, d) => d !== "x/c" || allowedSrc(s)));
     expectOnly({ key: "pod", operator: "In", values: ["a", "b"] }, (s) => pod(s) !== "c");
@@ -122,15 +150,28 @@ describe("truth tables (TCP 80)", () => {
     expectOnly({ key: "tier", operator: "Exists" }, (s) => pod(s) === "c");
     expectOnly({ key: "tier", operator: "DoesNotExist" }, (s) => pod(s) !== "c");
     const nsExpr = gridEngine(
-      policy("x", "ns-expr", { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: "env", operator: "In", values: ["prod"] }] } }] }] }),
+      policy("x", "ns-expr", {
+        podSelector: {},
+        ingress: [
+          { from: [{ namespaceSelector: { matchExpressions: [{ key: "env", operator: "In", values: ["prod"] }] } }] },
+        ],
+      }),
     );
     expect(matrix(nsExpr, 80)).toBe(gridWhere((s, d) => ns(d) !== "x" || ns(s) !== "x"));
   });
 
   it("policies are additive: two policies each allowing one source allow both", () => {
     const e = gridEngine(
-      policy("z", "from-x", { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "x" } } }] }] }),
-      policy("z", "from-y-a", { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "y" } }, podSelector: { matchLabels: { pod: "a" } } }] }] }),
+      policy("z", "from-x", {
+        podSelector: {},
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: "x" } } }] }],
+      }),
+      policy("z", "from-y-a", {
+        podSelector: {},
+        ingress: [
+          { from: [{ namespaceSelector: { matchLabels: { ns: "y" } }, podSelector: { matchLabels: { pod: "a" } } }] },
+        ],
+      }),
     );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(d) !== "z" || ns(s) === "x" || s === "y/a"));
   });
@@ -142,7 +183,11 @@ describe("truth tables (TCP 80)", () => {
 
   it("egress needs the source's egress AND the destination's ingress", () => {
     const e = gridEngine(
-      policy("x", "egress-to-y", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: "y" } } }] }] }),
+      policy("x", "egress-to-y", {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: "y" } } }] }],
+      }),
       policy("y", "deny-b", { podSelector: { matchLabels: { pod: "b" } } }),
     );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => d !== "y/b" && (ns(s) !== "x" || ns(d) === "y")));
@@ -150,8 +195,17 @@ describe("truth tables (TCP 80)", () => {
 
   it("policyTypes [Egress] ignores ingress rules; [Ingress] ignores egress rules", () => {
     const e = gridEngine(
-      policy("x", "egress-only", { podSelector: { matchLabels: { pod: "a" } }, policyTypes: ["Egress"], ingress: [{ from: [{ podSelector: {} }] }] }),
-      policy("y", "ingress-only", { podSelector: { matchLabels: { pod: "a" } }, policyTypes: ["Ingress"], ingress: [{}], egress: [{ to: [{ podSelector: {} }] }] }),
+      policy("x", "egress-only", {
+        podSelector: { matchLabels: { pod: "a" } },
+        policyTypes: ["Egress"],
+        ingress: [{ from: [{ podSelector: {} }] }],
+      }),
+      policy("y", "ingress-only", {
+        podSelector: { matchLabels: { pod: "a" } },
+        policyTypes: ["Ingress"],
+        ingress: [{}],
+        egress: [{ to: [{ podSelector: {} }] }],
+      }),
     );
     // x/a can send nowhere (no egress rules) but anyone may reach it; y/a is unrestricted.
     expect(matrix(e, 80)).toBe(gridWhere((s) => s !== "x/a"));
@@ -163,7 +217,9 @@ describe("truth tables (TCP 80)", () => {
   });
 
   it("explicit empty policyTypes falls back to the defaults", () => {
-    const e = gridEngine(policy("x", "types-empty", { podSelector: {}, policyTypes: [], egress: [{ to: [{ podSelector: {} }] }] }));
+    const e = gridEngine(
+      policy("x", "types-empty", { podSelector: {}, policyTypes: [], egress: [{ to: [{ podSelector: {} }] }] }),
+    );
     expect(matrix(e, 80)).toBe(gridWhere((s, d) => ns(d) !== "x" && (ns(s) !== "x" || ns(d) === "x")));
   });
 

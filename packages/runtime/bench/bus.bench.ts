@@ -30,7 +30,10 @@ const payload = RawFlowCodec.encodeBatch(
   Array.from({ length: RECORDS_PER_BATCH }, (_, i) => flow(i)),
   { producer: "bench", sequence: 0n },
 );
-const messages = Array.from({ length: Math.max(...Object.values(BATCHES)) }, (_, i) => ({ key: `10.1.${i % 64}.1|10.2.0.9`, value: payload }));
+const messages = Array.from({ length: Math.max(...Object.values(BATCHES)) }, (_, i) => ({
+  key: `10.1.${i % 64}.1|10.2.0.9`,
+  value: payload,
+}));
 const topicName = (who: string) => `bench.${who}.${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
 const recordsPerSec = (batches: number, ms: number) => (batches * RECORDS_PER_BATCH * 1000) / ms;
 
@@ -42,11 +45,17 @@ const viaBus = (runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>, topic: st
       yield* bus.provision({ topic, partitions: PARTITIONS, retentionMs: 600_000, maxBytes: 2 ** 30 });
       const t0 = performance.now();
       const publisher = Effect.forEach(
-        Array.from({ length: Math.ceil(batches / PER_PUBLISH) }, (_, i) => messages.slice(i * PER_PUBLISH, (i + 1) * PER_PUBLISH)),
+        Array.from({ length: Math.ceil(batches / PER_PUBLISH) }, (_, i) =>
+          messages.slice(i * PER_PUBLISH, (i + 1) * PER_PUBLISH),
+        ),
         (chunk) => bus.publish(topic, chunk),
         { discard: true },
       );
-      const consumer = bus.consume(topic, { group: "bench" }).pipe(Stream.mapEffect((d) => d.ack), Stream.take(batches), Stream.runDrain);
+      const consumer = bus.consume(topic, { group: "bench" }).pipe(
+        Stream.mapEffect((d) => d.ack),
+        Stream.take(batches),
+        Stream.runDrain,
+      );
       yield* Effect.all([publisher, consumer], { concurrency: 2, discard: true });
       return performance.now() - t0;
     }),
@@ -57,14 +66,22 @@ const rawNats = async (topic: string, batches: number) => {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
   const stream = topic.replace(/\./g, "_");
-  await jsm.streams.add({ name: stream, subjects: [`${topic}.>`], storage: StorageType.File, max_age: nanos(600_000), max_bytes: 2 ** 30 });
+  await jsm.streams.add({
+    name: stream,
+    subjects: [`${topic}.>`],
+    storage: StorageType.File,
+    max_age: nanos(600_000),
+    max_bytes: 2 ** 30,
+  });
   // Timed from the consumer's creation, as the Bus's consume creates its durable inside the timing.
   const t0 = performance.now();
   await jsm.consumers.add(stream, { durable_name: "bench", ack_policy: AckPolicy.Explicit });
   // Same call pattern as the Bus: PER_PUBLISH messages in flight, then wait for all their acks.
   const publish = (async () => {
     for (let i = 0; i < batches; i += PER_PUBLISH)
-      await Promise.all(messages.slice(i, i + PER_PUBLISH).map((m, j) => js.publish(`${topic}.${(i + j) % PARTITIONS}`, m.value)));
+      await Promise.all(
+        messages.slice(i, i + PER_PUBLISH).map((m, j) => js.publish(`${topic}.${(i + j) % PARTITIONS}`, m.value)),
+      );
   })();
   const consumer = await js.consumers.get(stream, "bench");
   const iter = await consumer.consume({ max_messages: 32 });
@@ -81,8 +98,7 @@ const rawNats = async (topic: string, batches: number) => {
   return ms;
 };
 
-const kafkaClient = () =>
-  new Kafka({ clientId: "netpulse-bench", brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
+const kafkaClient = () => new Kafka({ clientId: "netpulse-bench", brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
 
 const rawKafka = async (topic: string, batches: number) => {
   const kafka = kafkaClient();
@@ -90,10 +106,20 @@ const rawKafka = async (topic: string, batches: number) => {
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic, numPartitions: PARTITIONS, configEntries: [{ name: "max.message.bytes", value: String(32 * 2 ** 20) }] }],
+    topics: [
+      { topic, numPartitions: PARTITIONS, configEntries: [{ name: "max.message.bytes", value: String(32 * 2 ** 20) }] },
+    ],
   });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-  const consumer = kafka.consumer({ groupId: `bench-${topic}`, maxWaitTimeInMs: 500, maxBytesPerPartition: 32 * 2 ** 20 });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  const consumer = kafka.consumer({
+    groupId: `bench-${topic}`,
+    maxWaitTimeInMs: 500,
+    maxBytesPerPartition: 32 * 2 ** 20,
+  });
   await producer.connect();
   let n = 0;
   let done!: () => void;
@@ -110,7 +136,11 @@ const rawKafka = async (topic: string, batches: number) => {
     },
   });
   for (let i = 0; i < batches; i += PER_PUBLISH)
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + PER_PUBLISH).map((m) => ({ key: m.key, value: m.value })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.slice(i, i + PER_PUBLISH).map((m) => ({ key: m.key, value: m.value })),
+    });
   await all;
   const ms = performance.now() - t0;
   await Promise.all([producer.disconnect(), consumer.disconnect()]);
@@ -137,10 +167,17 @@ const rows: Array<[string, number, number]> = [];
 const which = process.argv[2];
 const brokers = [
   { name: "nats", raw: rawNats, layer: () => NatsBus.layer({ _tag: "nats", url: natsUrl }), drop: dropNatsStream },
-  { name: "kafka", raw: rawKafka, layer: () => KafkaBus.layer({ _tag: "kafka", brokers: kafkaBrokers, clientId: "netpulse-bench" }), drop: dropKafkaTopic },
+  {
+    name: "kafka",
+    raw: rawKafka,
+    layer: () => KafkaBus.layer({ _tag: "kafka", brokers: kafkaBrokers, clientId: "netpulse-bench" }),
+    drop: dropKafkaTopic,
+  },
 ].filter((b) => which === undefined || b.name === which);
 
-console.log(`bus bench: ${RECORDS_PER_BATCH}-record batches (${(payload.length / 1024).toFixed(0)} KiB each), ${PARTITIONS} partitions, ${PER_PUBLISH} batches per publish call, best of ${ROUNDS}`);
+console.log(
+  `bus bench: ${RECORDS_PER_BATCH}-record batches (${(payload.length / 1024).toFixed(0)} KiB each), ${PARTITIONS} partitions, ${PER_PUBLISH} batches per publish call, best of ${ROUNDS}`,
+);
 for (const b of brokers) {
   const n = BATCHES[b.name] ?? 500;
   const runtime = ManagedRuntime.make(b.layer());
@@ -161,4 +198,6 @@ for (const b of brokers) {
 }
 console.log("bus                    raw client rec/s   netpulse Bus rec/s   ratio (goal >= 0.8)");
 for (const [name, raw, ours] of rows)
-  console.log(`${name.padEnd(22)} ${Math.round(raw).toLocaleString().padStart(16)} ${Math.round(ours).toLocaleString().padStart(20)}   ${(ours / raw).toFixed(2)}`);
+  console.log(
+    `${name.padEnd(22)} ${Math.round(raw).toLocaleString().padStart(16)} ${Math.round(ours).toLocaleString().padStart(20)}   ${(ours / raw).toFixed(2)}`,
+  );

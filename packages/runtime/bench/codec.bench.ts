@@ -29,10 +29,16 @@ const ourBytes = RawFlowCodec.encodeBatch(records, { producer: "bench", sequence
 const plainBytes = plainArray.toBuffer(numberRecords);
 const rows = [
   ["decode", rate(() => void plainArray.fromBuffer(plainBytes)), rate(() => void RawFlowCodec.decodeBatch(ourBytes))],
-  ["encode", rate(() => void plainArray.toBuffer(numberRecords)), rate(() => void RawFlowCodec.encodeBatch(records, { producer: "bench", sequence: 0n }))],
+  [
+    "encode",
+    rate(() => void plainArray.toBuffer(numberRecords)),
+    rate(() => void RawFlowCodec.encodeBatch(records, { producer: "bench", sequence: 0n })),
+  ],
 ] as const;
 console.log(`codec, ${BATCH}-record RawFlow batches, ${ourBytes.length / BATCH} B/record`);
 console.log("op       avsc number-long rec/s   netpulse bigint rec/s   ratio");
 for (const [op, base, ours] of rows) {
-  console.log(`${op.padEnd(8)} ${Math.round(base).toLocaleString().padStart(22)} ${Math.round(ours).toLocaleString().padStart(23)}   ${(ours / base).toFixed(2)}`);
+  console.log(
+    `${op.padEnd(8)} ${Math.round(base).toLocaleString().padStart(22)} ${Math.round(ours).toLocaleString().padStart(23)}   ${(ours / base).toFixed(2)}`,
+  );
 }

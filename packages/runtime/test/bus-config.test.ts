@@ -15,7 +15,11 @@ describe("bus config", () => {
   });
 
   it("reads NATS credentials as secrets that never print", async () => {
-    const r = await read({ NETPULSE_NATS_USER: "np", NETPULSE_NATS_PASSWORD: "s3cret-pw", NETPULSE_NATS_TLS_CA: "/ca.pem" });
+    const r = await read({
+      NETPULSE_NATS_USER: "np",
+      NETPULSE_NATS_PASSWORD: "s3cret-pw",
+      NETPULSE_NATS_TLS_CA: "/ca.pem",
+    });
     if (r._tag !== "Right" || r.right._tag !== "nats") throw new Error("expected nats settings");
     expect(Redacted.value(r.right.password!)).toBe("s3cret-pw");
     expect(r.right.tls).toEqual({ caFile: "/ca.pem" });

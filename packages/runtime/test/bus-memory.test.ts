@@ -16,7 +16,10 @@ describe("MemoryBus", () => {
     Effect.gen(function* () {
       const bus = yield* Bus;
       yield* bus.provision({ topic, partitions: 4, retentionMs: 1000 });
-      yield* bus.publish(topic, Array.from({ length: 30 }, (_, i) => msg(`k${i % 3}`, `k${i % 3}:${i}`)));
+      yield* bus.publish(
+        topic,
+        Array.from({ length: 30 }, (_, i) => msg(`k${i % 3}`, `k${i % 3}:${i}`)),
+      );
       const got = yield* take(bus.consume(topic, { group: "g" }).pipe(Stream.tap((d) => d.ack)), 30);
       for (const k of ["k0", "k1", "k2"]) {
         const mine = got.filter((d) => d.key === k);
@@ -31,7 +34,10 @@ describe("MemoryBus", () => {
       const bus = yield* Bus;
       yield* bus.provision({ topic, partitions: 1, retentionMs: 1000 });
       yield* bus.publish(topic, [msg("a", "m0"), msg("a", "m1"), msg("a", "m2")]);
-      yield* take(bus.consume(topic, { group: "g" }).pipe(Stream.tap((d) => (d.value.toString() === "m0" ? d.ack : Effect.void))), 3);
+      yield* take(
+        bus.consume(topic, { group: "g" }).pipe(Stream.tap((d) => (d.value.toString() === "m0" ? d.ack : Effect.void))),
+        3,
+      );
       const again = yield* take(bus.consume(topic, { group: "g" }).pipe(Stream.tap((d) => d.ack)), 2);
       expect(texts(again)).toEqual(["m1", "m2"]);
       // Another group starts from the beginning.
@@ -43,11 +49,16 @@ describe("MemoryBus", () => {
     Effect.gen(function* () {
       const bus = yield* Bus;
       yield* bus.provision({ topic, partitions: 4, retentionMs: 1000 });
-      const member = bus.consume(topic, { group: "g" }).pipe(Stream.tap((d) => d.ack.pipe(Effect.zipRight(Effect.yieldNow()))));
+      const member = bus
+        .consume(topic, { group: "g" })
+        .pipe(Stream.tap((d) => d.ack.pipe(Effect.zipRight(Effect.yieldNow()))));
       const a = yield* Effect.fork(take(member, 50));
       const b = yield* Effect.fork(take(member, 50));
       yield* Effect.yieldNow();
-      yield* bus.publish(topic, Array.from({ length: 100 }, (_, i) => msg(`k${i}`, `v${i}`)));
+      yield* bus.publish(
+        topic,
+        Array.from({ length: 100 }, (_, i) => msg(`k${i}`, `v${i}`)),
+      );
       const all = [...texts(yield* Fiber.join(a)), ...texts(yield* Fiber.join(b))];
       expect(all.sort()).toEqual(Array.from({ length: 100 }, (_, i) => `v${i}`).sort());
     }).pipe(Effect.provide(MemoryBus.layer)),
@@ -63,9 +74,13 @@ describe("MemoryBus", () => {
       const fromMs = 1000;
       const replayed = yield* bus.replay(topic, { _tag: "Time", fromMs }).pipe(Stream.runCollect);
       expect(texts(replayed).sort()).toEqual(["new1", "new2"]);
-      expect(texts(yield* bus.replay(topic, { _tag: "Time", fromMs: 0, toMs: 999 }).pipe(Stream.runCollect))).toEqual(["old"]);
+      expect(texts(yield* bus.replay(topic, { _tag: "Time", fromMs: 0, toMs: 999 }).pipe(Stream.runCollect))).toEqual([
+        "old",
+      ]);
       const first = Chunk.unsafeHead(replayed);
-      const byOffset = yield* bus.replay(topic, { _tag: "Offset", partition: first.partition, offset: first.offset }).pipe(Stream.runCollect);
+      const byOffset = yield* bus
+        .replay(topic, { _tag: "Offset", partition: first.partition, offset: first.offset })
+        .pipe(Stream.runCollect);
       expect(texts(byOffset)).toEqual([first.value.toString()]);
     }).pipe(Effect.provide(MemoryBus.layer)),
   );

@@ -32,7 +32,12 @@ describe("batch codec", () => {
     const records = [rawFlow(), rawFlow({ flow_id: 7n, direction: "server", close_reason: "rst_received" })];
     const bytes = RawFlowCodec.encodeBatch(records, { producer: "capture/node-a", sequence: 41n });
     const decoded = unwrap(RawFlowCodec.decodeBatch(bytes));
-    expect(decoded.header).toMatchObject({ schema: "netpulse.v1.RawFlow", producer: "capture/node-a", sequence: 41n, count: 2 });
+    expect(decoded.header).toMatchObject({
+      schema: "netpulse.v1.RawFlow",
+      producer: "capture/node-a",
+      sequence: 41n,
+      count: 2,
+    });
     expect(decoded.records.map((r) => ({ ...r }))).toEqual(records);
   });
 
@@ -42,37 +47,91 @@ describe("batch codec", () => {
       src: { ...emptyEndpoint, kind: "pod", pod: "web-1", namespace: "shop", labels: { app: "web" } },
       dst: { ...emptyEndpoint, kind: "external", external_name: "internet" },
     };
-    const e = unwrap(EnrichedFlowCodec.decodeBatch(EnrichedFlowCodec.encodeBatch([enriched], { producer: "p", sequence: 0n })));
+    const e = unwrap(
+      EnrichedFlowCodec.decodeBatch(EnrichedFlowCodec.encodeBatch([enriched], { producer: "p", sequence: 0n })),
+    );
     expect(JSON.parse(toJsonLine(e.records[0]))).toEqual(JSON.parse(toJsonLine(enriched)));
     const anomaly: Anomaly = {
-      id: "a1", kind: "rtt_high", severity: "warning", rule_id: "rtt", rule_version: 2, detected_ns: 1n,
-      window_start_ns: 1n, window_end_ns: 2n, node: "n", src_ip: "1.1.1.1", dst_ip: "2.2.2.2", dst_port: 80,
-      src: emptyEndpoint, dst: emptyEndpoint, threshold: 100_000, baseline: null, observed: 150_000,
-      sample_flow_ids: [(1n << 62n) + 3n], cause_hint: "", policy_verdict: "", policy_name: "", policy_rule: "", message: "slow",
+      id: "a1",
+      kind: "rtt_high",
+      severity: "warning",
+      rule_id: "rtt",
+      rule_version: 2,
+      detected_ns: 1n,
+      window_start_ns: 1n,
+      window_end_ns: 2n,
+      node: "n",
+      src_ip: "1.1.1.1",
+      dst_ip: "2.2.2.2",
+      dst_port: 80,
+      src: emptyEndpoint,
+      dst: emptyEndpoint,
+      threshold: 100_000,
+      baseline: null,
+      observed: 150_000,
+      sample_flow_ids: [(1n << 62n) + 3n],
+      cause_hint: "",
+      policy_verdict: "",
+      policy_name: "",
+      policy_rule: "",
+      message: "slow",
     };
     const a = unwrap(AnomalyCodec.decode(AnomalyCodec.encode(anomaly)));
     expect(a.sample_flow_ids).toEqual([(1n << 62n) + 3n]);
     expect(a.baseline).toBeNull();
     expect(a.threshold).toBe(100_000);
-    const hb = unwrap(HeartbeatCodec.decodeBatch(HeartbeatCodec.encodeBatch([
-      { node: "n", ts_ns: 5n, conntrack_count: -1n, conntrack_max: -1n, conntrack_insert_failed: -1n, conntrack_drop: -1n,
-        flows_tracked: 3n, records_published: 9n, dropped_ringbuf: 0n, dropped_queue: 0n, sampling: 1 },
-    ], { producer: "p", sequence: 1n })));
+    const hb = unwrap(
+      HeartbeatCodec.decodeBatch(
+        HeartbeatCodec.encodeBatch(
+          [
+            {
+              node: "n",
+              ts_ns: 5n,
+              conntrack_count: -1n,
+              conntrack_max: -1n,
+              conntrack_insert_failed: -1n,
+              conntrack_drop: -1n,
+              flows_tracked: 3n,
+              records_published: 9n,
+              dropped_ringbuf: 0n,
+              dropped_queue: 0n,
+              sampling: 1,
+            },
+          ],
+          { producer: "p", sequence: 1n },
+        ),
+      ),
+    );
     expect(hb.records[0]?.conntrack_count).toBe(-1n);
   });
 
   it("keeps the enriched schema's leading fields identical to the raw schema's", () => {
     const raw = RawFlowCodec.encode(rawFlow());
-    const src = EnrichedFlowCodec.type.toBuffer({ ...rawFlow(), src: emptyEndpoint, dst: emptyEndpoint }).subarray(raw.length);
+    const src = EnrichedFlowCodec.type
+      .toBuffer({ ...rawFlow(), src: emptyEndpoint, dst: emptyEndpoint })
+      .subarray(raw.length);
     // an encoded raw flow followed by two encoded endpoints is an encoded enriched flow
-    expect(Buffer.compare(EnrichedFlowCodec.type.toBuffer({ ...rawFlow(), src: emptyEndpoint, dst: emptyEndpoint }).subarray(0, raw.length), raw)).toBe(0);
+    expect(
+      Buffer.compare(
+        EnrichedFlowCodec.type
+          .toBuffer({ ...rawFlow(), src: emptyEndpoint, dst: emptyEndpoint })
+          .subarray(0, raw.length),
+        raw,
+      ),
+    ).toBe(0);
     expect(unwrap(EnrichedFlowCodec.decode(Buffer.concat([raw, src]))).flow_id).toBe(rawFlow().flow_id);
   });
 
   it("reads a v1 writer's batch with a v2 reader that added a defaulted field", () => {
     const v1 = loadSchemaFile("raw-flow.v1.avsc") as { fields: unknown[] };
-    const v2 = { ...v1, fields: [...v1.fields, { name: "tcp_flags", type: "int", default: 0 }] } as unknown as AvroSchema;
-    const reader = makeBatchCodec<RawFlow & { tcp_flags: number }>({ schema: v2, writers: [v1 as unknown as AvroSchema] });
+    const v2 = {
+      ...v1,
+      fields: [...v1.fields, { name: "tcp_flags", type: "int", default: 0 }],
+    } as unknown as AvroSchema;
+    const reader = makeBatchCodec<RawFlow & { tcp_flags: number }>({
+      schema: v2,
+      writers: [v1 as unknown as AvroSchema],
+    });
     const bytes = RawFlowCodec.encodeBatch([rawFlow()], { producer: "old", sequence: 0n });
     const decoded = unwrap(reader.decodeBatch(bytes));
     expect(decoded.records[0]?.tcp_flags).toBe(0);
@@ -84,7 +143,9 @@ describe("batch codec", () => {
 
   it("gives typed errors for garbage, truncated and wrong-schema bytes", () => {
     const good = RawFlowCodec.encodeBatch([rawFlow(), rawFlow()], { producer: "p", sequence: 0n });
-    expect(errorOf(RawFlowCodec.decodeBatch(Buffer.from("definitely not avro at all, no"))).kind).toMatch(/garbage|truncated/);
+    expect(errorOf(RawFlowCodec.decodeBatch(Buffer.from("definitely not avro at all, no"))).kind).toMatch(
+      /garbage|truncated/,
+    );
     expect(errorOf(RawFlowCodec.decodeBatch(good.subarray(0, good.length - 7))).kind).toBe("truncated");
     expect(errorOf(RawFlowCodec.decodeBatch(new Uint8Array(0))).kind).toBe("truncated");
     const anomalies = AnomalyCodec.encodeBatch([], { producer: "p", sequence: 0n });
@@ -98,7 +159,10 @@ describe("batch codec", () => {
   });
 
   it("rejects records that are well-formed Avro but semantically invalid", () => {
-    const bad = RawFlowCodec.encodeBatch([rawFlow(), rawFlow({ direction: "sideways" })], { producer: "p", sequence: 0n });
+    const bad = RawFlowCodec.encodeBatch([rawFlow(), rawFlow({ direction: "sideways" })], {
+      producer: "p",
+      sequence: 0n,
+    });
     expect(errorOf(RawFlowCodec.decodeBatch(bad)).message).toMatch(/index 1: direction "sideways"/);
   });
 });
@@ -117,19 +181,26 @@ describe("JSON lines", () => {
     delete obj.sampling;
     expect(unwrap(parseRawFlowJson(JSON.stringify(obj), "f:1")).sampling).toBe(1);
     delete obj.dst_port;
-    expect(errorOf(parseRawFlowJson(JSON.stringify(obj), "flows.jsonl:3")).message).toBe('flows.jsonl:3: missing field "dst_port"');
+    expect(errorOf(parseRawFlowJson(JSON.stringify(obj), "flows.jsonl:3")).message).toBe(
+      'flows.jsonl:3: missing field "dst_port"',
+    );
     expect(errorOf(parseRawFlowJson("{", "f:9")).message).toMatch(/^f:9: not JSON/);
     const wrong = { ...JSON.parse(toJsonLine(rawFlow())), srtt_us: "fast" };
-    expect(errorOf(parseRawFlowJson(JSON.stringify(wrong), "f:2")).message).toMatch(/f:2: field "srtt_us" must be a 32-bit integer/);
+    expect(errorOf(parseRawFlowJson(JSON.stringify(wrong), "f:2")).message).toMatch(
+      /f:2: field "srtt_us" must be a 32-bit integer/,
+    );
     const enr = { ...JSON.parse(toJsonLine(rawFlow())), src: { kind: "pod", labels: { app: 1 } }, dst: {} };
-    expect(errorOf(parseEnrichedFlowJson(JSON.stringify(enr), "e:1")).message).toMatch(/field "src.labels.app" must be a string/);
+    expect(errorOf(parseEnrichedFlowJson(JSON.stringify(enr), "e:1")).message).toMatch(
+      /field "src.labels.app" must be a string/,
+    );
   });
 });
 
 describe("bigint long varints", () => {
   it("round-trips the edges of every varint length and of int64", () => {
     const edges: bigint[] = [0n, 1n, -1n, 63n, -64n, 64n, (1n << 63n) - 1n, -(1n << 63n)];
-    for (let bits = 6n; bits < 63n; bits += 1n) edges.push(1n << bits, (1n << bits) - 1n, -(1n << bits), -(1n << bits) - 1n);
+    for (let bits = 6n; bits < 63n; bits += 1n)
+      edges.push(1n << bits, (1n << bits) - 1n, -(1n << bits), -(1n << bits) - 1n);
     for (const v of edges) {
       const f = rawFlow({ flow_id: v, start_ns: v, end_ns: v, bytes_sent: v });
       const back = unwrap(RawFlowCodec.decode(RawFlowCodec.encode(f)));

@@ -62,7 +62,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pair = new NetnsPair();
 // async: the capture reads its loader on this same event loop meanwhile
 const wrk = async (args: string[]): Promise<WrkResult> =>
-  parseWrk(await pair.execAsync(pair.client, ["wrk", "-t1", `-d${SECONDS}s`, "--latency", ...args, `http://${pair.serverIp}:${PORT}/`]));
+  parseWrk(
+    await pair.execAsync(pair.client, [
+      "wrk",
+      "-t1",
+      `-d${SECONDS}s`,
+      "--latency",
+      ...args,
+      `http://${pair.serverIp}:${PORT}/`,
+    ]),
+  );
 
 try {
   pair.up();
@@ -104,12 +113,23 @@ try {
   console.log(row("capture off", off));
   console.log(row("capture on", on));
   const ratio = (f: (x: WrkResult) => number) => (median(on.map(f)) / median(off.map(f))).toFixed(3);
-  console.log(`ratio on/off: avg latency ${ratio((x) => x.avgMs)}  p50 ${ratio((x) => x.p50Ms)}  p99 ${ratio((x) => x.p99Ms)}  throughput ${ratio((x) => x.rps)}  (goal latency ≤ 1.03)`);
+  console.log(
+    `ratio on/off: avg latency ${ratio((x) => x.avgMs)}  p50 ${ratio((x) => x.p50Ms)}  p99 ${ratio((x) => x.p99Ms)}  throughput ${ratio((x) => x.rps)}  (goal latency ≤ 1.03)`,
+  );
   const nsReq = median(bpfNsPerRequest);
   const offAvgNs = median(off.map((x) => x.avgMs)) * 1e6;
-  console.log(`BPF time per request (kernel-timed, all programs): ${nsReq.toFixed(0)} ns = ${((100 * nsReq) / offAvgNs).toFixed(2)} % of the mean request latency without capture`);
-  console.log(`  last round per program: ${perProg.filter((p) => p.runs > 0).map((p) => `${p.name} ${p.runs} runs × ${(p.ns / p.runs).toFixed(0)} ns`).join(", ")}`);
-  console.log(`  (load average during the run: ${execFileSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).split(" ").slice(0, 3).join(" ")} on ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores)`);
+  console.log(
+    `BPF time per request (kernel-timed, all programs): ${nsReq.toFixed(0)} ns = ${((100 * nsReq) / offAvgNs).toFixed(2)} % of the mean request latency without capture`,
+  );
+  console.log(
+    `  last round per program: ${perProg
+      .filter((p) => p.runs > 0)
+      .map((p) => `${p.name} ${p.runs} runs × ${(p.ns / p.runs).toFixed(0)} ns`)
+      .join(", ")}`,
+  );
+  console.log(
+    `  (load average during the run: ${execFileSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).split(" ").slice(0, 3).join(" ")} on ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores)`,
+  );
 
   console.log(`\nnew connections (Connection: close), capture on:`);
   let best = 0;
@@ -120,10 +140,14 @@ try {
     const accepted = flows.filter((f) => f.direction === "server" && f.dst_port === PORT && f.state === "CLOSE").length;
     const lost = cap.stats.ringbufDrops + cap.stats.queueDrops + cap.stats.tableFull;
     const ok = lost === 0 && accepted >= res.requests;
-    console.log(`  -c${String(c).padEnd(4)} ${res.rps.toFixed(0).padStart(6)} conn/s  requests ${res.requests}  server-side flows captured ${accepted}  dropped ${lost}  ${ok ? "complete" : "INCOMPLETE"}`);
+    console.log(
+      `  -c${String(c).padEnd(4)} ${res.rps.toFixed(0).padStart(6)} conn/s  requests ${res.requests}  server-side flows captured ${accepted}  dropped ${lost}  ${ok ? "complete" : "INCOMPLETE"}`,
+    );
     if (ok) best = Math.max(best, res.rps);
   }
-  console.log(`highest new-connection rate with zero lost records: ${best.toFixed(0)} conn/s (limited by wrk + server on ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores)`);
+  console.log(
+    `highest new-connection rate with zero lost records: ${best.toFixed(0)} conn/s (limited by wrk + server on ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores)`,
+  );
 } finally {
   await pair.down();
 }

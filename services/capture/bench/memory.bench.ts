@@ -21,7 +21,18 @@ const used = (): number => {
 const buf = Buffer.alloc(192);
 const recordFor = (id: number) =>
   decodeFlow(
-    flowRecord({ kind: 1, flowId: id, tsNs: id, startNs: id, lport: 1024 + (id % 60000), laddr: [10, 0, (id >> 8) & 255, id & 255], comm: "curl" }, buf),
+    flowRecord(
+      {
+        kind: 1,
+        flowId: id,
+        tsNs: id,
+        startNs: id,
+        lport: 1024 + (id % 60000),
+        laddr: [10, 0, (id >> 8) & 255, id & 255],
+        comm: "curl",
+      },
+      buf,
+    ),
     0,
   );
 
@@ -40,10 +51,32 @@ const measureMap = (): number => {
   for (let id = 1; id <= N; id++) {
     const r = recordFor(id);
     map.set(`10.0.${(id >> 8) & 255}.${id & 255}:${r.lport}-10.0.0.2:80`, {
-      flowId: r.flowId, family: r.family, direction: r.direction, state: r.state, flags: r.flags, closeReason: r.closeReason,
-      lport: r.lport, rport: r.rport, laddr: "10.0.0.1", raddr: "10.0.0.2", pid: r.pid, netns: r.netns, cgroup: 1n,
-      comm: "curl", startNs: r.startNs, sampling: 1, bytesOut: 0, bytesIn: 0, segsOut: 0, segsIn: 0, retrans: 0, syn: 0,
-      srtt: 0, minRtt: 0, maxRtt: 0, dirty: true,
+      flowId: r.flowId,
+      family: r.family,
+      direction: r.direction,
+      state: r.state,
+      flags: r.flags,
+      closeReason: r.closeReason,
+      lport: r.lport,
+      rport: r.rport,
+      laddr: "10.0.0.1",
+      raddr: "10.0.0.2",
+      pid: r.pid,
+      netns: r.netns,
+      cgroup: 1n,
+      comm: "curl",
+      startNs: r.startNs,
+      sampling: 1,
+      bytesOut: 0,
+      bytesIn: 0,
+      segsOut: 0,
+      segsIn: 0,
+      retrans: 0,
+      syn: 0,
+      srtt: 0,
+      minRtt: 0,
+      maxRtt: 0,
+      dirty: true,
     });
   }
   const after = used();

@@ -18,7 +18,21 @@ const build = (kindOf: (i: number) => { kind: number; flowId: number }) => {
   const buf = Buffer.alloc(RECORDS * RECORD_SIZE);
   for (let i = 0; i < RECORDS; i++) {
     const { kind, flowId } = kindOf(i);
-    flowRecord({ kind, flowId, tsNs: 1e9 + i * 1000, startNs: 1e9, lport: 1024 + (flowId % 60000), dBytesOut: 100, dBytesIn: 100, srttUs: 50, comm: "bench" }, buf, i * RECORD_SIZE);
+    flowRecord(
+      {
+        kind,
+        flowId,
+        tsNs: 1e9 + i * 1000,
+        startNs: 1e9,
+        lport: 1024 + (flowId % 60000),
+        dBytesOut: 100,
+        dBytesIn: 100,
+        srttUs: 50,
+        comm: "bench",
+      },
+      buf,
+      i * RECORD_SIZE,
+    );
   }
   return buf;
 };
@@ -33,7 +47,12 @@ const rate = (buf: Buffer, tickEvery: number): number => {
   const t0 = process.hrtime.bigint();
   let emitted = 0;
   for (let o = 0, n = 0; o < buf.length; o += CHUNK * RECORD_SIZE, n++) {
-    emitted += applyChunk(table, { offsetNs: 0n, fromLoader: true }, stats, buf.subarray(o, Math.min(buf.length, o + CHUNK * RECORD_SIZE))).length;
+    emitted += applyChunk(
+      table,
+      { offsetNs: 0n, fromLoader: true },
+      stats,
+      buf.subarray(o, Math.min(buf.length, o + CHUNK * RECORD_SIZE)),
+    ).length;
     if (tickEvery > 0 && n % tickEvery === 0) {
       const out: never[] = [];
       table.tick(2e9 + n, out);
@@ -59,5 +78,7 @@ const c = runs(() => rate(churn, 0));
 const l = runs(() => rate(long, 50));
 const k = (x: number) => `${(x / 1000).toFixed(0)} k records/s`;
 console.log(`decode only (baseline):                 ${k(dec)}`);
-console.log(`churn (open+close → RawFlow per close): ${k(c)}  = ${(c / 2 / 1000).toFixed(0)} k connections/s per end  (${(c / dec).toFixed(2)} of decode)`);
+console.log(
+  `churn (open+close → RawFlow per close): ${k(c)}  = ${(c / 2 / 1000).toFixed(0)} k connections/s per end  (${(c / dec).toFixed(2)} of decode)`,
+);
 console.log(`long flows (periodic, tick windows):    ${k(l)}  (${(l / dec).toFixed(2)} of decode)`);

@@ -32,7 +32,9 @@ const invalid = (name: string, message: string) => ConfigError.InvalidData([name
 const intIn = (name: string, fallback: number, min: number, max: number) =>
   Config.integer(name).pipe(
     Config.withDefault(fallback),
-    Config.mapOrFail((n) => (n >= min && n <= max ? Either.right(n) : Either.left(invalid(name, `expected ${min}..${max}, got ${n}`)))),
+    Config.mapOrFail((n) =>
+      n >= min && n <= max ? Either.right(n) : Either.left(invalid(name, `expected ${min}..${max}, got ${n}`)),
+    ),
   );
 
 const list = <A>(name: string, parse: (raw: string) => Either.Either<A, string>) =>

@@ -55,7 +55,9 @@ export const runCapture = (s: CaptureSettings, stop?: Effect.Effect<void>) =>
     );
     yield* heartbeatLoop(s.pipeline.node, stats, s.heartbeatMs).pipe(Effect.forkScoped);
 
-    yield* Effect.logInfo("capture started").pipe(Effect.annotateLogs({ node: s.pipeline.node, topic: Topics.flowsRaw }));
+    yield* Effect.logInfo("capture started").pipe(
+      Effect.annotateLogs({ node: s.pipeline.node, topic: Topics.flowsRaw }),
+    );
     // Ready once the loader reported in: its first stats record follows the last attach.
     yield* Effect.sleep("100 millis").pipe(
       Effect.repeat({ until: () => stats.lastStatsNs !== 0n }),
@@ -83,4 +85,3 @@ export const runCapture = (s: CaptureSettings, stop?: Effect.Effect<void>) =>
     );
     yield* Effect.logInfo("capture stopped").pipe(Effect.annotateLogs({ published: stats.published }));
   }).pipe(Effect.annotateLogs({ service: "capture" }));
-

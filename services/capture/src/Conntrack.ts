@@ -42,8 +42,7 @@ export const parseConntrackStat = (text: string): { insertFailed: bigint; drop: 
   return { insertFailed: sum("insert_failed"), drop: sum("drop") };
 };
 
-const readText = (path: string) =>
-  Effect.tryPromise(() => readFile(path, "utf8")).pipe(Effect.option);
+const readText = (path: string) => Effect.tryPromise(() => readFile(path, "utf8")).pipe(Effect.option);
 
 const readNumber = (path: string) =>
   readText(path).pipe(

@@ -205,7 +205,8 @@ export class FlowColumns {
       const k = this.slotId[s] ?? 0;
       const m = s * META;
       if (this.meta[m + M_DIRTY] === 1) fn(s);
-      else if ((this.meta[m + M_IDLE] = Math.min(255, (this.meta[m + M_IDLE] ?? 0) + 1)) > maxIdleTicks) evict.push(k, s);
+      else if ((this.meta[m + M_IDLE] = Math.min(255, (this.meta[m + M_IDLE] ?? 0) + 1)) > maxIdleTicks)
+        evict.push(k, s);
     }
     for (let i = 0; i < evict.length; i += 2) this.remove(evict[i] ?? 0, evict[i + 1] ?? 0);
     return evict.length / 2;

@@ -31,7 +31,9 @@ export const heartbeatLoop = (node: string, stats: CaptureStats, everyMs: number
     const beat = Effect.gen(function* () {
       const hb = yield* makeHeartbeat(node, stats);
       sequence += 1n;
-      yield* bus.publish(Topics.heartbeats, [{ key: node, value: HeartbeatCodec.encodeBatch([hb], { producer: node, sequence }) }]);
+      yield* bus.publish(Topics.heartbeats, [
+        { key: node, value: HeartbeatCodec.encodeBatch([hb], { producer: node, sequence }) },
+      ]);
     }).pipe(
       Effect.catchAll((e) => Effect.logWarning(`heartbeat not published: ${e.message}`)),
       Effect.withSpan("Capture.heartbeat"),

@@ -49,10 +49,7 @@ export const loaderArgs = (o: LoaderOptions): string[] => [
 ];
 
 export interface LoaderShape {
-  readonly records: (
-    options: LoaderOptions,
-    onDrop: (records: number) => void,
-  ) => Stream.Stream<Buffer, LoaderError>;
+  readonly records: (options: LoaderOptions, onDrop: (records: number) => void) => Stream.Stream<Buffer, LoaderError>;
 }
 
 const STOP_GRACE_MS = 3_000;
@@ -60,7 +57,9 @@ const STOP_GRACE_MS = 3_000;
 const run = (o: LoaderOptions, onDrop: (records: number) => void): Stream.Stream<Buffer, LoaderError> =>
   Stream.suspend(() => {
     if (!existsSync(o.binary))
-      return Stream.fail(new LoaderError({ message: `BPF loader not found at ${o.binary}: run \`npm run build\` (make -C bpf)` }));
+      return Stream.fail(
+        new LoaderError({ message: `BPF loader not found at ${o.binary}: run \`npm run build\` (make -C bpf)` }),
+      );
     let queued = 0;
     return Stream.async<Buffer, LoaderError>((emit) => {
       const child = spawn(o.binary, loaderArgs(o), { stdio: ["ignore", "pipe", "pipe"] });
@@ -95,7 +94,8 @@ const run = (o: LoaderOptions, onDrop: (records: number) => void): Stream.Stream
             }),
           );
       });
-      const stopper = o.stop === undefined ? undefined : Effect.runFork(Effect.andThen(o.stop, () => void child.kill("SIGTERM")));
+      const stopper =
+        o.stop === undefined ? undefined : Effect.runFork(Effect.andThen(o.stop, () => void child.kill("SIGTERM")));
       return Effect.async<void>((resume) => {
         if (stopper !== undefined) Effect.runFork(Fiber.interrupt(stopper));
         if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void);

@@ -26,7 +26,12 @@ const splitList = (raw: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-const all = <A>(items: ReadonlyArray<string>, parse: (s: string) => Either.Either<A, string>, max: number, what: string) => {
+const all = <A>(
+  items: ReadonlyArray<string>,
+  parse: (s: string) => Either.Either<A, string>,
+  max: number,
+  what: string,
+) => {
   if (items.length > max) return Either.left(`at most ${max} ${what}, got ${items.length}`);
   const out: A[] = [];
   for (const item of items) {

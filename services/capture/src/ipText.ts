@@ -15,7 +15,7 @@ const v6 = (b: Uint8Array, at: number): string => {
   // RFC 5952: compress the longest run (≥ 2) of zero groups.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -11,15 +11,26 @@ import { makeFlowPublisher, pairKey } from "../src/BusSink.js";
 import { rawFlow } from "../../../test/support/rawFlow.js";
 
 const load = (env: Record<string, string>) =>
-  Effect.runSync(Effect.either(Effect.withConfigProvider(captureConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))));
+  Effect.runSync(
+    Effect.either(Effect.withConfigProvider(captureConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))),
+  );
 
 describe("capture config", () => {
   it("applies defaults and parses filters", () => {
-    const r = load({ NETPULSE_NODE_NAME: "n1", NETPULSE_CAPTURE_PORTS: "80, 443", NETPULSE_CAPTURE_CIDRS: "10.0.0.0/8,fd00::1" });
+    const r = load({
+      NETPULSE_NODE_NAME: "n1",
+      NETPULSE_CAPTURE_PORTS: "80, 443",
+      NETPULSE_CAPTURE_CIDRS: "10.0.0.0/8,fd00::1",
+    });
     expect(Either.isRight(r)).toBe(true);
     if (Either.isLeft(r)) return;
     expect(r.right.pipeline).toMatchObject({ node: "n1", activeTimeoutMs: 5000, maxFlows: 65536 });
-    expect(r.right.pipeline.loader).toMatchObject({ ports: [80, 443], cidrs: ["10.0.0.0/8", "fd00::1/128"], sampling: 1, mapSize: 65536 });
+    expect(r.right.pipeline.loader).toMatchObject({
+      ports: [80, 443],
+      cidrs: ["10.0.0.0/8", "fd00::1/128"],
+      sampling: 1,
+      mapSize: 65536,
+    });
   });
 
   it.each([

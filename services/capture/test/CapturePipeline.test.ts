@@ -23,7 +23,11 @@ const settings = pipelineSettings({
 const run = (chunks: Buffer[]) => {
   const stats = new CaptureStats();
   return Effect.runPromise(
-    capturePipeline(settings, stats).pipe(Stream.runCollect, Effect.map(Chunk.toReadonlyArray), Effect.provide(Loader.layerTest(chunks))),
+    capturePipeline(settings, stats).pipe(
+      Stream.runCollect,
+      Effect.map(Chunk.toReadonlyArray),
+      Effect.provide(Loader.layerTest(chunks)),
+    ),
   ).then((flows) => ({ flows, stats }));
 };
 
@@ -39,7 +43,13 @@ describe("capture pipeline (replayed loader bytes)", () => {
     // split mid-record: the framer must put records back together
     const { flows, stats } = await run([bytes.subarray(0, 300), bytes.subarray(300, 777), bytes.subarray(777)]);
     expect(flows).toHaveLength(2);
-    expect(flows[0]).toMatchObject({ src_port: 40000, close_reason: "rst_sent", state: "CLOSE", bytes_sent: 10n, start_ns: 1_800_000_011n * 1_000_000_000n });
+    expect(flows[0]).toMatchObject({
+      src_port: 40000,
+      close_reason: "rst_sent",
+      state: "CLOSE",
+      bytes_sent: 10n,
+      start_ns: 1_800_000_011n * 1_000_000_000n,
+    });
     expect(flows[1]).toMatchObject({ src_port: 40001, close_reason: "open", state: "ESTABLISHED", bytes_sent: 500n });
     expect(stats).toMatchObject({ recordsIn: 4, flowsOut: 2, queueDrops: 0 });
   });

@@ -28,15 +28,32 @@ describe("conntrack pressure", () => {
     writeFileSync(join(dir, "max"), "262144\n");
     writeFileSync(join(dir, "stat"), STAT);
     const paths = { count: join(dir, "count"), max: join(dir, "max"), stat: join(dir, "stat") };
-    expect(await Effect.runPromise(readConntrack(paths))).toEqual({ count: 1234n, max: 262144n, insertFailed: 11n, drop: 258n });
+    expect(await Effect.runPromise(readConntrack(paths))).toEqual({
+      count: 1234n,
+      max: 262144n,
+      insertFailed: 11n,
+      drop: 258n,
+    });
     const absent = { count: join(dir, "nope"), max: join(dir, "nope"), stat: join(dir, "nope") };
-    expect(await Effect.runPromise(readConntrack(absent))).toEqual({ count: -1n, max: -1n, insertFailed: -1n, drop: -1n });
+    expect(await Effect.runPromise(readConntrack(absent))).toEqual({
+      count: -1n,
+      max: -1n,
+      insertFailed: -1n,
+      drop: -1n,
+    });
     const stats = new CaptureStats();
     stats.ringbufDrops = 2;
     stats.queueDrops = 3;
     stats.sinkDroppedRecords = 4;
     stats.flowsTracked = 5;
     const hb = await Effect.runPromise(makeHeartbeat("node-a", stats, paths));
-    expect(hb).toMatchObject({ node: "node-a", conntrack_count: 1234n, conntrack_drop: 258n, dropped_ringbuf: 2n, dropped_queue: 7n, flows_tracked: 5n });
+    expect(hb).toMatchObject({
+      node: "node-a",
+      conntrack_count: 1234n,
+      conntrack_drop: 258n,
+      dropped_ringbuf: 2n,
+      dropped_queue: 7n,
+      flows_tracked: 5n,
+    });
   });
 });

@@ -26,8 +26,27 @@ describe("FlowTable", () => {
   it("sums deltas into one window and emits it on close with wall-clock bounds", () => {
     const { table } = setup();
     apply(table, { kind: 1, flowId: 1, tsNs: 10 * S, startNs: 10 * S, srttUs: 500 });
-    apply(table, { kind: 2, flowId: 1, tsNs: 11 * S, dBytesOut: 1000, dBytesIn: 50, dSegsOut: 3, dRetrans: 1, srttUs: 900, minRttUs: 400, maxRttUs: 1200 });
-    const out = apply(table, { kind: 3, flowId: 1, tsNs: 12 * S, state: 7, closeReason: 1, dBytesOut: 24, srttUs: 800 });
+    apply(table, {
+      kind: 2,
+      flowId: 1,
+      tsNs: 11 * S,
+      dBytesOut: 1000,
+      dBytesIn: 50,
+      dSegsOut: 3,
+      dRetrans: 1,
+      srttUs: 900,
+      minRttUs: 400,
+      maxRttUs: 1200,
+    });
+    const out = apply(table, {
+      kind: 3,
+      flowId: 1,
+      tsNs: 12 * S,
+      state: 7,
+      closeReason: 1,
+      dBytesOut: 24,
+      srttUs: 800,
+    });
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({
       node: "n1",
@@ -54,8 +73,23 @@ describe("FlowTable", () => {
   it("puts the connecting side in src for an accepted connection", () => {
     const { table } = setup();
     apply(table, { kind: 1, flowId: 2, tsNs: S, direction: 2, lport: 8080, rport: 51000 });
-    const [f] = apply(table, { kind: 3, flowId: 2, tsNs: 2 * S, direction: 2, lport: 8080, rport: 51000, closeReason: 3 });
-    expect(f).toMatchObject({ direction: "server", src_ip: "10.0.0.2", src_port: 51000, dst_ip: "10.0.0.1", dst_port: 8080, close_reason: "rst_received" });
+    const [f] = apply(table, {
+      kind: 3,
+      flowId: 2,
+      tsNs: 2 * S,
+      direction: 2,
+      lport: 8080,
+      rport: 51000,
+      closeReason: 3,
+    });
+    expect(f).toMatchObject({
+      direction: "server",
+      src_ip: "10.0.0.2",
+      src_port: 51000,
+      dst_ip: "10.0.0.1",
+      dst_port: 8080,
+      close_reason: "rst_received",
+    });
   });
 
   it("emits active flows every tick, resetting their windows, and keeps flow_id stable", () => {
@@ -78,7 +112,11 @@ describe("FlowTable", () => {
     const second: RawFlow[] = [];
     table.tick(15 * S, second);
     expect(second).toHaveLength(1);
-    expect(second[0]).toMatchObject({ bytes_sent: 7n, start_ns: OFFSET + 10n * 1_000_000_000n, end_ns: OFFSET + 15n * 1_000_000_000n });
+    expect(second[0]).toMatchObject({
+      bytes_sent: 7n,
+      start_ns: OFFSET + 10n * 1_000_000_000n,
+      end_ns: OFFSET + 15n * 1_000_000_000n,
+    });
     expect(second[0]?.flow_id).toBe(first.find((f) => f.src_port === 40000)?.flow_id);
   });
 
@@ -126,7 +164,10 @@ describe("FlowTable", () => {
   it("takes the clock offset and drop counters from stats records", () => {
     const { table, clock } = setup();
     const stats = new CaptureStats();
-    const chunk = Buffer.concat([statsRecord(5n * 1_000_000_000n, 1_800_000_005n * 1_000_000_000n, 3), flowRecord({ kind: 3, flowId: 1, tsNs: 6 * S, startNs: 5 * S })]);
+    const chunk = Buffer.concat([
+      statsRecord(5n * 1_000_000_000n, 1_800_000_005n * 1_000_000_000n, 3),
+      flowRecord({ kind: 3, flowId: 1, tsNs: 6 * S, startNs: 5 * S }),
+    ]);
     const out = applyChunk(table, clock, stats, chunk);
     expect(clock.offsetNs).toBe(1_800_000_000n * 1_000_000_000n);
     expect(stats.ringbufDrops).toBe(3);

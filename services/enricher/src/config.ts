@@ -31,12 +31,7 @@ const cidrs = Config.string("NETPULSE_EXTERNAL_CIDRS").pipe(
   Config.mapOrFail((spec) => {
     const parsed = parseNamedCidrs(spec);
     return "error" in parsed
-      ? Either.left(
-          ConfigError.InvalidData(
-            ["NETPULSE_EXTERNAL_CIDRS"],
-            `${parsed.error} (expected name=CIDR,...)`,
-          ),
-        )
+      ? Either.left(ConfigError.InvalidData(["NETPULSE_EXTERNAL_CIDRS"], `${parsed.error} (expected name=CIDR,...)`))
       : Either.right<ReadonlyArray<NamedCidr>>(parsed.cidrs);
   }),
 );

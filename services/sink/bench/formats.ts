@@ -8,16 +8,25 @@ import { makeRowEncoder } from "../src/rows/RowEncoder.js";
 
 type Build = (rows: ReadonlyArray<EnrichedFlow>) => { statement: string; body: Buffer };
 
-const plain = (v: unknown): unknown => (typeof v === "bigint" ? v.toString() : typeof v === "boolean" ? (v ? 1 : 0) : v);
-const tsvEscape = (s: string) => s.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/'/g, "\\'");
+const plain = (v: unknown): unknown =>
+  typeof v === "bigint" ? v.toString() : typeof v === "boolean" ? (v ? 1 : 0) : v;
+const tsvEscape = (s: string) =>
+  s.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/'/g, "\\'");
 const tsvValue = (v: unknown): string =>
-  Array.isArray(v) ? `[${v.map((x) => (typeof x === "string" ? `'${tsvEscape(x)}'` : String(x))).join(",")}]` : typeof v === "string" ? tsvEscape(v) : String(plain(v));
+  Array.isArray(v)
+    ? `[${v.map((x) => (typeof x === "string" ? `'${tsvEscape(x)}'` : String(x))).join(",")}]`
+    : typeof v === "string"
+      ? tsvEscape(v)
+      : String(plain(v));
 
 export const formatBodies = (d: Dialect, db: string): Record<string, Build> => {
   const names = insertNames(flows.columns);
   const getters = flows.columns.flatMap((c) =>
     c.type === "Labels"
-      ? [(r: EnrichedFlow) => Object.keys(c.get(r) as Record<string, string>), (r: EnrichedFlow) => Object.values(c.get(r) as Record<string, string>)]
+      ? [
+          (r: EnrichedFlow) => Object.keys(c.get(r) as Record<string, string>),
+          (r: EnrichedFlow) => Object.values(c.get(r) as Record<string, string>),
+        ]
       : [(r: EnrichedFlow) => c.get(r)],
   );
   const enc = makeRowEncoder(flows, d, db);

@@ -34,7 +34,9 @@ const fmt = (r: number) => `${(r / 1e6).toFixed(3)} M rows/s`;
 
 const layerFor = (db: string) =>
   SinkWriter.layer({ baseMs: 100, maxMs: 1000, retries: 3 }).pipe(
-    Layer.provideMerge(Layer.merge(ClickHouse.layerWith({ ...testSettings(db), requestTimeoutMs: 120_000 }), Metrics.layerTest)),
+    Layer.provideMerge(
+      Layer.merge(ClickHouse.layerWith({ ...testSettings(db), requestTimeoutMs: 120_000 }), Metrics.layerTest),
+    ),
   );
 const inDb = <A, E>(db: string, e: Effect.Effect<A, E, SinkWriter | ClickHouse>) =>
   Effect.runPromise(Effect.scoped(Effect.provide(e, layerFor(db))));
@@ -53,10 +55,16 @@ const main = async () => {
   console.log(`generating ${N} enriched flows…`);
   const rows = makeFlows(N, { idBase: 1n });
   for (const db of [SINK_DB, CC_DB, FMT_DB]) {
-    await inDb(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)));
+    await inDb(
+      db,
+      Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)),
+    );
     await inDb(db, migrate());
   }
-  const server = await inDb(SINK_DB, Effect.flatMap(ClickHouse, (ch) => ch.queryText("SELECT version() FORMAT TabSeparated")));
+  const server = await inDb(
+    SINK_DB,
+    Effect.flatMap(ClickHouse, (ch) => ch.queryText("SELECT version() FORMAT TabSeparated")),
+  );
   console.log(`ClickHouse ${server.trim()}, ${N} rows per round, ${ROUNDS} rounds, batch ${defaults.batchRows}`);
 
   // 1. wire formats, same client, one insert stream, 200 k rows in 50 k batches
@@ -113,7 +121,10 @@ const main = async () => {
         const batches = Array.from({ length: Math.ceil(rows.length / defaults.batchRows) }, (_, i) =>
           rows.slice(i * defaults.batchRows, (i + 1) * defaults.batchRows),
         );
-        yield* Stream.fromIterable(batches).pipe(w.writeAll(w.encoders.flows, (b: typeof rows) => b), Stream.runDrain);
+        yield* Stream.fromIterable(batches).pipe(
+          w.writeAll(w.encoders.flows, (b: typeof rows) => b),
+          Stream.runDrain,
+        );
       }),
     );
   const sinkRun = (batchRows: number) =>
@@ -128,12 +139,16 @@ const main = async () => {
         // what the service runs: Avro → RowBinary directly on legacy servers, else the codec
         const wire = w.encoders.flowsWire;
         let inserted = 0;
-        const count = Stream.runForEach(([, r]: readonly [unknown, { inserted: number }]) => Effect.sync(() => (inserted += r.inserted)));
+        const count = Stream.runForEach(([, r]: readonly [unknown, { inserted: number }]) =>
+          Effect.sync(() => (inserted += r.inserted)),
+        );
         if (wire !== undefined) {
-          const transcode = (group: ReadonlyArray<Buffer>) => group.flatMap((m) => Either.getOrThrow(transcodeBatch(m)));
+          const transcode = (group: ReadonlyArray<Buffer>) =>
+            group.flatMap((m) => Either.getOrThrow(transcodeBatch(m)));
           yield* Stream.fromIterable(groups).pipe(w.writeAll(wire, transcode), count);
         } else {
-          const decode = (group: ReadonlyArray<Buffer>) => group.flatMap((m) => Either.getOrThrow(EnrichedFlowCodec.decodeBatch(m)).records);
+          const decode = (group: ReadonlyArray<Buffer>) =>
+            group.flatMap((m) => Either.getOrThrow(EnrichedFlowCodec.decodeBatch(m)).records);
           yield* Stream.fromIterable(groups).pipe(w.writeAll(w.encoders.flows, decode), count);
         }
         if (inserted !== rows.length) throw new Error(`short insert: ${inserted} of ${rows.length}`);
@@ -154,13 +169,17 @@ const main = async () => {
     await writerOnly();
     writerTimes.push(performance.now() - tw);
     const t1 = performance.now();
-    const cc = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${file}`], { encoding: "utf8" });
+    const cc = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${file}`], {
+      encoding: "utf8",
+    });
     ccTimes.push(performance.now() - t1);
     if (cc.status !== 0) throw new Error(`clickhouse-client failed: ${cc.stderr}`);
     await reset(CC_DB);
     const t2 = performance.now();
     for (const part of parts) {
-      const r = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${part}`], { encoding: "utf8" });
+      const r = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${part}`], {
+        encoding: "utf8",
+      });
       if (r.status !== 0) throw new Error(`clickhouse-client failed: ${r.stderr}`);
     }
     ccBatchTimes.push(performance.now() - t2);
@@ -171,14 +190,26 @@ const main = async () => {
   const writer = rate(N, median(writerTimes));
   const client = rate(N, median(ccTimes));
   const clientBatches = rate(N, median(ccBatchTimes));
-  console.log(`sink (Avro batches → RowBinary, identity check, gzip, insert), ${defaults.batchRows}-row batches  ${fmt(sink)}`);
+  console.log(
+    `sink (Avro batches → RowBinary, identity check, gzip, insert), ${defaults.batchRows}-row batches  ${fmt(sink)}`,
+  );
   console.log(`sink, ${BIG_BATCH}-row batches                                                         ${fmt(big)}`);
   console.log(`sink writer alone (records already decoded), ${defaults.batchRows}-row batches          ${fmt(writer)}`);
   console.log(`clickhouse-client, the same rows as one RowBinary file                                 ${fmt(client)}`);
-  console.log(`clickhouse-client, the same rows as ${parts.length} files of ${defaults.batchRows} rows (one run each)   ${fmt(clientBatches)}`);
-  console.log(`ratio sink / clickhouse-client = ${(sink / client).toFixed(2)} at ${defaults.batchRows} rows/batch, ${(big / client).toFixed(2)} at ${BIG_BATCH} (goal >= 0.8)`);
-  console.log(`ratio at equal batch size (${defaults.batchRows}) = ${(sink / clientBatches).toFixed(2)}; writer alone / clickhouse-client = ${(writer / client).toFixed(2)}`);
-  for (const db of [SINK_DB, CC_DB, FMT_DB]) await inDb(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)));
+  console.log(
+    `clickhouse-client, the same rows as ${parts.length} files of ${defaults.batchRows} rows (one run each)   ${fmt(clientBatches)}`,
+  );
+  console.log(
+    `ratio sink / clickhouse-client = ${(sink / client).toFixed(2)} at ${defaults.batchRows} rows/batch, ${(big / client).toFixed(2)} at ${BIG_BATCH} (goal >= 0.8)`,
+  );
+  console.log(
+    `ratio at equal batch size (${defaults.batchRows}) = ${(sink / clientBatches).toFixed(2)}; writer alone / clickhouse-client = ${(writer / client).toFixed(2)}`,
+  );
+  for (const db of [SINK_DB, CC_DB, FMT_DB])
+    await inDb(
+      db,
+      Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)),
+    );
 };
 
 await main();

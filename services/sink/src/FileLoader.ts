@@ -22,7 +22,11 @@ type Mode = "raw" | "enriched";
 const parseLine = (mode: Mode, line: string, where: string) =>
   mode === "enriched"
     ? parseEnrichedFlowJson(line, where)
-    : Either.map(parseRawFlowJson(line, where), (raw): EnrichedFlow => ({ ...raw, src: emptyEndpoint, dst: emptyEndpoint }));
+    : Either.map(parseRawFlowJson(line, where), (raw): EnrichedFlow => ({
+        ...raw,
+        src: emptyEndpoint,
+        dst: emptyEndpoint,
+      }));
 
 /** Enriched records carry `src`/`dst` objects; raw ones don't. */
 const modeOf = (line: string): Mode => {
@@ -37,7 +41,10 @@ export const loadFile = (file: string, batchRows: number) =>
     const totals = { records: 0, inserted: 0, duplicates: 0, refused: [] as string[] };
     const lines = Stream.fromAsyncIterable(
       createInterface({ input: createReadStream(file), crlfDelay: Infinity }),
-      (cause) => new LoadInputError({ message: `${file}: cannot read: ${cause instanceof Error ? cause.message : String(cause)}` }),
+      (cause) =>
+        new LoadInputError({
+          message: `${file}: cannot read: ${cause instanceof Error ? cause.message : String(cause)}`,
+        }),
     );
     yield* lines.pipe(
       Stream.zipWithIndex,
@@ -56,7 +63,9 @@ export const loadFile = (file: string, batchRows: number) =>
       }),
       Stream.grouped(batchRows),
       Stream.map((chunk) => Chunk.toReadonlyArray(chunk)),
-      writer.writeAll(writer.encoders.flows, (items: ReadonlyArray<{ row: EnrichedFlow; where: string }>) => items.map((x) => x.row)),
+      writer.writeAll(writer.encoders.flows, (items: ReadonlyArray<{ row: EnrichedFlow; where: string }>) =>
+        items.map((x) => x.row),
+      ),
       Stream.map(([items, result]) => {
         const whereOf = new Map(items.map((x) => [x.row, x.where]));
         totals.records += items.length;

@@ -78,7 +78,12 @@ const url = Config.string("NETPULSE_CLICKHOUSE_URL").pipe(
   Config.mapOrFail((s) =>
     /^https?:\/\/[^/\s]+\/?$/.test(s)
       ? Either.right(s.replace(/\/$/, ""))
-      : Either.left(ConfigError.InvalidData(["NETPULSE_CLICKHOUSE_URL"], `NETPULSE_CLICKHOUSE_URL must be http(s)://host:port, got "${s}"`)),
+      : Either.left(
+          ConfigError.InvalidData(
+            ["NETPULSE_CLICKHOUSE_URL"],
+            `NETPULSE_CLICKHOUSE_URL must be http(s)://host:port, got "${s}"`,
+          ),
+        ),
   ),
 );
 
@@ -88,7 +93,10 @@ export const clickHouseConfig: Config.Config<ClickHouseSettings> = Config.all({
   password: optional(Config.redacted("NETPULSE_CLICKHOUSE_PASSWORD")),
   database: identifier("NETPULSE_CLICKHOUSE_DATABASE", defaults.database),
   requestTimeoutMs: positive("NETPULSE_CLICKHOUSE_TIMEOUT_MS", defaults.requestTimeoutMs),
-  compression: Config.literal("gzip", "none")("NETPULSE_CLICKHOUSE_COMPRESSION").pipe(Config.withDefault("gzip" as const)),
+  compression: Config.literal(
+    "gzip",
+    "none",
+  )("NETPULSE_CLICKHOUSE_COMPRESSION").pipe(Config.withDefault("gzip" as const)),
 });
 
 export const sinkConfig: Config.Config<SinkSettings> = Config.all({
@@ -101,5 +109,8 @@ export const sinkConfig: Config.Config<SinkSettings> = Config.all({
   httpPort: positive("NETPULSE_SINK_HTTP_PORT", defaults.httpPort),
   group: Config.string("NETPULSE_SINK_GROUP").pipe(Config.withDefault(defaults.group)),
   ackWaitMs: positive("NETPULSE_SINK_ACK_WAIT_MS", defaults.ackWaitMs),
-  failpoint: Config.literal("none", "kill-after-insert")("NETPULSE_SINK_FAILPOINT").pipe(Config.withDefault("none" as const)),
+  failpoint: Config.literal(
+    "none",
+    "kill-after-insert",
+  )("NETPULSE_SINK_FAILPOINT").pipe(Config.withDefault("none" as const)),
 });

@@ -70,7 +70,9 @@ export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOpti
     const ack = (d: Delivery) =>
       d.ack.pipe(
         // a lost ack means a redelivery, which the writer turns into a no-op
-        Effect.catchAll((e: BusError) => Effect.logWarning(`ack failed (message will be redelivered, harmlessly): ${e.message}`)),
+        Effect.catchAll((e: BusError) =>
+          Effect.logWarning(`ack failed (message will be redelivered, harmlessly): ${e.message}`),
+        ),
       );
 
     const decode = (d: Delivery) =>

@@ -11,7 +11,6 @@ import { avroOf, transcodeBatch } from "./rows/WireFlow.js";
 import { codecInput, runTopic } from "./SinkPipeline.js";
 import { SinkWriter } from "./write/SinkWriter.js";
 
-
 const DAY_MS = 86_400_000;
 
 /** The topics the sink reads, created if missing (idempotent; producers may have made them). */
@@ -37,7 +36,11 @@ export const runSink = (s: SinkSettings) =>
         // enriched flows go straight from Avro to RowBinary where the server takes the legacy DDL
         writer.encoders.flowsWire === undefined
           ? runTopic(Topics.flowsEnriched, codecInput(EnrichedFlowCodec, writer.encoders.flows), s)
-          : runTopic(Topics.flowsEnriched, { enc: writer.encoders.flowsWire, decode: transcodeBatch, encodeOne: avroOf }, s),
+          : runTopic(
+              Topics.flowsEnriched,
+              { enc: writer.encoders.flowsWire, decode: transcodeBatch, encodeOne: avroOf },
+              s,
+            ),
         runTopic(Topics.anomalies, codecInput(AnomalyCodec, writer.encoders.anomalies), s),
         runTopic(Topics.heartbeats, codecInput(HeartbeatCodec, writer.encoders.nodeStats), s),
       ],

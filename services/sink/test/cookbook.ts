@@ -45,7 +45,11 @@ export const inlined = (sql: string, db: string): string => {
 export const cookbookData = () => {
   const flows = makeFlows(2000);
   // one flow with retransmits seen from a second node, server side
-  const anomalies = Array.from({ length: 6 }, (_, i) => makeAnomaly(i, [flows[i * 7]!.flow_id, flows[i * 7 + 1]!.flow_id]));
-  const heartbeats = ["node-a", "node-b", "node-c"].flatMap((n) => Array.from({ length: 10 }, (_, i) => makeHeartbeat(n, i)));
+  const anomalies = Array.from({ length: 6 }, (_, i) =>
+    makeAnomaly(i, [flows[i * 7]!.flow_id, flows[i * 7 + 1]!.flow_id]),
+  );
+  const heartbeats = ["node-a", "node-b", "node-c"].flatMap((n) =>
+    Array.from({ length: 10 }, (_, i) => makeHeartbeat(n, i)),
+  );
   return { flows, anomalies, heartbeats };
 };

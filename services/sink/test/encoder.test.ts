@@ -8,7 +8,9 @@ import { makeFlows } from "./fixtures.js";
 
 describe("flows RowBinary", () => {
   const rows = makeFlows(500).map((r, i) =>
-    i === 7 ? { ...r, src_ip: "fd00::1", src: { ...r.src, labels: { "app.kubernetes.io/name": "ünïcödé", x: "" } } } : r,
+    i === 7
+      ? { ...r, src_ip: "fd00::1", src: { ...r.src, labels: { "app.kubernetes.io/name": "ünïcödé", x: "" } } }
+      : r,
   );
   for (const d of ["legacy", "modern"] as const) {
     it(`fast path equals the generic encoder (${d})`, () => {

@@ -10,7 +10,9 @@ export const testSettings = (database: string): ClickHouseSettings => ({
   url: clickhouseUrl,
   user: process.env["NETPULSE_CLICKHOUSE_USER"] ?? "default",
   password:
-    process.env["NETPULSE_CLICKHOUSE_PASSWORD"] === undefined ? undefined : Redacted.make(process.env["NETPULSE_CLICKHOUSE_PASSWORD"]),
+    process.env["NETPULSE_CLICKHOUSE_PASSWORD"] === undefined
+      ? undefined
+      : Redacted.make(process.env["NETPULSE_CLICKHOUSE_PASSWORD"]),
   database,
   requestTimeoutMs: 30_000,
   compression: process.env["NETPULSE_CLICKHOUSE_COMPRESSION"] === "none" ? "none" : "gzip",
@@ -24,10 +26,16 @@ export const run = <A, E>(database: string, effect: Effect.Effect<A, E, ClickHou
   Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(chLayer(database))));
 
 export const dropDb = (database: string) =>
-  run(database, Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${database}`)));
+  run(
+    database,
+    Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${database}`)),
+  );
 
 export const count = (database: string, sql: string) =>
-  run(database, Effect.flatMap(ClickHouse, (ch) => ch.queryText(`${sql} FORMAT TabSeparated`))).then((t) => Number(t.trim()));
+  run(
+    database,
+    Effect.flatMap(ClickHouse, (ch) => ch.queryText(`${sql} FORMAT TabSeparated`)),
+  ).then((t) => Number(t.trim()));
 
 const ep = (ns: string, workload: string, node: string, i: number): Endpoint => ({
   kind: "pod",
@@ -55,7 +63,10 @@ export const baseDay = (offsetDays = 0) =>
   new Date(Number(BASE_NS / 1_000_000n) + offsetDays * 86_400_000).toISOString().slice(0, 10) + " 00:00:00";
 
 /** n flows spread over ~n/100 seconds after `baseNs`; ids are `idBase + i`. */
-export const makeFlows = (n: number, opts: { readonly idBase?: bigint; readonly baseNs?: bigint } = {}): EnrichedFlow[] => {
+export const makeFlows = (
+  n: number,
+  opts: { readonly idBase?: bigint; readonly baseNs?: bigint } = {},
+): EnrichedFlow[] => {
   const idBase = opts.idBase ?? 1_000_000n;
   const base = opts.baseNs ?? BASE_NS;
   const out: EnrichedFlow[] = [];

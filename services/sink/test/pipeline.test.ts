@@ -36,7 +36,9 @@ describe("SinkPipeline", () => {
     const rows = makeFlows(3000);
     const bad = { ...rows[42]!, start_ns: 1n, end_ns: 2n };
     const batches = [rows.slice(0, 1000), rows.slice(1000, 2000).map((r, i) => (i === 0 ? bad : r)), rows.slice(2000)];
-    const wire = batches.map((b, i) => EnrichedFlowCodec.encodeBatch(b, { producer: "enricher/test", sequence: BigInt(i) }));
+    const wire = batches.map((b, i) =>
+      EnrichedFlowCodec.encodeBatch(b, { producer: "enricher/test", sequence: BigInt(i) }),
+    );
     const layers = SinkWriter.layer({ baseMs: 50, maxMs: 500 }).pipe(
       Layer.provideMerge(Layer.merge(chLayer(db), Metrics.layerTest)),
       Layer.provideMerge(bus.layer),
@@ -50,7 +52,10 @@ describe("SinkPipeline", () => {
       const dlq = (bus.published.get(Topics.dlq) ?? []).map((m) => DeadLetterCodec.decode(m.value));
       expect(dlq.every(Either.isRight)).toBe(true);
       const letters = dlq.map((d) => (Either.isRight(d) ? d.right : undefined)!);
-      expect(letters.map((l) => l.error_kind).sort()).toEqual(["clickhouse_rejected", expect.stringMatching(/garbage|truncated/)]);
+      expect(letters.map((l) => l.error_kind).sort()).toEqual([
+        "clickhouse_rejected",
+        expect.stringMatching(/garbage|truncated/),
+      ]);
       const rejected = letters.find((l) => l.error_kind === "clickhouse_rejected")!;
       expect(rejected.offset).toBe("2");
       expect(rejected.reason).toMatch(/throwIf|395|CHECK/);

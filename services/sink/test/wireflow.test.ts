@@ -9,7 +9,12 @@ import { makeFlows } from "./fixtures.js";
 
 const rows = makeFlows(3000).map((r, i) => {
   if (i === 5) return { ...r, cgroup_id: -42n, netns: 2n ** 63n - 1n, flow_id: 2n ** 62n + 12345n };
-  if (i === 6) return { ...r, src: { ...r.src, labels: { "app.kubernetes.io/name": "ünïcödé ✓", empty: "" } }, comm: "nginx: wörker" };
+  if (i === 6)
+    return {
+      ...r,
+      src: { ...r.src, labels: { "app.kubernetes.io/name": "ünïcödé ✓", empty: "" } },
+      comm: "nginx: wörker",
+    };
   if (i === 7) return { ...r, dst: { ...r.dst, labels: {} }, srtt_us: -1, pid: 2 ** 31 - 1 };
   return r;
 });
@@ -24,7 +29,9 @@ describe("WireFlow transcoder", () => {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const w = wire[i]!;
-      expect(Buffer.compare(w.rows.subarray(w.rowStart, w.rowEnd), encodeFlows([r], "legacy").body), `row ${i}`).toBe(0);
+      expect(Buffer.compare(w.rows.subarray(w.rowStart, w.rowEnd), encodeFlows([r], "legacy").body), `row ${i}`).toBe(
+        0,
+      );
       expect(decimalKey(wire[i]!)).toBe(`${r.flow_id}\u0000${r.start_ns}`);
       expect(w.keys.readBigInt64LE(w.keyAt)).toBe(r.flow_id);
       expect(w.keys.readBigInt64LE(w.keyAt + 8)).toBe(r.start_ns);

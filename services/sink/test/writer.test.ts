@@ -31,7 +31,10 @@ describe("TableWriter", () => {
     expect(first).toMatchObject({ inserted: 5000, duplicates: 0, rejected: [] });
     const again = await write(rows);
     expect(again).toMatchObject({ inserted: 0, duplicates: 5000 });
-    const overlap = await write([...rows.slice(4000), ...makeFlows(1000, { idBase: 1_000_000n + 5000n, baseNs: rows[4999]!.start_ns + 10_000_000n })]);
+    const overlap = await write([
+      ...rows.slice(4000),
+      ...makeFlows(1000, { idBase: 1_000_000n + 5000n, baseNs: rows[4999]!.start_ns + 10_000_000n }),
+    ]);
     expect(overlap).toMatchObject({ inserted: 1000, duplicates: 1000 });
     expect(await count(db, `SELECT count() FROM ${db}.flows`)).toBe(6000);
     expect(await count(db, `SELECT uniqExact(flow_id, start_ns) FROM ${db}.flows`)).toBe(6000);

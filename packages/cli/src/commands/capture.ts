@@ -28,10 +28,16 @@ const OUTPUT_LINGER = "200 millis";
 
 const usage = (message: string) => new UsageError({ message });
 
-const positive = (flag: string, raw: string | undefined, scale: number, max: number): Either.Either<number | undefined, UsageError> => {
+const positive = (
+  flag: string,
+  raw: string | undefined,
+  scale: number,
+  max: number,
+): Either.Either<number | undefined, UsageError> => {
   if (raw === undefined) return Either.right(undefined);
   const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0) || n * scale > max) return Either.left(usage(`${flag}: expected a positive number, got "${raw}"`));
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0) || n * scale > max)
+    return Either.left(usage(`${flag}: expected a positive number, got "${raw}"`));
   return Either.right(Math.round(n * scale));
 };
 
@@ -77,12 +83,21 @@ export const captureToStdout = (o: CaptureOptions) =>
     process.stdout.on("error", () => undefined); // EPIPE arrives via the write callback too
     yield* capturePipeline(settings, stats).pipe(
       Stream.groupedWithin(OUTPUT_BATCH, OUTPUT_LINGER),
-      Stream.mapEffect((flows) => writeOut(Chunk.join(Chunk.map(flows, (f) => toJsonLine(f) + "\n"), ""))),
+      Stream.mapEffect((flows) =>
+        writeOut(
+          Chunk.join(
+            Chunk.map(flows, (f) => toJsonLine(f) + "\n"),
+            "",
+          ),
+        ),
+      ),
       Stream.takeWhile((open) => open),
       Stream.runDrain,
     );
     if (stats.ringbufDrops + stats.queueDrops > 0)
-      process.stderr.write(`netpulse: capture dropped ${stats.ringbufDrops} kernel and ${stats.queueDrops} user-space records\n`);
+      process.stderr.write(
+        `netpulse: capture dropped ${stats.ringbufDrops} kernel and ${stats.queueDrops} user-space records\n`,
+      );
   }).pipe(Effect.provide(Loader.layer));
 
 export const register = (program: Command): void => {
@@ -93,7 +108,12 @@ export const register = (program: Command): void => {
     .option("--stdout", "write flows to stdout as JSON lines")
     .option("--duration <seconds>", "stop after this many seconds (default: until Ctrl-C)")
     .option("--port <port>", "only flows with this local or remote port (repeatable, up to 8)", collect, [])
-    .option("--cidr <cidr>", "only flows with a local or remote address in this CIDR (repeatable, up to 8)", collect, [])
+    .option(
+      "--cidr <cidr>",
+      "only flows with a local or remote address in this CIDR (repeatable, up to 8)",
+      collect,
+      [],
+    )
     .option("--sampling <n>", "keep 1 flow in N (both directions agree)")
     .option("--active-timeout <seconds>", "emit long flows' windows this often (default 5)")
     .action((opts: CaptureOptions) => runCommand(captureToStdout(opts)));

@@ -5,8 +5,15 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { Effect, Either } from "effect";
 import {
-  engineFromManifests, formatIssue, loadManifests, makeProbe, parseProbes, verdictRecord, verdictText,
-  type ManifestIssue, type ProbeLine,
+  engineFromManifests,
+  formatIssue,
+  loadManifests,
+  makeProbe,
+  parseProbes,
+  verdictRecord,
+  verdictText,
+  type ManifestIssue,
+  type ProbeLine,
 } from "@netpulse/policy";
 import { runCommand } from "../run.js";
 import { UsageError } from "../UsageError.js";
@@ -31,7 +38,8 @@ export interface PolicyCheckResult {
 const read = (file: string, flag: string) =>
   Effect.tryPromise({
     try: () => readFile(file, "utf8"),
-    catch: (e) => new UsageError({ message: `${flag} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }),
+    catch: (e) =>
+      new UsageError({ message: `${flag} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }),
   });
 
 /** One line per invalid object: its field problems joined. */
@@ -60,7 +68,10 @@ const probesFrom = (o: PolicyCheckOptions): Effect.Effect<ProbeLine[], UsageErro
     return Effect.fail(new UsageError({ message: "give --probes FILE, or --from, --to and --port" }));
   return Either.match(makeProbe(o.from, o.to, o.port, o.protocol, "flags"), {
     onLeft: (e) => Effect.fail(new UsageError({ message: e.message.replace(/^flags: (\w+):/, "--$1:") })),
-    onRight: (probe) => Effect.succeed([{ probe, fields: { from: o.from, to: o.to, port: probe.port, protocol: probe.protocol }, where: "flags" }]),
+    onRight: (probe) =>
+      Effect.succeed([
+        { probe, fields: { from: o.from, to: o.to, port: probe.port, protocol: probe.protocol }, where: "flags" },
+      ]),
   });
 };
 
@@ -68,13 +79,18 @@ export const policyCheck = Effect.fn("policy.check")(function* (o: PolicyCheckOp
   const output = o.output ?? "jsonl";
   if (output !== "jsonl" && output !== "text")
     return yield* Effect.fail(new UsageError({ message: `--output: "${output}" must be jsonl or text` }));
-  if (o.manifests.length === 0) return yield* Effect.fail(new UsageError({ message: "--manifests: at least one file required" }));
-  const sources = yield* Effect.forEach(o.manifests, (file) => Effect.map(read(file, "--manifests"), (text) => ({ file, text })));
+  if (o.manifests.length === 0)
+    return yield* Effect.fail(new UsageError({ message: "--manifests: at least one file required" }));
+  const sources = yield* Effect.forEach(o.manifests, (file) =>
+    Effect.map(read(file, "--manifests"), (text) => ({ file, text })),
+  );
   const loaded = loadManifests(sources);
   const warnings = [...groupIssues(loaded.issues), ...loaded.skipped.map((s) => `note: ${formatIssue(s)}`)];
   if (loaded.namespaces.length + loaded.pods.length + loaded.policies.length === 0)
     return yield* Effect.fail(
-      new UsageError({ message: `--manifests: no usable Namespace, Pod or NetworkPolicy objects (${loaded.issues.length} problems)${warnings.length > 0 ? `; first: ${warnings[0]}` : ""}` }),
+      new UsageError({
+        message: `--manifests: no usable Namespace, Pod or NetworkPolicy objects (${loaded.issues.length} problems)${warnings.length > 0 ? `; first: ${warnings[0]}` : ""}`,
+      }),
     );
   const probes = yield* probesFrom(o);
   const engine = engineFromManifests(loaded);
@@ -85,7 +101,9 @@ export const policyCheck = Effect.fn("policy.check")(function* (o: PolicyCheckOp
       const where = o.probes === undefined ? (result.left.ref === probe.src ? "--from" : "--to") : at;
       return yield* Effect.fail(new UsageError({ message: `${where}: ${result.left.message}` }));
     }
-    lines.push(output === "text" ? verdictText(probe, result.right) : JSON.stringify(verdictRecord(fields, probe, result.right)));
+    lines.push(
+      output === "text" ? verdictText(probe, result.right) : JSON.stringify(verdictRecord(fields, probe, result.right)),
+    );
   }
   return { lines, warnings } satisfies PolicyCheckResult;
 });
@@ -101,7 +119,10 @@ export const register = (program: Command): void => {
   policy
     .command("check")
     .description("NetworkPolicy verdicts for probes, from manifests (no cluster needed)")
-    .requiredOption("--manifests <files...>", "YAML/JSON manifests: Namespace, Pod, NetworkPolicy (multi-document or List)")
+    .requiredOption(
+      "--manifests <files...>",
+      "YAML/JSON manifests: Namespace, Pod, NetworkPolicy (multi-document or List)",
+    )
     .option("--probes <file>", 'JSONL probes: {"from","to","port","protocol"} per line')
     .option("--from <ref>", "source: namespace/pod or an IP")
     .option("--to <ref>", "destination: namespace/pod or an IP")

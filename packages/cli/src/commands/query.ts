@@ -16,7 +16,8 @@ export const parseParams = (pairs: ReadonlyArray<string>): Map<string, string> |
   const out = new Map<string, string>();
   for (const p of pairs) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(p);
-    if (m?.[1] === undefined || m[2] === undefined) return new UsageError({ message: `--param "${p}": expected name=value` });
+    if (m?.[1] === undefined || m[2] === undefined)
+      return new UsageError({ message: `--param "${p}": expected name=value` });
     if (out.has(m[1])) return new UsageError({ message: `--param ${m[1]} given twice` });
     out.set(m[1], m[2]);
   }
@@ -26,7 +27,8 @@ export const parseParams = (pairs: ReadonlyArray<string>): Map<string, string> |
 export const query = (sql: string, o: { readonly param: ReadonlyArray<string>; readonly output: string }) =>
   Effect.gen(function* () {
     const format = FORMATS.find((f) => f === o.output);
-    if (format === undefined) return yield* new UsageError({ message: `--output: "${o.output}" must be table, json or csv` });
+    if (format === undefined)
+      return yield* new UsageError({ message: `--output: "${o.output}" must be table, json or csv` });
     const params = parseParams(o.param);
     if (params instanceof UsageError) return yield* params;
     const settings = yield* clickHouseConfig;
@@ -42,7 +44,12 @@ export const register = (program: Command): void => {
     .command("query")
     .description("run SQL on ClickHouse with typed {name:Type} parameters")
     .argument("<sql>", "one SQL statement, without a FORMAT clause")
-    .option("--param <name=value>", "value for a {name:Type} placeholder (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      "--param <name=value>",
+      "value for a {name:Type} placeholder (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option("--output <format>", "table | json | csv", "table")
     .action((sql: string, o: { param: string[]; output: string }) => runCommand(query(sql, o)));
 };

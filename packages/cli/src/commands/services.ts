@@ -25,10 +25,14 @@ const oneOf = (value: string, allowed: readonly string[]): boolean => allowed.in
 /** The script's argument list, or a UsageError naming the bad argument. */
 export const servicesArgs = (action: string, name: string | undefined): Effect.Effect<string[], UsageError> => {
   if (!oneOf(action, SERVICE_ACTIONS))
-    return Effect.fail(new UsageError({ message: `services: unknown action "${action}" (use ${SERVICE_ACTIONS.join("|")})` }));
+    return Effect.fail(
+      new UsageError({ message: `services: unknown action "${action}" (use ${SERVICE_ACTIONS.join("|")})` }),
+    );
   if (name === undefined) return Effect.succeed([action]);
   if (!oneOf(name, SERVICE_NAMES))
-    return Effect.fail(new UsageError({ message: `services: unknown service "${name}" (use ${SERVICE_NAMES.join("|")})` }));
+    return Effect.fail(
+      new UsageError({ message: `services: unknown service "${name}" (use ${SERVICE_NAMES.join("|")})` }),
+    );
   return Effect.succeed([action, name]);
 };
 

@@ -35,7 +35,9 @@ export const sinkLoad = (input: string) =>
     );
     for (const r of summary.refused) process.stderr.write(`refused: ${r}\n`);
     if (summary.refused.length > 0)
-      return yield* Effect.fail(new LoadRefused({ message: `${summary.refused.length} records refused by ClickHouse (listed above)` }));
+      return yield* Effect.fail(
+        new LoadRefused({ message: `${summary.refused.length} records refused by ClickHouse (listed above)` }),
+      );
   }).pipe(Effect.scoped, Effect.provide(pinoLogger("cli", LogLevel.Warning)));
 
 export const register = (program: Command): void => {

@@ -95,7 +95,9 @@ export const natsSettingsConfig: Config.Config<NatsSettings> = Config.all({
     if ((c.user === undefined) !== (c.password === undefined))
       return Either.left(invalid("NETPULSE_NATS_USER", "NETPULSE_NATS_USER and NETPULSE_NATS_PASSWORD go together"));
     if ((c.certFile === undefined) !== (c.keyFile === undefined))
-      return Either.left(invalid("NETPULSE_NATS_TLS_CERT", "NETPULSE_NATS_TLS_CERT and NETPULSE_NATS_TLS_KEY go together"));
+      return Either.left(
+        invalid("NETPULSE_NATS_TLS_CERT", "NETPULSE_NATS_TLS_CERT and NETPULSE_NATS_TLS_KEY go together"),
+      );
     const tls: NatsTls | undefined =
       c.caFile === undefined && c.certFile === undefined
         ? undefined

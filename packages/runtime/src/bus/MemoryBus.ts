@@ -32,7 +32,9 @@ const make = Effect.gen(function* () {
   const topicState = (op: string, topic: string) =>
     Effect.suspend(() => {
       const t = topics.get(topic);
-      return t !== undefined ? Effect.succeed(t) : Effect.fail(new BusError({ op, topic, message: `topic ${topic} is not provisioned` }));
+      return t !== undefined
+        ? Effect.succeed(t)
+        : Effect.fail(new BusError({ op, topic, message: `topic ${topic} is not provisioned` }));
     });
 
   const wakeAll = (t: TopicState) =>
@@ -98,7 +100,9 @@ const make = Effect.gen(function* () {
         const picked =
           from._tag === "Time"
             ? t.partitions.flat().filter((m) => m.timestampMs >= from.fromMs && m.timestampMs <= toMs)
-            : (t.partitions[from.partition] ?? []).filter((m) => BigInt(m.offset) >= BigInt(from.offset) && m.timestampMs <= toMs);
+            : (t.partitions[from.partition] ?? []).filter(
+                (m) => BigInt(m.offset) >= BigInt(from.offset) && m.timestampMs <= toMs,
+              );
         const ordered = picked.sort((a, b) => a.seq - b.seq).map(({ seq: _seq, ...m }) => m);
         return Stream.fromIterable(ordered);
       }),
@@ -108,7 +112,11 @@ const make = Effect.gen(function* () {
     kind: "memory",
     provision: Effect.fn("MemoryBus.provision")(function* (spec) {
       if (!validTopic(spec.topic))
-        return yield* new BusError({ op: "provision", topic: spec.topic, message: `invalid topic name "${spec.topic}"` });
+        return yield* new BusError({
+          op: "provision",
+          topic: spec.topic,
+          message: `invalid topic name "${spec.topic}"`,
+        });
       if (topics.has(spec.topic)) return;
       topics.set(spec.topic, {
         partitions: Array.from({ length: Math.max(1, spec.partitions) }, () => []),

@@ -16,7 +16,11 @@ const make = (settings: NatsSettings) =>
     const jsm = yield* Effect.tryPromise({
       try: () => nc.jetstreamManager(),
       catch: (cause) =>
-        new BusError({ op: "connect", message: `JetStream unavailable (is nats-server running with -js?): ${errorText(cause)}`, cause }),
+        new BusError({
+          op: "connect",
+          message: `JetStream unavailable (is nats-server running with -js?): ${errorText(cause)}`,
+          cause,
+        }),
     });
     const js = nc.jetstream();
     const partitionsOf = shardCounts(jsm);

@@ -28,5 +28,9 @@ export const partitionOutOfRange = (
   const bad = messages.find((m) => m.partition !== undefined && !(m.partition >= 0 && m.partition < partitions));
   return bad === undefined
     ? undefined
-    : new BusError({ op: "publish", topic, message: `partition ${bad.partition} out of range: ${topic} has ${partitions}` });
+    : new BusError({
+        op: "publish",
+        topic,
+        message: `partition ${bad.partition} out of range: ${topic} has ${partitions}`,
+      });
 };

@@ -27,7 +27,10 @@ export interface BatchCodec<T> {
   readonly type: AvroType;
   readonly encode: (record: T) => Buffer;
   readonly decode: (bytes: Uint8Array) => Either.Either<T, CodecError>;
-  readonly encodeBatch: (records: ReadonlyArray<T>, meta: { readonly producer: string; readonly sequence: bigint }) => Buffer;
+  readonly encodeBatch: (
+    records: ReadonlyArray<T>,
+    meta: { readonly producer: string; readonly sequence: bigint },
+  ) => Buffer;
   readonly decodeBatch: (bytes: Uint8Array) => Either.Either<DecodedBatch<T>, CodecError>;
 }
 
@@ -40,7 +43,11 @@ export const asBuffer = (bytes: Uint8Array): Buffer =>
 const classify = (cause: unknown): CodecError => {
   const text = cause instanceof Error ? cause.message : String(cause);
   const kind = /truncated/i.test(text) ? "truncated" : "garbage";
-  return new CodecError({ kind, message: `${kind === "truncated" ? "truncated" : "undecodable"} Avro data: ${text}`, cause });
+  return new CodecError({
+    kind,
+    message: `${kind === "truncated" ? "truncated" : "undecodable"} Avro data: ${text}`,
+    cause,
+  });
 };
 
 const decodeWith = (type: AvroType, bytes: Uint8Array, resolver?: ReturnType<AvroType["createResolver"]>) =>

@@ -52,7 +52,7 @@ function writeLong(tap: Tap, value: bigint): void {
     return;
   }
   const buf = tap.buf;
-  let z = value >= 0n ? value << 1n : ((-value) << 1n) - 1n;
+  let z = value >= 0n ? value << 1n : (-value << 1n) - 1n;
   while (z >= 0x80n) {
     buf[tap.pos++] = Number(z & 0x7fn) | 0x80;
     z >>= 7n;
@@ -100,7 +100,9 @@ export const loadSchemaFile = (file: string): AvroSchema =>
   JSON.parse(readFileSync(new URL(file, schemasDir), "utf8")) as AvroSchema;
 
 /** Every version of one record schema found in schemas/, e.g. raw-flow.v1.avsc, raw-flow.v2.avsc, oldest first. */
-export const schemaVersions = (base: string): ReadonlyArray<{ readonly version: number; readonly schema: AvroSchema }> =>
+export const schemaVersions = (
+  base: string,
+): ReadonlyArray<{ readonly version: number; readonly schema: AvroSchema }> =>
   readdirSync(schemasDir)
     .map((f) => new RegExp(`^${base}\\.v(\\d+)\\.avsc$`).exec(f))
     .filter((m): m is RegExpExecArray => m !== null)

@@ -18,7 +18,8 @@ const validPort = (p: number) => p >= 0 && p <= 65535;
 /** Semantic checks shared by raw and enriched flows (Avro already checked the types). */
 export const checkFlow = (f: RawFlow): string | undefined => {
   if (!DIRECTIONS.has(f.direction)) return `direction "${f.direction}" is not client|server`;
-  if (!CLOSE_REASONS.has(f.close_reason)) return `close_reason "${f.close_reason}" is not fin|rst_sent|rst_received|timeout|open`;
+  if (!CLOSE_REASONS.has(f.close_reason))
+    return `close_reason "${f.close_reason}" is not fin|rst_sent|rst_received|timeout|open`;
   if (!validPort(f.src_port)) return `src_port ${f.src_port} out of range`;
   if (!validPort(f.dst_port)) return `dst_port ${f.dst_port} out of range`;
   if (f.end_ns < f.start_ns) return `end_ns ${f.end_ns} before start_ns ${f.start_ns}`;

@@ -10,7 +10,9 @@ import type { EnrichedFlow, RawFlow } from "../records.js";
 
 const replacer = (_key: string, value: unknown): unknown => {
   if (typeof value === "bigint") {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
   }
   return value;
 };
@@ -64,7 +66,8 @@ const convert = (type: AvroType, v: unknown, path: string): Converted => {
     case "null":
       return v === null ? Either.right(null) : fail(path, "must be null");
     case "union:unwrapped": {
-      if (v === null && t.types?.some((u) => (u as unknown as AvroTypeShape).typeName === "null")) return Either.right(null);
+      if (v === null && t.types?.some((u) => (u as unknown as AvroTypeShape).typeName === "null"))
+        return Either.right(null);
       const branch = t.types?.find((u) => (u as unknown as AvroTypeShape).typeName !== "null");
       return branch === undefined ? fail(path, "has no usable union branch") : convert(branch, v, path);
     }
@@ -117,11 +120,16 @@ const parseWith =
     const parsed = Either.try({
       try: (): unknown => JSON.parse(line),
       catch: (cause) =>
-        new CodecError({ kind: "garbage", message: `${where}: not JSON: ${cause instanceof Error ? cause.message : String(cause)}`, cause }),
+        new CodecError({
+          kind: "garbage",
+          message: `${where}: not JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+          cause,
+        }),
     });
     return Either.flatMap(parsed, (value) => {
       const converted = convert(type, value, "");
-      if (Either.isLeft(converted)) return Either.left(new CodecError({ kind: "invalid_record", message: `${where}: ${converted.left}` }));
+      if (Either.isLeft(converted))
+        return Either.left(new CodecError({ kind: "invalid_record", message: `${where}: ${converted.left}` }));
       const record = converted.right as T;
       const problem = check(record);
       return problem === undefined

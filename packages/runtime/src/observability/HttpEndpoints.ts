@@ -36,7 +36,11 @@ export const serveHttpEndpoints = (port: number, host = "0.0.0.0") =>
     yield* Effect.acquireRelease(
       Effect.async<void, HttpListenError>((resume) => {
         server.once("error", (cause) =>
-          resume(Effect.fail(new HttpListenError({ port, message: `cannot listen on ${host}:${port}: ${String(cause)}`, cause }))),
+          resume(
+            Effect.fail(
+              new HttpListenError({ port, message: `cannot listen on ${host}:${port}: ${String(cause)}`, cause }),
+            ),
+          ),
         );
         server.listen(port, host, () => {
           resume(Effect.void);

@@ -85,7 +85,11 @@ export const makeClickHouse = (s: ClickHouseSettings) =>
       return yield* Effect.tryPromise({
         try: async (signal) => {
           if (external === undefined) {
-            const r = await queries.exec({ query: sql, abort_signal: signal, ...(params !== undefined && { query_params: params }) });
+            const r = await queries.exec({
+              query: sql,
+              abort_signal: signal,
+              ...(params !== undefined && { query_params: params }),
+            });
             return streamText(r.stream);
           }
           const boundary = `netpulse-${randomUUID()}`;
@@ -94,7 +98,10 @@ export const makeClickHouse = (s: ClickHouseSettings) =>
             query: sql,
             values: Readable.from([body]),
             abort_signal: signal,
-            http_headers: { "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(body.length) },
+            http_headers: {
+              "Content-Type": `multipart/form-data; boundary=${boundary}`,
+              "Content-Length": String(body.length),
+            },
             clickhouse_settings: {
               [`${external.name}_structure`]: external.structure,
               [`${external.name}_format`]: external.format,
@@ -155,10 +162,7 @@ export const makeClickHouse = (s: ClickHouseSettings) =>
   });
 
 export class ClickHouse extends Context.Tag("netpulse/ClickHouse")<ClickHouse, ClickHouseShape>() {
-  static readonly layer = Layer.scoped(
-    ClickHouse,
-    Effect.flatMap(clickHouseConfig, makeClickHouse),
-  );
+  static readonly layer = Layer.scoped(ClickHouse, Effect.flatMap(clickHouseConfig, makeClickHouse));
   static readonly layerWith = (s: ClickHouseSettings) => Layer.scoped(ClickHouse, makeClickHouse(s));
 }
 

@@ -16,11 +16,17 @@ export class ClickHouseError extends Data.TaggedError("ClickHouseError")<{
 
 // Exception codes that mean "this data cannot go in" (parse, type, range, check failures), as
 // opposed to the server being unwell. Stable across 18.x … 25.x.
-const DATA_ERROR_CODES = new Set([
-  6, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 190, 321, 395, 441, 442, 469,
-]);
+const DATA_ERROR_CODES = new Set([6, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 190, 321, 395, 441, 442, 469]);
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 
 /** The server's exception code, from either the modern or the 18.x error text. */
 export const serverCode = (message: string): number | undefined => {

@@ -39,10 +39,17 @@ export const render = (answer: Answer, format: OutputFormat): string => {
     case "table": {
       const cells = [names, ...answer.data.map((r) => r.map(text))];
       const widths = names.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-      const line = (r: ReadonlyArray<string>) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+      const line = (r: ReadonlyArray<string>) =>
+        r
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join("  ")
+          .trimEnd();
       const rule = widths.map((w) => "-".repeat(w)).join("  ");
       const body = cells.slice(1).map(line);
-      return [line(names), rule, ...body].join("\n") + `\n(${answer.data.length} row${answer.data.length === 1 ? "" : "s"})\n`;
+      return (
+        [line(names), rule, ...body].join("\n") +
+        `\n(${answer.data.length} row${answer.data.length === 1 ? "" : "s"})\n`
+      );
     }
   }
 };

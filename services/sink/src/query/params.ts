@@ -67,12 +67,17 @@ const scalar = (type: string, raw: string): Either.Either<Bound, string> => {
     if (!/^-?\d+$/.test(raw)) return Either.left(`expected an integer for ${type}, got "${raw}"`);
     const n = BigInt(raw);
     if (n < range[0] || n > range[1]) return Either.left(`${raw} is out of range for ${type}`);
-    return Either.right({ text: n.toString(), literal: `CAST(${quote(n.toString())} AS ${type})`, param: n.toString() });
+    return Either.right({
+      text: n.toString(),
+      literal: `CAST(${quote(n.toString())} AS ${type})`,
+      param: n.toString(),
+    });
   }
   switch (type) {
     case "Float32":
     case "Float64": {
-      if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw)) return Either.left(`expected a number for ${type}, got "${raw}"`);
+      if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw))
+        return Either.left(`expected a number for ${type}, got "${raw}"`);
       return Either.right({ text: raw, literal: `CAST(${quote(raw)} AS ${type})`, param: raw });
     }
     case "String":
@@ -83,12 +88,15 @@ const scalar = (type: string, raw: string): Either.Either<Bound, string> => {
         : Either.left(`expected YYYY-MM-DD for Date, got "${raw}"`);
     case "DateTime": {
       const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$/.test(raw);
-      if (!iso && !/^\d+$/.test(raw)) return Either.left(`expected "YYYY-MM-DD hh:mm:ss" or unix seconds for DateTime, got "${raw}"`);
+      if (!iso && !/^\d+$/.test(raw))
+        return Either.left(`expected "YYYY-MM-DD hh:mm:ss" or unix seconds for DateTime, got "${raw}"`);
       const text = iso ? raw.replace("T", " ") : raw;
       return Either.right({ text, literal: `toDateTime(${iso ? quote(text) : text})`, param: text });
     }
     default:
-      return Either.left(`parameter type ${type} is not supported (use Int*/UInt*/Float*/String/Date/DateTime or Array of them)`);
+      return Either.left(
+        `parameter type ${type} is not supported (use Int*/UInt*/Float*/String/Date/DateTime or Array of them)`,
+      );
   }
 };
 
@@ -124,7 +132,8 @@ export const bindQuery = (sql: string, values: ReadonlyMap<string, string>): Eit
   const types = new Map<string, string>();
   for (const p of found) {
     const seen = types.get(p.name);
-    if (seen !== undefined && seen !== p.type) return Either.left(`parameter ${p.name} is declared as both ${seen} and ${p.type}`);
+    if (seen !== undefined && seen !== p.type)
+      return Either.left(`parameter ${p.name} is declared as both ${seen} and ${p.type}`);
     types.set(p.name, p.type);
   }
   for (const name of values.keys())

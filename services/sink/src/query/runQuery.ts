@@ -24,7 +24,9 @@ export const runQuery = Effect.fn("Query.run")(function* (
   const statement = sql.trim().replace(/;\s*$/, "");
   if (statement === "") return yield* new QueryUsageError({ message: "the SQL is empty" });
   if (HAS_FORMAT.test(statement))
-    return yield* new QueryUsageError({ message: "leave out the FORMAT clause; choose the output with --output table|json|csv" });
+    return yield* new QueryUsageError({
+      message: "leave out the FORMAT clause; choose the output with --output table|json|csv",
+    });
   const bound = bindQuery(statement, params);
   if (Either.isLeft(bound)) return yield* new QueryUsageError({ message: bound.left });
   const version = parseServerVersion(yield* ch.queryText("SELECT version() FORMAT TabSeparated"));

@@ -27,7 +27,8 @@ const ipv6Bytes = (text: string): number[] | undefined => {
 const writer = (t: Logical, d: Dialect): Write => {
   switch (t) {
     case "Int64":
-      return (w, v) => (typeof v === "bigint" && v >= INT64_MIN && v <= INT64_MAX ? (w.i64(v), undefined) : `not an Int64: ${show(v)}`);
+      return (w, v) =>
+        typeof v === "bigint" && v >= INT64_MIN && v <= INT64_MAX ? (w.i64(v), undefined) : `not an Int64: ${show(v)}`;
     case "Int32":
       return (w, v) => (isInt(v, -(2 ** 31), 2 ** 31 - 1) ? (w.i32(v), undefined) : `not an Int32: ${show(v)}`);
     case "UInt16":
@@ -38,7 +39,7 @@ const writer = (t: Logical, d: Dialect): Write => {
       return (w, v) => (typeof v === "number" ? (w.f64(v), undefined) : `not a number: ${show(v)}`);
     case "NullableFloat64":
       return (w, v) => {
-        if (v === null || v === undefined) return w.u8(1), undefined;
+        if (v === null || v === undefined) return (w.u8(1), undefined);
         if (typeof v !== "number") return `not a number: ${show(v)}`;
         w.u8(0);
         w.f64(v);
@@ -84,7 +85,11 @@ export interface RowEncoder<R> {
   readonly spec: TableSpec<R>;
   /** `INSERT INTO db.table (cols) FORMAT RowBinary` */
   readonly insertStatement: string;
-  readonly encode: (rows: ReadonlyArray<R>) => { readonly body: Buffer; readonly encoded: R[]; readonly rejected: Rejected<R>[] };
+  readonly encode: (rows: ReadonlyArray<R>) => {
+    readonly body: Buffer;
+    readonly encoded: R[];
+    readonly rejected: Rejected<R>[];
+  };
   /** Identity (and key-time) columns of the rows, as an external table body. */
   readonly encodeKeys: (rows: ReadonlyArray<R>) => Buffer;
   /** `flow_id Int64, start_ns Int64` — structure of the encodeKeys table. */
@@ -102,7 +107,7 @@ export const laneOfKey = (key: string, lanes: number): number => {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h >>> 0) % lanes;
-}
+};
 
 const keyType = (t: Logical): string => (t === "Tag" || t === "String" ? "String" : t);
 

@@ -104,7 +104,8 @@ class Reader {
 }
 
 /** a < b for two's-complement [lo, hi] pairs. */
-const less = (a: [number, number], b: [number, number]) => ((a[1] | 0) !== (b[1] | 0) ? (a[1] | 0) < (b[1] | 0) : a[0] < b[0]);
+const less = (a: [number, number], b: [number, number]) =>
+  (a[1] | 0) !== (b[1] | 0) ? (a[1] | 0) < (b[1] | 0) : a[0] < b[0];
 
 /** The identity as ClickHouse prints it in TabSeparated: `flow_id\0start_ns` in decimal. */
 export const decimalKey = (f: WireFlow): string =>
@@ -201,11 +202,13 @@ const record = (r: Reader, w: RowBinaryWriter, keys: Buffer, keyAt: number): str
   return undefined;
 };
 
-const fail = (kind: "garbage" | "truncated" | "invalid_record", message: string) => Either.left(new CodecError({ kind, message }));
+const fail = (kind: "garbage" | "truncated" | "invalid_record", message: string) =>
+  Either.left(new CodecError({ kind, message }));
 
 /** Records of an Avro array (its block encoding) as WireFlows. */
 export const transcodeRecords = (records: Buffer, expected: number): Either.Either<WireFlow[], CodecError> => {
-  if (expected < 0 || expected > records.length) return fail("garbage", `batch says ${expected} records in ${records.length} bytes`);
+  if (expected < 0 || expected > records.length)
+    return fail("garbage", `batch says ${expected} records in ${records.length} bytes`);
   const r = new Reader(records);
   const w = new RowBinaryWriter(records.length * 2 + 1024);
   const keys = Buffer.alloc(expected * 16);
@@ -224,12 +227,16 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
         const rowStart = w.length;
         const avroStart = r.pos;
         const problem = record(r, w, keys, at * 16);
-        if (problem !== undefined) return fail("invalid_record", `invalid netpulse.v1.EnrichedFlow at index ${at}: ${problem}`);
+        if (problem !== undefined)
+          return fail("invalid_record", `invalid netpulse.v1.EnrichedFlow at index ${at}: ${problem}`);
         marks.push(rowStart, avroStart, r.pos);
       }
     }
   } catch (e) {
-    return fail(e instanceof RangeError && /truncated/.test(e.message) ? "truncated" : "garbage", `undecodable Avro data: ${String(e)}`);
+    return fail(
+      e instanceof RangeError && /truncated/.test(e.message) ? "truncated" : "garbage",
+      `undecodable Avro data: ${String(e)}`,
+    );
   }
   const count = marks.length / 3;
   if (r.pos !== records.length || count !== expected)
@@ -270,11 +277,19 @@ export const transcodeBatch = (bytes: Buffer): Either.Either<WireFlow[], CodecEr
   } catch (e) {
     return fail("garbage", `undecodable Avro data: ${String(e)}`);
   }
-  if (header.schema !== EnrichedFlowCodec.name) return fail("garbage", `batch holds ${header.schema}, expected ${EnrichedFlowCodec.name}`);
+  if (header.schema !== EnrichedFlowCodec.name)
+    return fail("garbage", `batch holds ${header.schema}, expected ${EnrichedFlowCodec.name}`);
   if (header.fp === EnrichedFlowCodec.fingerprint) return transcodeRecords(header.records, header.count);
   // an older writer schema: let the codec resolve it, then take the current encoding
   return Either.flatMap(EnrichedFlowCodec.decodeBatch(bytes), ({ records }) =>
-    transcodeRecords(Buffer.concat([arrayBlockHeader(records.length), ...records.map((x) => EnrichedFlowCodec.encode(x)), Buffer.from([0])]), records.length),
+    transcodeRecords(
+      Buffer.concat([
+        arrayBlockHeader(records.length),
+        ...records.map((x) => EnrichedFlowCodec.encode(x)),
+        Buffer.from([0]),
+      ]),
+      records.length,
+    ),
   );
 };
 

@@ -53,7 +53,9 @@ export interface SinkWriterShape {
 export const LANES = 1;
 
 const backoff = (p: RetryPolicy) => {
-  const capped = Schedule.exponential(`${p.baseMs} millis`, 2).pipe(Schedule.either(Schedule.spaced(`${p.maxMs} millis`)));
+  const capped = Schedule.exponential(`${p.baseMs} millis`, 2).pipe(
+    Schedule.either(Schedule.spaced(`${p.maxMs} millis`)),
+  );
   return p.retries === undefined ? capped : capped.pipe(Schedule.intersect(Schedule.recurs(p.retries)));
 };
 
@@ -65,9 +67,7 @@ export const retrying = <A, E extends ClickHouseError | SchemaError, R>(
   onFailure: (e: E) => Effect.Effect<void> = () => Effect.void,
 ) =>
   effect.pipe(
-    Effect.tapError((e) =>
-      Effect.zipRight(Effect.logWarning(`${what} failed, retrying: ${e.message}`), onFailure(e)),
-    ),
+    Effect.tapError((e) => Effect.zipRight(Effect.logWarning(`${what} failed, retrying: ${e.message}`), onFailure(e))),
     Effect.retry({ schedule: backoff(policy), while: (e) => e instanceof ClickHouseError }),
   );
 
@@ -76,10 +76,21 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
     const ch = yield* ClickHouse;
     const metrics = yield* Metrics;
     const up = metrics.gauge("netpulse_sink_clickhouse_up", "1 while the last ClickHouse call succeeded");
-    const dups = metrics.counter("netpulse_sink_duplicates_total", "Rows skipped because their identity was already stored", ["table"]);
-    const rejected = metrics.counter("netpulse_sink_rejected_total", "Rows ClickHouse refused (sent to the DLQ)", ["table"]);
+    const dups = metrics.counter(
+      "netpulse_sink_duplicates_total",
+      "Rows skipped because their identity was already stored",
+      ["table"],
+    );
+    const rejected = metrics.counter("netpulse_sink_rejected_total", "Rows ClickHouse refused (sent to the DLQ)", [
+      "table",
+    ]);
     const inserted = metrics.counter("netpulse_sink_rows_total", "Rows inserted into ClickHouse", ["table"]);
-    const latency = metrics.histogram("netpulse_sink_insert_seconds", "Time to write one batch", [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ["table"]);
+    const latency = metrics.histogram(
+      "netpulse_sink_insert_seconds",
+      "Time to write one batch",
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      ["table"],
+    );
     const down = () => Effect.sync(() => up.set(0));
 
     const schema = yield* retrying("schema migration", policy, migrate(), down);
@@ -136,12 +147,17 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
     const commitLanes = <R>(parts: ReadonlyArray<Prepared<R>>) =>
       Effect.map(Effect.forEach(parts, commit, { concurrency: "unbounded" }), (results) =>
         results.reduce<WriteResult<R>>(
-          (a, b) => ({ inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates, rejected: [...a.rejected, ...b.rejected] }),
+          (a, b) => ({
+            inserted: a.inserted + b.inserted,
+            duplicates: a.duplicates + b.duplicates,
+            rejected: [...a.rejected, ...b.rejected],
+          }),
           { inserted: 0, duplicates: 0, rejected: [] },
         ),
       );
 
-    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.flatMap(prepareLanes(enc, rows), commitLanes);
+    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
+      Effect.flatMap(prepareLanes(enc, rows), commitLanes);
 
     const writeAll =
       <A, R>(enc: RowEncoder<R>, rowsOf: (a: A) => ReadonlyArray<R>) =>

@@ -87,7 +87,11 @@ export const prepareBatch = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>, keys
 const insertRows = <R>(
   enc: RowEncoder<R>,
   rows: ReadonlyArray<R>,
-  ready?: { readonly encoded: ReadonlyArray<R>; readonly body: Buffer; readonly clientRejected: ReadonlyArray<Rejected<R>> },
+  ready?: {
+    readonly encoded: ReadonlyArray<R>;
+    readonly body: Buffer;
+    readonly clientRejected: ReadonlyArray<Rejected<R>>;
+  },
 ): Effect.Effect<WriteResult<R>, ClickHouseError, ClickHouse> =>
   Effect.gen(function* () {
     if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: [] };
@@ -109,7 +113,8 @@ const insertRows = <R>(
     if (outcome._tag === "Right") return plus(base, { inserted: encoded.length, duplicates: 0, rejected: [] });
     const err = outcome.left;
     if (err.kind !== "rejected") return yield* Effect.fail(err);
-    if (encoded.length === 1) return plus(base, { inserted: 0, duplicates: 0, rejected: [{ row: encoded[0] as R, reason: err.message }] });
+    if (encoded.length === 1)
+      return plus(base, { inserted: 0, duplicates: 0, rejected: [{ row: encoded[0] as R, reason: err.message }] });
     // Some row is bad: split until it is alone. Each half re-checks what is stored, so a half
     // that landed before the error (a failing materialized view) is not inserted twice.
     const mid = encoded.length >>> 1;

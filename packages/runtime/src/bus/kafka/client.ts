@@ -41,13 +41,17 @@ export const makeKafka = (settings: KafkaSettings) =>
       const { message, ...extra } = entry.log;
       const text = `kafkajs ${entry.namespace}: ${message}`;
       const annotated = (e: Effect.Effect<void>) =>
-        e.pipe(Effect.annotateLogs({ bus: "kafka", ...(typeof extra["error"] === "string" && { error: extra["error"] }) }));
+        e.pipe(
+          Effect.annotateLogs({ bus: "kafka", ...(typeof extra["error"] === "string" && { error: extra["error"] }) }),
+        );
       Runtime.runFork(runtime)(
         annotated(
           // kafkajs logs at ERROR what it is about to retry (connection refused during a broker
           // restart, "coordinator loading", "rebalancing"); a failure that sticks reaches the caller
           // as a BusError or a consumer crash. So: its errors are our warnings, Connection noise is debug.
-          entry.namespace === "Connection" || entry.level > logLevel.WARN ? Effect.logDebug(text) : Effect.logWarning(text),
+          entry.namespace === "Connection" || entry.level > logLevel.WARN
+            ? Effect.logDebug(text)
+            : Effect.logWarning(text),
         ),
       );
     };
@@ -73,7 +77,9 @@ export const connectAdmin = (kafka: Kafka, settings: KafkaSettings) =>
   Effect.acquireRelease(
     Effect.suspend(() => {
       const admin = kafka.admin();
-      return Effect.tryPromise({ try: () => admin.connect(), catch: connectError(settings, "admin") }).pipe(Effect.as(admin));
+      return Effect.tryPromise({ try: () => admin.connect(), catch: connectError(settings, "admin") }).pipe(
+        Effect.as(admin),
+      );
     }),
     (admin) => Effect.promise(() => admin.disconnect().catch(() => undefined)),
   );

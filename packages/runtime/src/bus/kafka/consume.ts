@@ -47,7 +47,9 @@ export const kafkaConsume = (kafka: Kafka, topic: string, options: ConsumeOption
           new BusError({ op: "consume", topic, message: `${what}: ${errorText(cause)}`, cause });
         const runtime = yield* Effect.runtime<never>();
         const log = (message: string) =>
-          Runtime.runFork(runtime)(Effect.logDebug(message).pipe(Effect.annotateLogs({ bus: "kafka", topic, group: options.group })));
+          Runtime.runFork(runtime)(
+            Effect.logDebug(message).pipe(Effect.annotateLogs({ bus: "kafka", topic, group: options.group })),
+          );
         let closing = false;
         let joins = 0;
         const consumer = yield* Effect.acquireRelease(
@@ -61,7 +63,9 @@ export const kafkaConsume = (kafka: Kafka, topic: string, options: ConsumeOption
               maxBytesPerPartition: MAX_MESSAGE_BYTES,
               allowAutoTopicCreation: false,
             });
-            return Effect.tryPromise({ try: () => c.connect(), catch: fail("consumer connect failed") }).pipe(Effect.as(c));
+            return Effect.tryPromise({ try: () => c.connect(), catch: fail("consumer connect failed") }).pipe(
+              Effect.as(c),
+            );
           }),
           // Last acks are committed before leaving the group, so the next owner starts after them.
           (c) =>
@@ -73,12 +77,17 @@ export const kafkaConsume = (kafka: Kafka, topic: string, options: ConsumeOption
         consumer.on(consumer.events.GROUP_JOIN, (e) => {
           joins++;
           tracker.resetAll();
-          log(`joined group ${e.payload.groupId}: partitions ${JSON.stringify(e.payload.memberAssignment[topic] ?? [])}`);
+          log(
+            `joined group ${e.payload.groupId}: partitions ${JSON.stringify(e.payload.memberAssignment[topic] ?? [])}`,
+          );
         });
         consumer.on(consumer.events.CRASH, (e) => {
           if (!e.payload.restart) void emit.fail(fail("consumer crashed")(e.payload.error));
         });
-        yield* Effect.tryPromise({ try: () => consumer.subscribe({ topic, fromBeginning: true }), catch: fail("subscribe failed") });
+        yield* Effect.tryPromise({
+          try: () => consumer.subscribe({ topic, fromBeginning: true }),
+          catch: fail("subscribe failed"),
+        });
         yield* Effect.tryPromise({
           try: () =>
             consumer.run({
@@ -127,4 +136,3 @@ export const offerPatiently = async (offered: Promise<void>, closed: () => boole
 };
 
 const sleep = (ms: number) => new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref());
-

@@ -38,7 +38,12 @@ const plan = (admin: Admin, topic: string, from: ReplayFrom) =>
     return { ranges, all: highs.map((h) => h.partition) };
   });
 
-export const kafkaReplay = (kafka: Kafka, admin: Admin, topic: string, from: ReplayFrom): Stream.Stream<BusMessage, BusError> =>
+export const kafkaReplay = (
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  from: ReplayFrom,
+): Stream.Stream<BusMessage, BusError> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
       yield* checkTopic("replay", topic);
@@ -110,7 +115,8 @@ export const kafkaReplay = (kafka: Kafka, admin: Admin, topic: string, from: Rep
             // After run(): seek what we read, pause what we don't.
             const idle = all.filter((p) => !ranges.has(p));
             if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
-            for (const [partition, range] of ranges) consumer.seek({ topic, partition, offset: range.start.toString() });
+            for (const [partition, range] of ranges)
+              consumer.seek({ topic, partition, offset: range.start.toString() });
             Runtime.runFork(runtime)(Effect.logDebug(`replaying ${topic} partitions ${[...ranges.keys()].join(",")}`));
           }),
         { bufferSize: 64, strategy: "suspend" },

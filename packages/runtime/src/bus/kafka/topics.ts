@@ -16,7 +16,9 @@ const RETRY = Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds"
 export const checkTopic = (op: string, topic: string) =>
   validTopic(topic)
     ? Effect.void
-    : Effect.fail(new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }));
+    : Effect.fail(
+        new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }),
+      );
 
 export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
   Effect.gen(function* () {
@@ -56,7 +58,11 @@ export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
         catch: fail("adding partitions failed"),
       });
     yield* Effect.tryPromise({
-      try: () => admin.alterConfigs({ validateOnly: false, resources: [{ type: 2 /* TOPIC */, name: spec.topic, configEntries }] }),
+      try: () =>
+        admin.alterConfigs({
+          validateOnly: false,
+          resources: [{ type: 2 /* TOPIC */, name: spec.topic, configEntries }],
+        }),
       catch: fail("alter topic config failed"),
     });
   });
@@ -89,7 +95,10 @@ export const publishAll = (producer: Producer, topic: string, messages: Readonly
       }).pipe(
         // kafkajs gives up on some retriable errors (a just-created topic's metadata not out yet);
         // another send may duplicate what the broker already took, never lose it.
-        Effect.retry({ schedule: RETRY, while: (e) => (e.cause as { retriable?: unknown } | undefined)?.retriable === true }),
+        Effect.retry({
+          schedule: RETRY,
+          while: (e) => (e.cause as { retriable?: unknown } | undefined)?.retriable === true,
+        }),
       ),
     { discard: true },
   );

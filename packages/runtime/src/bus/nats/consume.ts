@@ -56,7 +56,9 @@ const ensureDurable = (jsm: JetStreamManager, topic: string, group: string, ackW
     const existing = yield* Effect.tryPromise({ try: () => jsm.consumers.info(stream, durable), catch: (e) => e }).pipe(
       Effect.map(Option.some),
       Effect.catchAll((e) =>
-        /consumer not found/i.test(errorText(e)) ? Effect.succeed(Option.none()) : Effect.fail(fail("consumer info failed")(e)),
+        /consumer not found/i.test(errorText(e))
+          ? Effect.succeed(Option.none())
+          : Effect.fail(fail("consumer info failed")(e)),
       ),
     );
     if (Option.isNone(existing)) {
@@ -120,7 +122,8 @@ export const natsConsume = (
       );
       const consumer = yield* Effect.tryPromise({
         try: () => js.consumers.get(stream, durable),
-        catch: (cause) => new BusError({ op: "consume", topic, message: `consumer ${durable}: ${errorText(cause)}`, cause }),
+        catch: (cause) =>
+          new BusError({ op: "consume", topic, message: `consumer ${durable}: ${errorText(cause)}`, cause }),
       }).pipe(Effect.retry({ schedule: retryTransient, while: (e) => transient(e.cause) }));
       const outstanding = new Set<JsMsg>();
       const runtime = yield* Effect.runtime<never>();
@@ -172,7 +175,8 @@ export const natsConsume = (
               if (!outstanding.delete(m)) return Effect.void;
               return Effect.try({
                 try: () => m.ack(),
-                catch: (cause) => new BusError({ op: "ack", topic, message: `ack of ${m.seq} failed: ${errorText(cause)}`, cause }),
+                catch: (cause) =>
+                  new BusError({ op: "ack", topic, message: `ack of ${m.seq} failed: ${errorText(cause)}`, cause }),
               });
             }),
           };

@@ -39,7 +39,9 @@ const plan = (jsm: JetStreamManager, topic: string, from: ReplayFrom) =>
       catch: (e) => e,
     }).pipe(
       Effect.map((m) => m.seq),
-      Effect.catchAll((e) => (/no message found|not found/i.test(errorText(e)) ? Effect.succeed(0) : Effect.fail(fail(e)))),
+      Effect.catchAll((e) =>
+        /no message found|not found/i.test(errorText(e)) ? Effect.succeed(0) : Effect.fail(fail(e)),
+      ),
     );
     return {
       options: { filterSubjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start },

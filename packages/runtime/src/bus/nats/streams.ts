@@ -16,14 +16,7 @@ import {
 } from "nats";
 import { BusError, type OutgoingMessage, type TopicSpec } from "../Bus.js";
 import { partitionOutOfRange, shardOf, validTopic } from "../shard.js";
-import {
-  allShards,
-  describeStream,
-  KEY_HEADER,
-  partitionsFromDescription,
-  shardSubject,
-  streamName,
-} from "./names.js";
+import { allShards, describeStream, KEY_HEADER, partitionsFromDescription, shardSubject, streamName } from "./names.js";
 
 /** PubAcks awaited at once (MEASURED: ~100 in flight saturates the server). */
 export const PUBLISH_WINDOW = 128;
@@ -38,7 +31,9 @@ const isNotFound = (cause: unknown) => /not found/i.test(cause instanceof Error 
 export const checkTopic = (op: string, topic: string) =>
   validTopic(topic)
     ? Effect.void
-    : Effect.fail(new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }));
+    : Effect.fail(
+        new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }),
+      );
 
 export const provisionStream = (jsm: JetStreamManager, spec: TopicSpec) =>
   Effect.gen(function* () {
@@ -110,7 +105,12 @@ export const shardCounts = (jsm: JetStreamManager) => {
 export const transient = (cause: unknown): boolean => {
   const code = (cause as { code?: unknown }).code;
   const text = cause instanceof Error ? cause.message : String(cause);
-  return code === "TIMEOUT" || code === "503" || code === "DISCONNECT" || /timeout|no responders|disconnect|reconnect/i.test(text);
+  return (
+    code === "TIMEOUT" ||
+    code === "503" ||
+    code === "DISCONNECT" ||
+    /timeout|no responders|disconnect|reconnect/i.test(text)
+  );
 };
 
 export const retryTransient = Schedule.exponential("100 millis", 2).pipe(
