@@ -23,9 +23,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --expose-gc: the memory benches force collections between measurements.
 run() {
   echo "== $1"
-  npx tsx "$1"
+  node --expose-gc --import tsx "$1"
 }
 
 section=${1:-all}
