@@ -8,8 +8,8 @@ import { describeSettings, type KafkaSettings } from "./BusConfig.js";
 import { connectAdmin, connectProducer, makeKafka } from "./kafka/client.js";
 import { kafkaConsume } from "./kafka/consume.js";
 import { kafkaReplay } from "./kafka/replay.js";
-import { checkTopic, partitionCounts, provisionTopic, publishAll } from "./kafka/topics.js";
-import { partitionOutOfRange } from "./shard.js";
+import { partitionCounts, provisionTopic, publishAll } from "./kafka/topics.js";
+import { checkTopic, partitionOutOfRange } from "./shard.js";
 
 const make = (settings: KafkaSettings) =>
   Effect.gen(function* () {

@@ -5,7 +5,7 @@
 // timestamps come from the Effect Clock, so TestClock controls them.
 import { Clock, Deferred, Effect, Layer, Stream } from "effect";
 import { Bus, BusError, type BusMessage, type BusShape, type Delivery, type ReplayFrom } from "./Bus.js";
-import { partitionOutOfRange, shardOf, validTopic } from "./shard.js";
+import { checkTopic, partitionOutOfRange, shardOf } from "./shard.js";
 
 interface Stored extends BusMessage {
   readonly seq: number;
@@ -111,12 +111,7 @@ const make = Effect.gen(function* () {
   const bus: BusShape = {
     kind: "memory",
     provision: Effect.fn("MemoryBus.provision")(function* (spec) {
-      if (!validTopic(spec.topic))
-        return yield* new BusError({
-          op: "provision",
-          topic: spec.topic,
-          message: `invalid topic name "${spec.topic}"`,
-        });
+      yield* checkTopic("provision", spec.topic);
       if (topics.has(spec.topic)) return;
       topics.set(spec.topic, {
         partitions: Array.from({ length: Math.max(1, spec.partitions) }, () => []),

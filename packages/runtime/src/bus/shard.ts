@@ -1,6 +1,7 @@
 // Key → partition for buses that shard by subject (NATS, memory). FNV-1a over the key's UTF-8
 // bytes: stable across processes and versions, so one key always lands on one shard and stays
 // ordered. Kafka uses its own murmur2 partitioner instead (see kafka/publish.ts).
+import { Effect } from "effect";
 import { BusError, type OutgoingMessage } from "./Bus.js";
 
 const encoder = new TextEncoder();
@@ -18,6 +19,14 @@ export const shardOf = (key: string, partitions: number): number => fnv1a32(key)
 
 /** Topic names are dotted words; the same rule holds on both brokers so a name works on either. */
 export const validTopic = (topic: string): boolean => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(topic);
+
+/** Fails `op` on a topic name neither broker would take the same way. */
+export const checkTopic = (op: string, topic: string): Effect.Effect<void, BusError> =>
+  validTopic(topic)
+    ? Effect.void
+    : Effect.fail(
+        new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }),
+      );
 
 /** The error for a message whose explicit partition the topic does not have, if any. */
 export const partitionOutOfRange = (

@@ -9,7 +9,8 @@ import type { Consumer, Kafka } from "kafkajs";
 import { BusError, type ConsumeOptions, type Delivery } from "../Bus.js";
 import { errorText } from "./client.js";
 import { OffsetTracker } from "./OffsetTracker.js";
-import { checkTopic, MAX_MESSAGE_BYTES } from "./topics.js";
+import { checkTopic } from "../shard.js";
+import { MAX_MESSAGE_BYTES } from "./topics.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
 const COMMIT_EVERY = Duration.millis(100);

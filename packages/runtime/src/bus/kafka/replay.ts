@@ -8,7 +8,8 @@ import type { Admin, Kafka } from "kafkajs";
 import { BusError, type BusMessage, type ReplayFrom } from "../Bus.js";
 import { errorText } from "./client.js";
 import { offerPatiently } from "./consume.js";
-import { checkTopic, MAX_MESSAGE_BYTES } from "./topics.js";
+import { checkTopic } from "../shard.js";
+import { MAX_MESSAGE_BYTES } from "./topics.js";
 
 interface Range {
   readonly start: bigint;

@@ -5,20 +5,13 @@
 import { Effect, Schedule } from "effect";
 import type { Admin, Message, Producer } from "kafkajs";
 import { BusError, type OutgoingMessage, type TopicSpec } from "../Bus.js";
-import { validTopic } from "../shard.js";
+import { checkTopic } from "../shard.js";
 import { errorText } from "./client.js";
 
 /** Largest record batch a topic accepts; bounds one publish chunk too. */
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 const CHUNK_BYTES = 8 * 1024 * 1024;
 const RETRY = Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds"));
-
-export const checkTopic = (op: string, topic: string) =>
-  validTopic(topic)
-    ? Effect.void
-    : Effect.fail(
-        new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }),
-      );
 
 export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
   Effect.gen(function* () {

@@ -15,7 +15,8 @@ import {
 } from "nats";
 import { BusError, type BusMessage, type ConsumeOptions, type Delivery } from "../Bus.js";
 import { durableName, KEY_HEADER, shardFromSubject, streamName } from "./names.js";
-import { checkTopic, errorText, retryTransient, transient } from "./streams.js";
+import { checkTopic } from "../shard.js";
+import { errorText, retryTransient, transient } from "./streams.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
 export const DEFAULT_ACK_WAIT_MS = 30_000;

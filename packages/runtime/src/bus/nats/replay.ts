@@ -6,7 +6,8 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type Ordere
 import { BusError, type BusMessage, type ReplayFrom } from "../Bus.js";
 import { pullMessages, toBusMessage } from "./consume.js";
 import { shardSubject, streamName } from "./names.js";
-import { checkTopic, errorText } from "./streams.js";
+import { checkTopic } from "../shard.js";
+import { errorText } from "./streams.js";
 
 const REPLAY_PULL_MESSAGES = 64;
 

@@ -15,7 +15,7 @@ import {
   type StreamConfig,
 } from "nats";
 import { BusError, type OutgoingMessage, type TopicSpec } from "../Bus.js";
-import { partitionOutOfRange, shardOf, validTopic } from "../shard.js";
+import { checkTopic, partitionOutOfRange, shardOf } from "../shard.js";
 import { allShards, describeStream, KEY_HEADER, partitionsFromDescription, shardSubject, streamName } from "./names.js";
 
 /** PubAcks awaited at once (MEASURED: ~100 in flight saturates the server). */
@@ -27,13 +27,6 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 export const errorText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
 const isNotFound = (cause: unknown) => /not found/i.test(cause instanceof Error ? cause.message : String(cause));
-
-export const checkTopic = (op: string, topic: string) =>
-  validTopic(topic)
-    ? Effect.void
-    : Effect.fail(
-        new BusError({ op, topic, message: `invalid topic name "${topic}" (dotted words of A-Z a-z 0-9 _ -)` }),
-      );
 
 export const provisionStream = (jsm: JetStreamManager, spec: TopicSpec) =>
   Effect.gen(function* () {
