@@ -9,8 +9,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 scripts/install-deps.sh
-echo "test: npx tsc -b"
+echo "test: npx tsc -b (and the tests themselves, which vitest runs without type checking)"
 npx tsc -b
+npx tsc --noEmit -p tsconfig.eslint.json
 if [ -f bpf/Makefile ]; then
   echo "test: make -C bpf"
   make -s -C bpf

@@ -46,7 +46,7 @@ export const restartBroker = (kind: BrokerKind): Effect.Effect<void, Error> =>
   });
 
 /** The first `n` elements of a stream, failing if they don't arrive within `within`. */
-export const takeWithin = <A, E>(stream: Stream.Stream<A, E>, n: number, within: Duration.DurationInput) =>
+export const takeWithin = <A, E, R>(stream: Stream.Stream<A, E, R>, n: number, within: Duration.DurationInput) =>
   stream.pipe(
     Stream.take(n),
     Stream.runCollect,

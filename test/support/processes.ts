@@ -14,13 +14,18 @@ export const freePort = (): Promise<number> =>
     });
   });
 
+/** Polls `cond` until it holds; a condition that throws (server not up yet) counts as not yet. */
 export const until = async (
   what: string,
   cond: () => Promise<boolean> | boolean,
   timeoutMs = 60_000,
 ): Promise<void> => {
   const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
+  while (
+    !(await Promise.resolve()
+      .then(cond)
+      .catch(() => false))
+  ) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }

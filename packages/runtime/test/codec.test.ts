@@ -152,7 +152,8 @@ describe("batch codec", () => {
     expect(errorOf(RawFlowCodec.decodeBatch(anomalies))).toMatchObject({ kind: "wrong_schema" });
     for (let i = 0; i < 200; i++) {
       const noise = Buffer.from(good);
-      noise[(i * 7919) % noise.length] ^= 0xff;
+      const at = (i * 7919) % noise.length;
+      noise[at] = (noise[at] ?? 0) ^ 0xff;
       const r = RawFlowCodec.decodeBatch(noise); // must never throw
       expect(Either.isEither(r)).toBe(true);
     }

@@ -3,23 +3,15 @@
 // the built sink service (services/sink/dist/main.js) as a child process, and small waits.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort, until as waitFor } from "../../../test/support/processes.js";
+
+export { freePort, waitFor };
 
 export interface Isolated {
   readonly dir: string;
@@ -93,15 +85,6 @@ export const startSink = (env: Record<string, string>): SinkProcess => {
     output: () => out,
     metrics: () => fetch(`http://127.0.0.1:${env["NETPULSE_SINK_HTTP_PORT"]}/metrics`).then((r) => r.text()),
   };
-};
-
-export const waitFor = async (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> => {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await cond().catch(() => false)) return;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 };
 
 export const metricValue = (text: string, name: string, labels = ""): number => {
