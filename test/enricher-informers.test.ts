@@ -9,16 +9,11 @@ import { runInformers } from "@netpulse/enricher/k8s/KubeSource";
 import { WATCHED } from "@netpulse/enricher/k8s/resources";
 import { FakeKubeApi } from "./support/fakeKubeApi.js";
 import * as k from "./support/kubeObjects.js";
+import { until } from "./support/processes.js";
 
 const KINDS = WATCHED.length;
 
-const waitFor = async (what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const waitFor = (what: string, cond: () => boolean, timeoutMs = 10_000) => until(what, cond, timeoutMs);
 
 describe("enricher informers against a list/watch server", () => {
   let api: FakeKubeApi;

@@ -10,14 +10,9 @@ import { MetadataIndex } from "@netpulse/enricher/index/MetadataIndex";
 import { runManifestSource } from "@netpulse/enricher/manifests/ManifestSource";
 import { loadManifests } from "@netpulse/enricher/manifests/parseManifests";
 import * as k from "./support/kubeObjects.js";
+import { until } from "./support/processes.js";
 
-const waitFor = async (what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const waitFor = (what: string, cond: () => boolean, timeoutMs = 10_000) => until(what, cond, timeoutMs);
 
 const list = (...items: unknown[]) => ({ apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items });
 const yamlDocs = (...docs: unknown[]) => docs.map((d) => stringify(d)).join("---\n");
