@@ -11,6 +11,7 @@ import type { Batch } from "@netpulse/runtime/records";
 import type { MetadataIndex } from "../index/MetadataIndex.js";
 import type { Target } from "../index/Target.js";
 import { enrichFlow } from "./enrichFlow.js";
+import { AvroCursorError } from "@netpulse/runtime/codec/AvroCursor";
 import { RawFlowScanner, ScanError, type ScannedFlow } from "./RawFlowScanner.js";
 
 const batchType = parseSchema(loadSchemaFile("batch.v1.avsc"));
@@ -73,13 +74,12 @@ export class BatchEnricher {
     try {
       n = this.scanner.scan(batch.records, this.scanned);
     } catch (cause) {
-      const message = cause instanceof ScanError ? cause.message : `undecodable RawFlow array: ${String(cause)}`;
-      const kind = message.startsWith("invalid")
-        ? "invalid_record"
-        : message.startsWith("truncated")
-          ? "truncated"
-          : "garbage";
-      return Either.left(new CodecError({ kind, message, cause }));
+      if (cause instanceof ScanError) return Either.left(new CodecError({ kind: cause.kind, message: cause.message }));
+      if (cause instanceof AvroCursorError)
+        return Either.left(
+          new CodecError({ kind: cause.kind, message: `undecodable RawFlow array: ${cause.message}` }),
+        );
+      return Either.left(garbage(`undecodable RawFlow array: ${String(cause)}`, cause));
     }
     if (n !== batch.count) return Either.left(garbage(`batch says ${batch.count} records, holds ${n}`));
     return Either.right(this.writePassthrough(batch.records, n));

@@ -39,16 +39,18 @@ export class RowBinaryWriter {
     this.buf[this.pos++] = v;
   }
 
+  // Numbers as byte stores: Buffer's write*LE methods check their arguments on every call.
   u16(v: number): void {
     this.ensure(2);
-    this.buf.writeUInt16LE(v, this.pos);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    this.pos = p + 2;
   }
 
   i32(v: number): void {
-    this.ensure(4);
-    this.buf.writeInt32LE(v, this.pos);
-    this.pos += 4;
+    this.u32(v);
   }
 
   i64(v: bigint): void {
@@ -109,8 +111,13 @@ export class RowBinaryWriter {
 
   u32(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(v, this.pos);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    b[p + 2] = v >>> 16;
+    b[p + 3] = v >>> 24;
+    this.pos = p + 4;
   }
 
   /** Copy `src[start, end)` as is. */

@@ -107,7 +107,7 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };
 
-    const prepare = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>, keys: ReadonlyArray<string>) =>
+    const prepare = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>, keys?: ReadonlyArray<string>) =>
       prepareBatch(enc, rows, keys).pipe(Effect.provideService(ClickHouse, ch));
 
     const commit = <R>(p: Prepared<R>): Effect.Effect<WriteResult<R>, ClickHouseError> =>
@@ -131,6 +131,7 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
      * then commit concurrently.
      */
     const prepareLanes = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => {
+      if (LANES === 1) return Effect.map(prepare(enc, rows), (p) => [p]);
       const lanes: { rows: R[]; keys: string[] }[] = Array.from({ length: LANES }, () => ({ rows: [], keys: [] }));
       for (const r of rows) {
         const k = enc.keyOf(r);
