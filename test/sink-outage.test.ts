@@ -1,7 +1,7 @@
 // ClickHouse goes away (SIGKILL, mid-stream) while flows keep arriving, then comes back: the sink
 // backs off, keeps everything un-acked on the bus, and catches up with no loss and no duplicate.
-// The outage lasts NETPULSE_TEST_OUTAGE_S seconds (default 20; the issue's 60 s runs the same
-// code path — set NETPULSE_TEST_OUTAGE_S=60 to see it). Isolated nats-server and ClickHouse.
+// The outage lasts NETPULSE_TEST_OUTAGE_S seconds (default 60, as the issue asks; a shorter one
+// runs the same code path when iterating). Isolated nats-server and ClickHouse.
 import { Effect, ManagedRuntime } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
@@ -19,7 +19,7 @@ import {
   type Isolated,
 } from "../services/sink/test/harness.js";
 
-const OUTAGE_S = Number(process.env["NETPULSE_TEST_OUTAGE_S"] ?? 20);
+const OUTAGE_S = Number(process.env["NETPULSE_TEST_OUTAGE_S"] ?? 60);
 const PER_BATCH = 500;
 const db = "np_outage";
 let svc: Isolated;
