@@ -8,9 +8,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Effect, Either, Layer, Stream } from "effect";
+import { Effect, Fiber, Layer } from "effect";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { EnrichedFlow } from "@netpulse/runtime/records";
+import { Topics } from "@netpulse/runtime/topics";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "../src/clickhouse/ClickHouse.js";
 import { insertNames } from "../src/schema/columns.js";
@@ -18,8 +19,9 @@ import { migrate } from "../src/schema/Migrator.js";
 import { flows } from "../src/schema/tables.js";
 import { makeRowEncoder } from "../src/rows/RowEncoder.js";
 import { SinkWriter } from "../src/write/SinkWriter.js";
-import { transcodeBatch } from "../src/rows/WireFlow.js";
+import { codecInput, flowsInput, runTopic, type TopicInput } from "../src/SinkPipeline.js";
 import { defaults } from "../src/SinkConfig.js";
+import { makeFakeBus } from "../test/fakeBus.js";
 import { makeFlows, testSettings } from "../test/fixtures.js";
 import { formatBodies } from "./formats.js";
 
@@ -39,7 +41,7 @@ const layerFor = (db: string) =>
       Layer.merge(ClickHouse.layerWith({ ...testSettings(db), requestTimeoutMs: 120_000 }), Metrics.layerTest),
     ),
   );
-const inDb = <A, E>(db: string, e: Effect.Effect<A, E, SinkWriter | ClickHouse>) =>
+const inDb = <A, E>(db: string, e: Effect.Effect<A, E, SinkWriter | ClickHouse | Metrics>) =>
   Effect.runPromise(Effect.scoped(Effect.provide(e, layerFor(db))));
 
 const reset = (db: string) =>
@@ -118,31 +120,31 @@ const main = async () => {
   );
   rows = [];
   globalThis.gc?.();
+  // The sink as the service runs it (SinkPipeline.runTopic: decode each message, gather batches,
+  // write exactly once, ack), fed by an in-memory bus so that no broker shares the two cores.
   const sinkRun = (batchRows: number, path: "service" | "codec" = "service") =>
     inDb(
       SINK_DB,
       Effect.gen(function* () {
         const w = yield* SinkWriter;
-        const perBatch = Math.max(1, Math.floor(batchRows / 1000));
-        const groups = Array.from({ length: Math.ceil(messages.length / perBatch) }, (_, i) =>
-          messages.slice(i * perBatch, (i + 1) * perBatch),
+        const bus = makeFakeBus(messages.length);
+        const input =
+          path === "service"
+            ? flowsInput(w.encoders)
+            : (codecInput(EnrichedFlowCodec, w.encoders.flows) as TopicInput<unknown>);
+        const options = {
+          ...defaults,
+          batchRows,
+          // as the default: room for the batch being written, the next one, and one filling
+          maxInFlight: Math.max(defaults.maxInFlight, Math.ceil((3 * batchRows) / 1000) + 10),
+          ackWaitMs: 600_000,
+        };
+        const fiber = yield* Effect.fork(
+          runTopic(Topics.flowsEnriched, input, options).pipe(Effect.provide(bus.layer)),
         );
-        // what the service runs: Avro → RowBinary directly on legacy servers, else the codec
-        const wire = w.encoders.flowsWire;
-        let inserted = 0;
-        const count = Stream.runForEach(([, r]: readonly [unknown, { inserted: number }]) =>
-          Effect.sync(() => (inserted += r.inserted)),
-        );
-        if (wire !== undefined && path === "service") {
-          const transcode = (group: ReadonlyArray<Buffer>) =>
-            group.flatMap((m) => Either.getOrThrow(transcodeBatch(m)));
-          yield* Stream.fromIterable(groups).pipe(w.writeAll(wire, transcode), count);
-        } else {
-          const decode = (group: ReadonlyArray<Buffer>) =>
-            group.flatMap((m) => Either.getOrThrow(EnrichedFlowCodec.decodeBatch(m)).records);
-          yield* Stream.fromIterable(groups).pipe(w.writeAll(w.encoders.flows, decode), count);
-        }
-        if (inserted !== N) throw new Error(`short insert: ${inserted} of ${N}`);
+        messages.forEach((m, i) => bus.offer(Topics.flowsEnriched, m, String(i)));
+        while (bus.acked.length < messages.length) yield* Effect.sleep("5 millis");
+        yield* Fiber.interrupt(fiber);
       }),
     );
   for (let round = 0; round < ROUNDS; round++) {
@@ -182,7 +184,7 @@ const main = async () => {
   const client = rate(N, median(ccTimes));
   const clientBatches = rate(N, median(ccBatchTimes));
   console.log(
-    `sink (Avro batches → RowBinary, identity check, gzip, insert), ${defaults.batchRows}-row batches  ${fmt(sink)}`,
+    `sink (SinkPipeline: Avro → RowBinary, identity check, gzip, insert, ack), ${defaults.batchRows}-row batches  ${fmt(sink)}`,
   );
   console.log(`sink, ${BIG_BATCH}-row batches                                                         ${fmt(big)}`);
   console.log(`sink, codec path (decode to records, encode; what modern servers get)             ${fmt(codec)}`);

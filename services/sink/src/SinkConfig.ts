@@ -13,8 +13,12 @@ export const defaults = {
   /** First retry delay when ClickHouse is unavailable; doubles up to retryMaxMs. */
   retryBaseMs: 200,
   retryMaxMs: 10_000,
-  /** Bus messages fetched but not yet written (bounded memory while ClickHouse is away). */
-  maxInFlight: 64,
+  /**
+   * Bus messages fetched but not yet acked (bounded memory while ClickHouse is away). Room for
+   * the batch being written, the next one being prepared, and one filling, at 1000-record messages:
+   * with less, the next batch cannot form until the current one commits and the two never overlap.
+   */
+  maxInFlight: 160,
   httpPort: 9464,
   group: "sink",
   requestTimeoutMs: 30_000,

@@ -7,12 +7,15 @@ import { Chunk, Effect, Either, Schedule, Sink, Stream } from "effect";
 import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
 import { deadLetter } from "@netpulse/runtime/bus/deadLetter";
 import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
+import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { CodecError } from "@netpulse/runtime/codec/CodecError";
+import { makeIoYield } from "@netpulse/runtime/ioYield";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
 import type { RowEncoder } from "./rows/RowEncoder.js";
 import type { Failpoint } from "./SinkConfig.js";
-import { SinkWriter } from "./write/SinkWriter.js";
+import { avroOf, transcodeBatch } from "./rows/WireFlow.js";
+import { SinkWriter, type Encoders } from "./write/SinkWriter.js";
 import type { WriteResult } from "./write/TableWriter.js";
 
 export const STAGE = "sink";
@@ -51,6 +54,15 @@ export const codecInput = <R>(codec: BatchCodec<R>, enc: RowEncoder<R>): TopicIn
   },
 });
 
+/**
+ * Enriched flows: straight from Avro to RowBinary where the server takes the legacy DDL (no
+ * records built), through the codec where it takes the modern one.
+ */
+export const flowsInput = (e: Encoders): TopicInput<unknown> =>
+  (e.flowsWire === undefined
+    ? codecInput(EnrichedFlowCodec, e.flows)
+    : { enc: e.flowsWire, decode: transcodeBatch, encodeOne: avroOf }) as TopicInput<unknown>;
+
 const busRetry = Schedule.exponential("100 millis", 2).pipe(Schedule.either(Schedule.spaced("5 seconds")));
 
 export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOptions) =>
@@ -75,8 +87,11 @@ export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOpti
         ),
       );
 
+    // a backlog decodes message after message; let sockets (the insert in flight) progress
+    const ioYield = makeIoYield();
     const decode = (d: Delivery) =>
       Effect.gen(function* () {
+        yield* ioYield;
         const r = input.decode(d.value);
         if (Either.isRight(r)) {
           metrics.records.inc({ stage: STAGE, direction: "in" }, r.right.length);

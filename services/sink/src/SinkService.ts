@@ -2,13 +2,12 @@
 // /healthz → one pipeline per input topic (enriched flows, anomalies, heartbeats).
 import { Effect, Layer, Ref } from "effect";
 import { Bus } from "@netpulse/runtime/bus/Bus";
-import { AnomalyCodec, EnrichedFlowCodec, HeartbeatCodec } from "@netpulse/runtime/codec/codecs";
+import { AnomalyCodec, HeartbeatCodec } from "@netpulse/runtime/codec/codecs";
 import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";
 import { Topics } from "@netpulse/runtime/topics";
 import { ClickHouse } from "./clickhouse/ClickHouse.js";
 import type { SinkSettings } from "./SinkConfig.js";
-import { avroOf, transcodeBatch } from "./rows/WireFlow.js";
-import { codecInput, runTopic } from "./SinkPipeline.js";
+import { codecInput, flowsInput, runTopic } from "./SinkPipeline.js";
 import { SinkWriter } from "./write/SinkWriter.js";
 
 const DAY_MS = 86_400_000;
@@ -33,14 +32,7 @@ export const runSink = (s: SinkSettings) =>
     yield* Ref.set(health.ready, true);
     yield* Effect.all(
       [
-        // enriched flows go straight from Avro to RowBinary where the server takes the legacy DDL
-        writer.encoders.flowsWire === undefined
-          ? runTopic(Topics.flowsEnriched, codecInput(EnrichedFlowCodec, writer.encoders.flows), s)
-          : runTopic(
-              Topics.flowsEnriched,
-              { enc: writer.encoders.flowsWire, decode: transcodeBatch, encodeOne: avroOf },
-              s,
-            ),
+        runTopic(Topics.flowsEnriched, flowsInput(writer.encoders), s),
         runTopic(Topics.anomalies, codecInput(AnomalyCodec, writer.encoders.anomalies), s),
         runTopic(Topics.heartbeats, codecInput(HeartbeatCodec, writer.encoders.nodeStats), s),
       ],

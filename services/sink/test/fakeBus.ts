@@ -10,12 +10,13 @@ export interface FakeBus {
   readonly published: Map<string, OutgoingMessage[]>;
 }
 
-export const makeFakeBus = (): FakeBus => {
+/** `capacity`: messages a topic can hold before `offer` throws (tests offer a few; the bench all). */
+export const makeFakeBus = (capacity = 1000): FakeBus => {
   const queues = new Map<string, Queue.Queue<Delivery>>();
   const queueOf = (topic: string) => {
     let q = queues.get(topic);
     if (q === undefined) {
-      q = Effect.runSync(Queue.bounded<Delivery>(1000));
+      q = Effect.runSync(Queue.bounded<Delivery>(capacity));
       queues.set(topic, q);
     }
     return q;

@@ -6,15 +6,8 @@ import { EnrichedFlowCodec, DeadLetterCodec } from "@netpulse/runtime/codec/code
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
 import { Either } from "effect";
-import { avroOf, transcodeBatch } from "../src/rows/WireFlow.js";
-import { codecInput, runTopic, type TopicInput } from "../src/SinkPipeline.js";
-import { SinkWriter, type Encoders } from "../src/write/SinkWriter.js";
-
-// the input the service uses: Avro→RowBinary on legacy servers, the codec on modern ones
-const input = (e: Encoders): TopicInput<unknown> =>
-  (e.flowsWire === undefined
-    ? codecInput(EnrichedFlowCodec, e.flows)
-    : { enc: e.flowsWire, decode: transcodeBatch, encodeOne: avroOf }) as TopicInput<unknown>;
+import { flowsInput as input, runTopic } from "../src/SinkPipeline.js";
+import { SinkWriter } from "../src/write/SinkWriter.js";
 import { chLayer, count, dropDb, makeFlows, uniqueDb } from "./fixtures.js";
 import { makeFakeBus } from "./fakeBus.js";
 
