@@ -106,25 +106,25 @@ export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOpti
     interface Group {
       readonly items: ReadonlyArray<Decoded<R>>;
       readonly rows: ReadonlyArray<R>;
-      readonly from: Map<R, Delivery>;
     }
     const toGroup = (chunk: Chunk.Chunk<Decoded<R>>): Group => {
       const items = Chunk.toReadonlyArray(chunk);
       const rows: R[] = [];
+      for (const it of items) for (const r of it.records) rows.push(r);
+      return { items, rows };
+    };
+    /** Which delivery each row came in; built only when rows were refused, not per batch. */
+    const deliveries = (g: Group): Map<R, Delivery> => {
       const from = new Map<R, Delivery>();
-      for (const it of items) {
-        for (const r of it.records) {
-          rows.push(r);
-          from.set(r, it.delivery);
-        }
-      }
-      return { items, rows, from };
+      for (const it of g.items) for (const r of it.records) from.set(r, it.delivery);
+      return from;
     };
 
     const afterWrite = ([g, result]: readonly [Group, WriteResult<R>]) =>
       Effect.gen(function* () {
+        const from = result.rejected.length > 0 ? deliveries(g) : undefined;
         const letters = result.rejected.map(({ row, reason }) => {
-          const d = g.from.get(row) ?? g.items[0]!.delivery;
+          const d = from?.get(row) ?? g.items[0]!.delivery;
           metrics.dlq.inc({ stage: STAGE, reason: "clickhouse_rejected" });
           return deadLetter({ ...d, value: input.encodeOne(row) }, STAGE, "clickhouse_rejected", reason);
         });

@@ -4,9 +4,11 @@ import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { encodeFlows } from "../src/rows/FlowRowBinary.js";
-import { avroOf, decimalKey, transcodeBatch } from "../src/rows/WireFlow.js";
+import { parseSchema } from "@netpulse/runtime/codec/avro";
+import { avroOf, decimalKey, transcodeBatch, transcodeRecords } from "../src/rows/WireFlow.js";
 import { makeFlows } from "./fixtures.js";
 
+const longType = parseSchema("long");
 const rows = makeFlows(3000).map((r, i) => {
   if (i === 5) return { ...r, cgroup_id: -42n, netns: 2n ** 63n - 1n, flow_id: 2n ** 62n + 12345n };
   if (i === 6)
@@ -37,6 +39,16 @@ describe("WireFlow transcoder", () => {
       expect(w.keys.readBigInt64LE(w.keyAt + 8)).toBe(r.start_ns);
       expect(Either.getOrThrow(EnrichedFlowCodec.decode(avroOf(w)))).toEqual(r);
     }
+  });
+
+  it("keeps each record's own Avro bytes across array blocks (one counted by size)", () => {
+    const zz = (n: number) => Buffer.from(longType.toBuffer(BigInt(n)));
+    const [a, b, c] = rows.slice(0, 3).map((r) => Buffer.from(EnrichedFlowCodec.encode(r)));
+    // block of 1; block of -2 with its byte size; end
+    const records = Buffer.concat([zz(1), a!, zz(-2), zz(b!.length + c!.length), b!, c!, zz(0)]);
+    const wire = Either.getOrThrow(transcodeRecords(records, 3));
+    expect(wire.map((w) => Either.getOrThrow(EnrichedFlowCodec.decode(avroOf(w))))).toEqual(rows.slice(0, 3));
+    expect(wire.map((w) => decimalKey(w))).toEqual(rows.slice(0, 3).map((r) => `${r.flow_id}\u0000${r.start_ns}`));
   });
 
   it("refuses what the codec refuses", () => {

@@ -10,20 +10,53 @@ import { AvroCursor, AvroCursorError } from "@netpulse/runtime/codec/AvroCursor"
 import { FlowTranscoder } from "./FlowTranscoder.js";
 import { RowBinaryWriter } from "./RowBinaryWriter.js";
 
-export interface WireFlow {
-  /** The identity's 16 key bytes as a latin1 string (for de-duplication and lanes). */
-  readonly key: string;
-  /** flow_id and start_ns, Int64 LE each, at keys[8·2·i …] of the message's key buffer. */
-  readonly keys: Buffer;
-  readonly keyAt: number;
-  /** The row's RowBinary (flows column order, legacy types): rows[rowStart, rowEnd). */
+/** One bus message transcoded: its rows' RowBinary, identities and Avro, side by side. */
+export interface WireBatch {
+  /** RowBinary of every row, in order (flows column order, legacy types). */
   readonly rows: Buffer;
-  readonly rowStart: number;
-  readonly rowEnd: number;
-  /** The record's own Avro bytes: avro[avroStart, avroEnd). */
+  /** flow_id and start_ns per row, Int64 LE each (16 bytes a row). */
+  readonly keys: Buffer;
+  /** The records' Avro. */
   readonly avro: Buffer;
-  readonly avroStart: number;
-  readonly avroEnd: number;
+  /** Row i: RowBinary from marks[3i] to marks[3i+3], Avro from marks[3i+1] to marks[3i+2]. */
+  readonly marks: Int32Array;
+}
+
+/**
+ * One row of a WireBatch. Three fields, the rest derived: a sink holds three batches of 50 k of
+ * these, and every field more is garbage the collector walks.
+ */
+export class WireFlow {
+  constructor(
+    /** The identity's 16 key bytes as a latin1 string (for de-duplication and lanes). */
+    readonly key: string,
+    readonly batch: WireBatch,
+    readonly i: number,
+  ) {}
+  get rows(): Buffer {
+    return this.batch.rows;
+  }
+  get rowStart(): number {
+    return this.batch.marks[3 * this.i]!;
+  }
+  get rowEnd(): number {
+    return this.batch.marks[3 * this.i + 3]!;
+  }
+  get keys(): Buffer {
+    return this.batch.keys;
+  }
+  get keyAt(): number {
+    return 16 * this.i;
+  }
+  get avro(): Buffer {
+    return this.batch.avro;
+  }
+  get avroStart(): number {
+    return this.batch.marks[3 * this.i + 1]!;
+  }
+  get avroEnd(): number {
+    return this.batch.marks[3 * this.i + 2]!;
+  }
 }
 
 /** The row's own Avro encoding (for the DLQ). */
@@ -53,7 +86,7 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
   const t = transcoder;
   t.begin(records, records.length + (records.length >>> 2) + 1024);
   const keys = Buffer.alloc(expected * 16);
-  const marks = new Int32Array(expected * 3 + 3); // rowStart, avroStart, avroEnd per record
+  const marks = new Int32Array(expected * 3 + 1);
   let count = 0;
   try {
     for (let n = t.block(); n !== 0; n = t.block()) {
@@ -83,21 +116,10 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
   }
   if (t.pos !== records.length || count !== expected)
     return fail("garbage", `batch says ${expected} records, holds ${count} (${records.length - t.pos} bytes left)`);
-  const rows = t.out.subarray(0, t.q);
+  marks[count * 3] = t.q;
+  const batch: WireBatch = { rows: t.out.subarray(0, t.q), keys, avro: records, marks };
   const out: WireFlow[] = new Array<WireFlow>(count);
-  for (let i = 0; i < count; i++) {
-    out[i] = {
-      key: keys.toString("latin1", i * 16, i * 16 + 16),
-      keys,
-      keyAt: i * 16,
-      rows,
-      rowStart: marks[i * 3]!,
-      rowEnd: i + 1 < count ? marks[i * 3 + 3]! : rows.length,
-      avro: records,
-      avroStart: marks[i * 3 + 1]!,
-      avroEnd: marks[i * 3 + 2]!,
-    };
-  }
+  for (let i = 0; i < count; i++) out[i] = new WireFlow(keys.toString("latin1", i * 16, i * 16 + 16), batch, i);
   return Either.right(out);
 };
 
