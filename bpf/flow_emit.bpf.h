@@ -95,7 +95,7 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 
 	f->min_rtt_us = 0;
 	f->max_rtt_us = 0;
-	f->last_emit_ns = now;
+	f->emit_epoch = flush_epoch;
 	f->active = 0;
 }
 
@@ -159,7 +159,6 @@ static __always_inline void open_flow(__u64 key, const struct sock *sk, struct f
 {
 	f->id = next_flow_id();
 	f->pending = 0;
-	f->last_emit_ns = now;
 	count(NP_CNT_OPENED);
 	emit(sk, f, NP_REC_OPEN, TCP_ESTABLISHED, now);
 }

@@ -17,7 +17,6 @@
 
 /* Load-time knobs, written by the loader into .rodata before load. */
 const volatile __u32 sampling = 1;            /* keep 1 flow in N (hash of the sorted 4-tuple) */
-const volatile __u64 interval_ns = 1000000000; /* at most one periodic record per flow per interval */
 const volatile __u32 keep_rtt_us = 100000;    /* always keep a flow whose srtt crosses this (0 = off) */
 const volatile __u32 keep_retrans = 3;        /* always keep a flow with more retransmits (0 = off) */
 const volatile __u32 port_count = 0;          /* 0 = all ports */
@@ -40,7 +39,6 @@ struct flow {
 	struct tuple t;       /* saved at admission: ports are gone by TCP_CLOSE after TIME_WAIT */
 	__u64 id;
 	__u64 start_ns;
-	__u64 last_emit_ns;
 	__u64 bytes_out;      /* values at the previous record, for deltas */
 	__u64 bytes_in;
 	__u64 cgroup_id;
@@ -53,6 +51,7 @@ struct flow {
 	__u32 max_rtt_us;
 	__u32 pid;
 	__u32 sampling;
+	__u32 emit_epoch;     /* flush_epoch when the last record was emitted */
 	__u8 direction;
 	__u8 flags;
 	__u8 close_reason;
@@ -61,6 +60,11 @@ struct flow {
 	__u8 _pad[3];
 	char comm[NP_COMM_LEN];
 };
+
+/* Runs of the loader's flush (one per interval). A flow whose last record is from an earlier
+ * epoch gets a periodic record on its next segment: at most about one per flow per interval,
+ * decided with one load instead of reading the clock on every segment. */
+__u32 flush_epoch;
 
 /* Flows being tracked, keyed by struct sock address; LRU so a missed close can't leak. */
 struct {

@@ -111,7 +111,6 @@ static void explain_load_error(int err)
 static int set_knobs(struct netpulse *skel, const struct loader_opts *o)
 {
 	skel->rodata->sampling = o->sampling;
-	skel->rodata->interval_ns = (__u64)o->interval_ms * 1000000ULL;
 	skel->rodata->keep_rtt_us = o->keep_rtt_us;
 	skel->rodata->keep_retrans = o->keep_retrans;
 	skel->rodata->port_count = o->port_count;
