@@ -5,7 +5,7 @@
 // Needs a running ClickHouse (scripts/services.sh up clickhouse); env NETPULSE_CLICKHOUSE_URL,
 // NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Effect, Fiber, Layer } from "effect";
@@ -20,7 +20,7 @@ import { flows } from "../src/schema/tables.js";
 import { makeRowEncoder } from "../src/rows/RowEncoder.js";
 import { SinkWriter } from "../src/write/SinkWriter.js";
 import { codecInput, flowsInput, runTopic, type TopicInput } from "../src/SinkPipeline.js";
-import { defaults } from "../src/SinkConfig.js";
+import { defaults, type Compression } from "../src/SinkConfig.js";
 import { makeFakeBus } from "../test/fakeBus.js";
 import { makeFlows, testSettings } from "../test/fixtures.js";
 import { formatBodies } from "./formats.js";
@@ -35,14 +35,20 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const rate = (rows: number, ms: number) => (rows / ms) * 1000;
 const fmt = (r: number) => `${(r / 1e6).toFixed(3)} M rows/s`;
 
-const layerFor = (db: string) =>
+const layerFor = (db: string, compression: Compression) =>
   SinkWriter.layer({ baseMs: 100, maxMs: 1000, retries: 3 }).pipe(
     Layer.provideMerge(
-      Layer.merge(ClickHouse.layerWith({ ...testSettings(db), requestTimeoutMs: 120_000 }), Metrics.layerTest),
+      Layer.merge(
+        ClickHouse.layerWith({ ...testSettings(db), compression, requestTimeoutMs: 120_000 }),
+        Metrics.layerTest,
+      ),
     ),
   );
-const inDb = <A, E>(db: string, e: Effect.Effect<A, E, SinkWriter | ClickHouse | Metrics>) =>
-  Effect.runPromise(Effect.scoped(Effect.provide(e, layerFor(db))));
+const inDb = <A, E>(
+  db: string,
+  e: Effect.Effect<A, E, SinkWriter | ClickHouse | Metrics>,
+  compression: Compression = "gzip",
+) => Effect.runPromise(Effect.scoped(Effect.provide(e, layerFor(db, compression))));
 
 const reset = (db: string) =>
   inDb(
@@ -112,6 +118,22 @@ const main = async () => {
   const bigTimes: number[] = [];
   const codecTimes: number[] = [];
   const ccTimes: number[] = [];
+  const plainTimes: number[] = [];
+  const httpTimes: number[] = [];
+  // What the transport allows at the sink's batch size: the same RowBinary bodies posted back to
+  // back by the sink's HTTP client, with no decoding, no identity check and no compression.
+  const partBodies = parts.map((part) => readFileSync(part));
+  const httpAlone = () =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.provide(
+          Effect.flatMap(ClickHouse, (ch) =>
+            Effect.forEach(partBodies, (body) => ch.insert(ccQuery, body), { discard: true }),
+          ),
+          ClickHouse.layerWith({ ...testSettings(CC_DB), compression: "none", requestTimeoutMs: 120_000 }),
+        ),
+      ),
+    );
   // The sink's input as the bus carries it: Avro batches of 1000 records. Decoding them is part
   // of the sink's work. The generated objects are dropped before anything is timed: a sink holds
   // one batch at a time, and a million live records would make every collection slower.
@@ -122,7 +144,7 @@ const main = async () => {
   globalThis.gc?.();
   // The sink as the service runs it (SinkPipeline.runTopic: decode each message, gather batches,
   // write exactly once, ack), fed by an in-memory bus so that no broker shares the two cores.
-  const sinkRun = (batchRows: number, path: "service" | "codec" = "service") =>
+  const sinkRun = (batchRows: number, path: "service" | "codec" = "service", compression: Compression = "gzip") =>
     inDb(
       SINK_DB,
       Effect.gen(function* () {
@@ -146,6 +168,7 @@ const main = async () => {
         while (bus.acked.length < messages.length) yield* Effect.sleep("5 millis");
         yield* Fiber.interrupt(fiber);
       }),
+      compression,
     );
   for (let round = 0; round < ROUNDS; round++) {
     await reset(SINK_DB);
@@ -161,6 +184,14 @@ const main = async () => {
     const tw = performance.now();
     await sinkRun(defaults.batchRows, "codec");
     codecTimes.push(performance.now() - tw);
+    await reset(SINK_DB);
+    const tp = performance.now();
+    await sinkRun(defaults.batchRows, "service", "none");
+    plainTimes.push(performance.now() - tp);
+    const th = performance.now();
+    await httpAlone();
+    httpTimes.push(performance.now() - th);
+    await reset(CC_DB);
     const t1 = performance.now();
     const cc = spawnSync("bash", ["-c", `clickhouse-client --port ${nativePort} --query "${ccQuery}" < ${file}`], {
       encoding: "utf8",
@@ -181,6 +212,8 @@ const main = async () => {
   const sink = rate(N, median(sinkTimes));
   const big = rate(N, median(bigTimes));
   const codec = rate(N, median(codecTimes));
+  const http = rate(N, median(httpTimes));
+  const plain = rate(N, median(plainTimes));
   const client = rate(N, median(ccTimes));
   const clientBatches = rate(N, median(ccBatchTimes));
   console.log(
@@ -188,6 +221,10 @@ const main = async () => {
   );
   console.log(`sink, ${BIG_BATCH}-row batches                                                         ${fmt(big)}`);
   console.log(`sink, codec path (decode to records, encode; what modern servers get)             ${fmt(codec)}`);
+  console.log(`sink, uncompressed (NETPULSE_CLICKHOUSE_COMPRESSION=none)                      ${fmt(plain)}`);
+  console.log(
+    `HTTP insert alone: the same ${defaults.batchRows}-row RowBinary bodies posted back to back, no decode/check/gzip  ${fmt(http)}`,
+  );
   console.log(`clickhouse-client, the same rows as one RowBinary file                                 ${fmt(client)}`);
   console.log(
     `clickhouse-client, the same rows as ${parts.length} files of ${defaults.batchRows} rows (one run each)   ${fmt(clientBatches)}`,
@@ -197,6 +234,9 @@ const main = async () => {
   );
   console.log(
     `ratio at equal batch size (${defaults.batchRows}) = ${(sink / clientBatches).toFixed(2)}; codec path / clickhouse-client = ${(codec / client).toFixed(2)}`,
+  );
+  console.log(
+    `ratio sink / HTTP insert alone = ${(sink / http).toFixed(2)}; HTTP insert alone / clickhouse-client = ${(http / client).toFixed(2)} (the transport's own ceiling at this batch size)`,
   );
   for (const db of [SINK_DB, CC_DB, FMT_DB])
     await inDb(
