@@ -21,9 +21,14 @@ export interface MetricsShape {
   ) => Histogram<L>;
 }
 
+const EVENT_LOOP_PRECISION_MS = 100;
+
 export const makeMetrics = (options: { readonly defaultMetrics?: boolean } = {}): MetricsShape => {
   const registry = new Registry();
-  if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry });
+  // Event-loop delay sampled every 100 ms, not prom-client's 10 ms: 100 timer wake-ups a second
+  // were most of an idle capture's CPU on a node (36 vs 12 ticks in 20 s idle).
+  if (options.defaultMetrics === true)
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
   const counter = <L extends string>(name: string, help: string, labels: ReadonlyArray<L> = []) =>
     new Counter<L>({ name, help, labelNames: labels, registers: [registry] });
   const gauge = <L extends string>(name: string, help: string, labels: ReadonlyArray<L> = []) =>
