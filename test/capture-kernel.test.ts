@@ -12,7 +12,16 @@ if (unavailable !== undefined) {
   console.warn(`\n*** SKIPPING capture kernel tests: BPF unavailable (${unavailable}) ***\n`);
 }
 
-const PORT = { plain: 7001, rtt: 7002, loss: 7003, syn: 7004, timeout: 7005, dual: 7006, closed: 7009 } as const;
+const PORT = {
+  plain: 7001,
+  rtt: 7002,
+  loss: 7003,
+  syn: 7004,
+  timeout: 7005,
+  dual: 7006,
+  closed: 7009,
+  banner: 7010,
+} as const;
 
 const pair = new NetnsPair();
 let capture: Awaited<ReturnType<typeof startCapture>>;
@@ -64,9 +73,10 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
         peersScript,
         "server",
         ...Object.values(PORT)
-          .filter((p) => p !== PORT.closed && p !== PORT.dual)
+          .filter((p) => p !== PORT.closed && p !== PORT.dual && p !== PORT.banner)
           .map(String),
         `d${PORT.dual}`,
+        `b${PORT.banner}`,
       ],
       serverCgroup?.path,
     );
@@ -80,6 +90,15 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     } finally {
       await pair.down();
     }
+  });
+
+  it("names a server that sends before it reads: its first receive names it", async () => {
+    const { client, lport } = await connect(PORT.banner, 2000, 50_000, clientCgroup?.path);
+    await close(client, "fin");
+    const s = await closedFlows(lport, "server");
+    expect(sum(s, (f) => f.bytes_sent)).toBe(50_000);
+    expect(sum(s, (f) => f.bytes_received)).toBe(2000);
+    expect(s.at(-1)).toMatchObject({ close_reason: "fin", pid: serverPid, comm: "python3" });
   });
 
   it("sees both ends of a FIN-closed connection with the right 5-tuple, exact bytes and process", async () => {

@@ -1,6 +1,7 @@
 # Test peers for the capture e2e tests (run inside network namespaces with `ip netns exec`).
 #   server PORT...                    asyncio server (PORT as dNNNN: one dual-stack socket): reads a 16-byte header (n_up, n_down), n_up
 #                                     bytes, answers n_down bytes, then waits for the client to close
+#                                     (PORT as bNNNN: sends a 4096-byte banner before reading; it counts toward n_down)
 #   client HOST PORT N_UP N_DOWN      one connection; prints "ready <lport> <pid>" once done, then
 #                                     reads "fin" or "rst" on stdin, closes that way, prints "closed"
 #   connect HOST PORT                 one connect() that may fail; prints "failed <errno name>" or "ok"
@@ -17,10 +18,17 @@ def recv_exact(s, n):
             raise EOFError(f"peer closed after {got}/{n}")
         got += len(b)
 
+BANNER = 4096
+
 async def serve(ports):
-    async def handle(reader, writer):
+    async def handle(reader, writer, banner=False):
         try:
+            if banner:  # speaks first, as SMTP or MySQL servers do: its first syscall is a send
+                writer.write(b"b" * BANNER)
+                await writer.drain()
             n_up, n_down = struct.unpack("<QQ", await reader.readexactly(16))
+            if banner:
+                n_down = max(n_down - BANNER, 0)
             left = n_up
             while left:
                 left -= len(await reader.read(min(left, 1 << 16)))
@@ -43,6 +51,9 @@ async def serve(ports):
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             s.bind(("::", int(p[1:])))
             return await asyncio.start_server(handle, sock=s, backlog=4096)
+        if p.startswith("b"):  # banner first, then as below (the banner counts toward N_DOWN)
+            banner = lambda r, w: handle(r, w, banner=True)
+            return await asyncio.start_server(banner, None, int(p[1:]), backlog=4096, reuse_address=True)
         # host None: one IPv4 and one IPv6 listening socket
         return await asyncio.start_server(handle, None, int(p), backlog=4096, reuse_address=True)
     servers = [await listen(p) for p in ports]
