@@ -12,9 +12,12 @@ import { Loader } from "./LoaderProcess.js";
 runMain(
   "capture",
   (stopRequested) =>
-    Effect.flatMap(captureConfig, (s) => runCapture(s, stopRequested)).pipe(
-      Effect.provide(Layer.mergeAll(BusLive, Metrics.layer, Loader.layer)),
-      Effect.scoped,
+    // the config is read (and a bad value refused) before the bus is dialled
+    Effect.flatMap(captureConfig, (s) =>
+      runCapture(s, stopRequested).pipe(
+        Effect.provide(Layer.mergeAll(BusLive, Metrics.layer, Loader.layer)),
+        Effect.scoped,
+      ),
     ),
   { drainsOnStop: true },
 );
