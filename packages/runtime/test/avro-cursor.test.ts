@@ -54,7 +54,13 @@ describe("AvroCursor", () => {
     const c = new AvroCursor().reset(Buffer.concat(ints.map((v) => longType.toBuffer(BigInt(v)))));
     expect(ints.map(() => c.int())).toEqual(ints);
     expect(() => new AvroCursor().reset(longType.toBuffer(2n ** 31n)).int()).toThrow(AvroCursorError);
-    expect(() => new AvroCursor().reset(Buffer.alloc(11, 0xff)).long()).toThrow(/longer than 10 bytes/);
+    // a tenth byte may carry only the 64th bit; more is not a long, however the bytes continue
+    const beyond = Buffer.from([...Array<number>(9).fill(0xff), 0x02]);
+    expect(() => new AvroCursor().reset(beyond).long()).toThrow(/beyond 64 bits/);
+    expect(() => new AvroCursor().reset(beyond).skip()).toThrow(/beyond 64 bits/);
+    expect(() => new AvroCursor().reset(Buffer.alloc(11, 0xff)).long()).toThrow(/beyond 64 bits/);
+    expect(() => new AvroCursor().reset(Buffer.alloc(11, 0xff)).skip()).toThrow(/beyond 64 bits/);
+    expect(() => void parseSchema("long").fromBuffer(beyond)).toThrow(/beyond 64 bits/);
   });
 
   it("finds strings, booleans, block counts and words without building strings", () => {

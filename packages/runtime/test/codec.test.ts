@@ -1,7 +1,7 @@
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { makeBatchCodec } from "../src/codec/BatchCodec.js";
-import { loadSchemaFile, type AvroSchema } from "../src/codec/avro.js";
+import { loadSchemaFile, parseSchema, type AvroSchema } from "../src/codec/avro.js";
 import { AnomalyCodec, EnrichedFlowCodec, HeartbeatCodec, RawFlowCodec } from "../src/codec/codecs.js";
 import { parseEnrichedFlowJson, parseRawFlowJson, toJsonLine } from "../src/codec/json.js";
 import { emptyEndpoint, type Anomaly, type EnrichedFlow, type RawFlow } from "../src/records.js";
@@ -157,6 +157,30 @@ describe("batch codec", () => {
       const r = RawFlowCodec.decodeBatch(noise); // must never throw
       expect(Either.isEither(r)).toBe(true);
     }
+  });
+
+  it("refuses a block count the bytes cannot hold, instead of looping on it", () => {
+    const batchType = parseSchema(loadSchemaFile("batch.v1.avsc"));
+    const longType = parseSchema("long");
+    const one = RawFlowCodec.encode(baseFlow());
+    const envelope = (records: Buffer) =>
+      batchType.toBuffer({
+        schema: RawFlowCodec.name,
+        schema_fingerprint: RawFlowCodec.fingerprint,
+        producer: "p",
+        sequence: 0n,
+        created_ns: 0n,
+        count: 1,
+        records,
+      });
+    // a well-formed one-record array, then the same with a count of 2^30 (avsc would read on)
+    const good = envelope(Buffer.concat([longType.toBuffer(1n), one, longType.toBuffer(0n)]));
+    expect(Either.isRight(RawFlowCodec.decodeBatch(good))).toBe(true);
+    const huge = envelope(Buffer.concat([longType.toBuffer(2n ** 30n), one, longType.toBuffer(0n)]));
+    expect(errorOf(RawFlowCodec.decodeBatch(huge))).toMatchObject({
+      kind: "garbage",
+      message: expect.stringMatching(/array block of 1073741824 items with \d+ bytes left/),
+    });
   });
 
   it("rejects records that are well-formed Avro but semantically invalid", () => {

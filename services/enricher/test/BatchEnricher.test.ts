@@ -159,4 +159,25 @@ describe("BatchEnricher", () => {
     const r = new BatchEnricher(makeIndex(), "e").enrich(lying);
     expect(Either.isLeft(r) && r.left.message).toMatch(/says 2 records, holds 1/);
   });
+
+  it("never throws on a corrupted batch, and accepts only what the codec accepts", () => {
+    const enricher = new BatchEnricher(makeIndex(), "enricher/test");
+    const good = RawFlowCodec.encodeBatch(flows, { producer: "p", sequence: 0n });
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let refused = 0;
+    for (let i = 0; i < 3000; i++) {
+      const bad = Buffer.from(good);
+      for (let k = 1 + rand(3); k > 0; k--) bad[rand(bad.length)] = rand(256);
+      const cut = i % 5 === 0 ? bad.subarray(0, rand(bad.length)) : bad;
+      const ours = enricher.enrich(cut);
+      const codec = RawFlowCodec.decodeBatch(cut);
+      if (Either.isLeft(ours)) refused++;
+      else expect(Either.isRight(codec) ? "accepted" : codec.left.message, `mutation ${i}`).toBe("accepted");
+    }
+    expect(refused).toBeGreaterThan(100);
+  });
 });

@@ -61,4 +61,24 @@ describe("WireFlow transcoder", () => {
     expect(Either.isLeft(transcodeBatch(bytes.subarray(0, bytes.length - 7)))).toBe(true);
     expect(Either.isLeft(transcodeBatch(Buffer.from("garbage garbage")))).toBe(true);
   });
+
+  it("never throws on a corrupted batch, and accepts only what the codec accepts", () => {
+    const good = EnrichedFlowCodec.encodeBatch(rows.slice(0, 20), { producer: "t", sequence: 1n });
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let refused = 0;
+    for (let i = 0; i < 3000; i++) {
+      const bad = Buffer.from(good);
+      for (let k = 1 + rand(3); k > 0; k--) bad[rand(bad.length)] = rand(256);
+      const cut = i % 5 === 0 ? bad.subarray(0, rand(bad.length)) : bad;
+      const ours = transcodeBatch(cut);
+      const codec = EnrichedFlowCodec.decodeBatch(cut);
+      if (Either.isLeft(ours)) refused++;
+      else expect(Either.isRight(codec) && codec.right.records.length, `mutation ${i}`).toBe(ours.right.length);
+    }
+    expect(refused).toBeGreaterThan(100);
+  });
 });

@@ -15,6 +15,10 @@ export class AvroCursorError extends Error {
 
 const EMPTY = Buffer.alloc(0);
 
+/** a < b for two longs given as (lo, hi) halves, exactly (doubles lose order past 2^53). */
+export const longLess = (aLo: number, aHi: number, bLo: number, bHi: number): boolean =>
+  (aHi | 0) !== (bHi | 0) ? (aHi | 0) < (bHi | 0) : aLo >>> 0 < bLo >>> 0;
+
 export class AvroCursor {
   buf: Buffer = EMPTY;
   pos = 0;
@@ -58,8 +62,9 @@ export class AvroCursor {
             hi = (b & 0x7f) >> 4;
             let shift = 3;
             while (b >= 0x80) {
-              if (shift > 31) throw new AvroCursorError("garbage", "varint longer than 10 bytes");
               b = buf[pos++]!;
+              // the tenth byte holds the 64th bit alone
+              if (shift === 31 && b > 1) throw new AvroCursorError("garbage", `long beyond 64 bits at byte ${pos}`);
               hi |= (b & 0x7f) << shift;
               shift += 7;
             }
@@ -103,8 +108,9 @@ export class AvroCursor {
   skip(): void {
     const buf = this.buf;
     let pos = this.pos;
-    const limit = pos + 10;
-    while (buf[pos++]! >= 0x80) if (pos >= limit) throw new AvroCursorError("garbage", "varint longer than 10 bytes");
+    const last = pos + 9;
+    while (buf[pos++]! >= 0x80)
+      if (pos === last && buf[pos]! > 1) throw new AvroCursorError("garbage", `long beyond 64 bits at byte ${pos}`);
     this.pos = pos;
   }
 

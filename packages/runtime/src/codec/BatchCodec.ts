@@ -3,6 +3,8 @@
 // known older version of the schema (Avro schema resolution fills added fields from defaults).
 import { Either } from "effect";
 import { type AvroSchema, type AvroType, fingerprint, loadSchemaFile, parseSchema } from "./avro.js";
+import { boundsChecker } from "./avroBounds.js";
+import { AvroCursorError } from "./AvroCursor.js";
 import { CodecError } from "./CodecError.js";
 import type { Batch } from "../records.js";
 
@@ -42,7 +44,7 @@ export const asBuffer = (bytes: Uint8Array): Buffer =>
 
 const classify = (cause: unknown): CodecError => {
   const text = cause instanceof Error ? cause.message : String(cause);
-  const kind = /truncated/i.test(text) ? "truncated" : "garbage";
+  const kind = cause instanceof AvroCursorError ? cause.kind : /truncated/i.test(text) ? "truncated" : "garbage";
   return new CodecError({
     kind,
     message: `${kind === "truncated" ? "truncated" : "undecodable"} Avro data: ${text}`,
@@ -50,8 +52,33 @@ const classify = (cause: unknown): CodecError => {
   });
 };
 
-const decodeWith = (type: AvroType, bytes: Uint8Array, resolver?: ReturnType<AvroType["createResolver"]>) =>
-  Either.try({ try: (): unknown => type.fromBuffer(asBuffer(bytes), resolver), catch: classify });
+type Resolver = ReturnType<AvroType["createResolver"]>;
+
+/** A reader type, and how to check bytes of the writer type they were written with. */
+interface Reading {
+  readonly type: AvroType;
+  readonly bounds: (bytes: Buffer) => number;
+  readonly resolver?: Resolver | undefined;
+}
+
+const reading = (type: AvroType, writer: AvroType = type, resolver?: Resolver): Reading => ({
+  type,
+  bounds: boundsChecker(writer),
+  resolver,
+});
+
+// The bounds walk first: avsc would loop on a corrupted block count (see avroBounds.ts).
+const decodeWith = (r: Reading, bytes: Uint8Array) =>
+  Either.try({
+    try: (): unknown => {
+      const buf = asBuffer(bytes);
+      r.bounds(buf);
+      return r.type.fromBuffer(buf, r.resolver);
+    },
+    catch: classify,
+  });
+
+const batchReading = reading(batchType);
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
@@ -71,14 +98,15 @@ export const makeBatchCodec = <T>(options: BatchCodecOptions<T>): BatchCodec<T> 
   const name = type.name ?? "anonymous";
   const arrayType = parseSchema({ type: "array", items: type } as unknown as AvroSchema);
   const own = fingerprint(type);
-  // fingerprint → resolver reading that writer's array into our reader array
-  const readers = new Map<string, ReturnType<AvroType["createResolver"]> | undefined>([[own, undefined]]);
+  const single = reading(type);
+  // fingerprint → how to read that writer's array into our reader array
+  const readers = new Map<string, Reading>([[own, reading(arrayType)]]);
   for (const w of options.writers ?? []) {
     const writer = parseSchema(w, { ...options.registry });
     const fp = fingerprint(writer);
     if (fp !== own) {
       const writerArray = parseSchema({ type: "array", items: writer } as unknown as AvroSchema);
-      readers.set(fp, arrayType.createResolver(writerArray));
+      readers.set(fp, reading(arrayType, writerArray, arrayType.createResolver(writerArray)));
     }
   }
   const checked = (value: T): Either.Either<T, CodecError> => {
@@ -93,7 +121,7 @@ export const makeBatchCodec = <T>(options: BatchCodecOptions<T>): BatchCodec<T> 
     fingerprint: own,
     type,
     encode: (record) => type.toBuffer(record),
-    decode: (bytes) => Either.flatMap(decodeWith(type, bytes) as Either.Either<T, CodecError>, checked),
+    decode: (bytes) => Either.flatMap(decodeWith(single, bytes) as Either.Either<T, CodecError>, checked),
     encodeBatch: (records, meta) => {
       const batch: Batch = {
         schema: name,
@@ -108,13 +136,14 @@ export const makeBatchCodec = <T>(options: BatchCodecOptions<T>): BatchCodec<T> 
     },
     decodeBatch: (bytes) =>
       Either.gen(function* () {
-        const batch = (yield* decodeWith(batchType, bytes)) as Batch;
+        const batch = (yield* decodeWith(batchReading, bytes)) as Batch;
         if (batch.schema !== name) {
           return yield* Either.left(
             new CodecError({ kind: "wrong_schema", message: `batch holds ${batch.schema}, expected ${name}` }),
           );
         }
-        if (!readers.has(batch.schema_fingerprint)) {
+        const reader = readers.get(batch.schema_fingerprint);
+        if (reader === undefined) {
           return yield* Either.left(
             new CodecError({
               kind: "wrong_schema",
@@ -122,7 +151,7 @@ export const makeBatchCodec = <T>(options: BatchCodecOptions<T>): BatchCodec<T> 
             }),
           );
         }
-        const records = (yield* decodeWith(arrayType, batch.records, readers.get(batch.schema_fingerprint))) as T[];
+        const records = (yield* decodeWith(reader, batch.records)) as T[];
         if (records.length !== batch.count) {
           return yield* Either.left(
             new CodecError({ kind: "garbage", message: `batch says ${batch.count} records, holds ${records.length}` }),

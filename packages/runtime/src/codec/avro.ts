@@ -43,6 +43,7 @@ function readLong(tap: Tap): bigint {
     shift += 7n;
   } while (b & 0x80);
   tap.pos = pos;
+  if (big >> 64n !== 0n) throw new Error(`long beyond 64 bits at byte ${pos}`);
   return (big >> 1n) ^ -(big & 1n);
 }
 

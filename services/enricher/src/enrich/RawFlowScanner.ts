@@ -3,7 +3,7 @@
 // (src/dst IP, start time). EnrichedFlow's leading fields are exactly RawFlow's, so those bytes
 // are copied unchanged into the output; no bigint is ever created on this path. The same
 // semantic checks as the codec's checkFlow are applied, so a bad batch is refused the same way.
-import { AvroCursor, AvroCursorError } from "@netpulse/runtime/codec/AvroCursor";
+import { AvroCursor, AvroCursorError, longLess } from "@netpulse/runtime/codec/AvroCursor";
 import { ipv4KeyOfBytes } from "../index/ipv4Key.js";
 
 // Field order below must follow raw-flow.v1.avsc; services/enricher/test/BatchEnricher.test.ts holds them together.
@@ -59,8 +59,11 @@ export class RawFlowScanner extends AvroCursor {
     f.start = this.pos;
     this.skip(); // flow_id
     this.string(); // node
-    const startNs = this.num();
-    const endNs = this.num();
+    this.long();
+    const startLo = this.lo;
+    const startHi = this.hi;
+    this.long();
+    const backwards = longLess(this.lo, this.hi, startLo, startHi);
     this.string();
     f.srcAt = this.s;
     f.srcEnd = this.e;
@@ -86,13 +89,13 @@ export class RawFlowScanner extends AvroCursor {
     this.string(); // comm
     const sampling = this.int();
     f.end = this.pos;
-    f.startMs = startNs / 1e6;
+    f.startMs = ((startHi | 0) * 4294967296 + startLo) / 1e6;
     if (this.overrun) throw new AvroCursorError("truncated", `RawFlow at index ${i} runs past the end`);
     if (direction < 0) this.bad(i, `direction "${directionText}" is not client|server`);
     if (closeReason < 0) this.bad(i, `close_reason "${closeText}" is not fin|rst_sent|rst_received|timeout|open`);
     if (srcPort < 0 || srcPort > 65535) this.bad(i, `src_port ${srcPort} out of range`);
     if (dstPort < 0 || dstPort > 65535) this.bad(i, `dst_port ${dstPort} out of range`);
-    if (endNs < startNs) this.bad(i, `end_ns before start_ns`);
+    if (backwards) this.bad(i, `end_ns before start_ns`);
     if (sampling < 1) this.bad(i, `sampling ${sampling} < 1`);
   }
 

@@ -2,7 +2,7 @@
 // for netpulse.flows (legacy column types), in one pass, with input cursor and output buffer in
 // one object so the hot copies stay monomorphic and inlinable. A test holds the output to the
 // codec + FlowRowBinary bytes for every field.
-import { AvroCursor, AvroCursorError } from "@netpulse/runtime/codec/AvroCursor";
+import { AvroCursor, AvroCursorError, longLess } from "@netpulse/runtime/codec/AvroCursor";
 
 const DIRECTIONS = ["client", "server"].map((w) => Buffer.from(w));
 const CLOSE = ["fin", "rst_sent", "rst_received", "timeout", "open"].map((w) => Buffer.from(w));
@@ -189,9 +189,7 @@ export class FlowTranscoder extends AvroCursor {
     if (close < 0) return `close_reason "${closeText}" is not fin|rst_sent|rst_received|timeout|open`;
     if (srcPort < 0 || srcPort > 65535) return `src_port ${srcPort} out of range`;
     if (dstPort < 0 || dstPort > 65535) return `dst_port ${dstPort} out of range`;
-    const sh = this.startHi | 0;
-    const eh = endHi | 0;
-    if (eh < sh || (eh === sh && endLo < this.startLo)) return "end_ns before start_ns";
+    if (longLess(endLo, endHi, this.startLo, this.startHi)) return "end_ns before start_ns";
     if (sampling < 1) return `sampling ${sampling} < 1`;
     return undefined;
   }
