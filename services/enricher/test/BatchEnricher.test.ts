@@ -8,6 +8,7 @@ import { enrichFlow } from "../src/enrich/enrichFlow.js";
 import { MetadataIndex } from "../src/index/MetadataIndex.js";
 import { slim } from "../src/model/slim.js";
 import * as k from "../../../test/support/kubeObjects.js";
+import { corruptions } from "../../../test/support/corrupt.js";
 import { rawFlow } from "../../../test/support/rawFlow.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -163,16 +164,8 @@ describe("BatchEnricher", () => {
   it("never throws on a corrupted batch, and accepts only what the codec accepts", () => {
     const enricher = new BatchEnricher(makeIndex(), "enricher/test");
     const good = RawFlowCodec.encodeBatch(flows, { producer: "p", sequence: 0n });
-    let seed = 7;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
     let refused = 0;
-    for (let i = 0; i < 3000; i++) {
-      const bad = Buffer.from(good);
-      for (let k = 1 + rand(3); k > 0; k--) bad[rand(bad.length)] = rand(256);
-      const cut = i % 5 === 0 ? bad.subarray(0, rand(bad.length)) : bad;
+    for (const [i, cut] of corruptions(good, 3000, 7)) {
       const ours = enricher.enrich(cut);
       const codec = RawFlowCodec.decodeBatch(cut);
       if (Either.isLeft(ours)) refused++;

@@ -6,6 +6,7 @@ import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { encodeFlows } from "../src/rows/FlowRowBinary.js";
 import { parseSchema } from "@netpulse/runtime/codec/avro";
 import { avroOf, decimalKey, transcodeBatch, transcodeRecords } from "../src/rows/WireFlow.js";
+import { corruptions } from "../../../test/support/corrupt.js";
 import { makeFlows } from "./fixtures.js";
 
 const longType = parseSchema("long");
@@ -64,16 +65,8 @@ describe("WireFlow transcoder", () => {
 
   it("never throws on a corrupted batch, and accepts only what the codec accepts", () => {
     const good = EnrichedFlowCodec.encodeBatch(rows.slice(0, 20), { producer: "t", sequence: 1n });
-    let seed = 42;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
     let refused = 0;
-    for (let i = 0; i < 3000; i++) {
-      const bad = Buffer.from(good);
-      for (let k = 1 + rand(3); k > 0; k--) bad[rand(bad.length)] = rand(256);
-      const cut = i % 5 === 0 ? bad.subarray(0, rand(bad.length)) : bad;
+    for (const [i, cut] of corruptions(good, 3000, 42)) {
       const ours = transcodeBatch(cut);
       const codec = EnrichedFlowCodec.decodeBatch(cut);
       if (Either.isLeft(ours)) refused++;
