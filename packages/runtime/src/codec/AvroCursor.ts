@@ -19,6 +19,10 @@ const EMPTY = Buffer.alloc(0);
 export const longLess = (aLo: number, aHi: number, bLo: number, bHi: number): boolean =>
   (aHi | 0) !== (bHi | 0) ? (aHi | 0) < (bHi | 0) : aLo >>> 0 < bLo >>> 0;
 
+/** A long given as (lo, hi) halves, as a bigint (messages; not for hot paths). */
+export const longOf = (lo: number, hi: number): bigint =>
+  BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+
 export class AvroCursor {
   buf: Buffer = EMPTY;
   pos = 0;

@@ -2,6 +2,7 @@
 // reader, older versions stay readable).
 import { type AvroSchema, type AvroType, loadSchemaFile, parseSchema, schemaVersions } from "./avro.js";
 import { makeBatchCodec, type BatchCodec } from "./BatchCodec.js";
+import { CLOSE_REASONS, DIRECTIONS, flowProblem } from "./flowRules.js";
 import type { Anomaly, DeadLetter, EnrichedFlow, Heartbeat, RawFlow } from "../records.js";
 
 const versions = (base: string): { schema: AvroSchema; writers: AvroSchema[] } => {
@@ -11,21 +12,19 @@ const versions = (base: string): { schema: AvroSchema; writers: AvroSchema[] } =
   return { schema: newest.schema, writers: all.map((v) => v.schema) };
 };
 
-const DIRECTIONS = new Set(["client", "server"]);
-const CLOSE_REASONS = new Set(["fin", "rst_sent", "rst_received", "timeout", "open"]);
-const validPort = (p: number) => p >= 0 && p <= 65535;
+const DIRECTION_SET = new Set<string>(DIRECTIONS);
+const CLOSE_REASON_SET = new Set<string>(CLOSE_REASONS);
 
 /** Semantic checks shared by raw and enriched flows (Avro already checked the types). */
-export const checkFlow = (f: RawFlow): string | undefined => {
-  if (!DIRECTIONS.has(f.direction)) return `direction "${f.direction}" is not client|server`;
-  if (!CLOSE_REASONS.has(f.close_reason))
-    return `close_reason "${f.close_reason}" is not fin|rst_sent|rst_received|timeout|open`;
-  if (!validPort(f.src_port)) return `src_port ${f.src_port} out of range`;
-  if (!validPort(f.dst_port)) return `dst_port ${f.dst_port} out of range`;
-  if (f.end_ns < f.start_ns) return `end_ns ${f.end_ns} before start_ns ${f.start_ns}`;
-  if (f.sampling < 1) return `sampling ${f.sampling} < 1`;
-  return undefined;
-};
+export const checkFlow = (f: RawFlow): string | undefined =>
+  flowProblem(
+    DIRECTION_SET.has(f.direction) ? undefined : f.direction,
+    CLOSE_REASON_SET.has(f.close_reason) ? undefined : f.close_reason,
+    f.src_port,
+    f.dst_port,
+    f.end_ns < f.start_ns ? [f.end_ns, f.start_ns] : undefined,
+    f.sampling,
+  );
 
 export const RawFlowCodec: BatchCodec<RawFlow> = makeBatchCodec<RawFlow>({ ...versions("raw-flow"), check: checkFlow });
 

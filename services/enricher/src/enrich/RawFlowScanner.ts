@@ -2,8 +2,9 @@
 // for each flow it finds where its bytes start and end and reads only what enrichment needs
 // (src/dst IP, start time). EnrichedFlow's leading fields are exactly RawFlow's, so those bytes
 // are copied unchanged into the output; no bigint is ever created on this path. The same
-// semantic checks as the codec's checkFlow are applied, so a bad batch is refused the same way.
-import { AvroCursor, AvroCursorError, longLess } from "@netpulse/runtime/codec/AvroCursor";
+// semantic checks as the codec's are applied (codec/flowRules.ts), so a bad batch is refused the same way.
+import { AvroCursor, AvroCursorError, longLess, longOf } from "@netpulse/runtime/codec/AvroCursor";
+import { CLOSE_REASON_BYTES, DIRECTION_BYTES, flowProblem } from "@netpulse/runtime/codec/flowRules";
 import { ipv4KeyOfBytes } from "../index/ipv4Key.js";
 
 // Field order below must follow raw-flow.v1.avsc; services/enricher/test/BatchEnricher.test.ts holds them together.
@@ -33,9 +34,6 @@ export class ScanError extends Error {
   }
 }
 
-const DIRECTIONS = ["client", "server"].map((w) => Buffer.from(w));
-const CLOSE_REASONS = ["open", "fin", "rst_sent", "rst_received", "timeout"].map((w) => Buffer.from(w));
-
 export class RawFlowScanner extends AvroCursor {
   /** Scan `bytes` (a whole array<RawFlow>); fills and returns `out` (reused between calls). */
   scan(bytes: Buffer, out: ScannedFlow[]): number {
@@ -63,7 +61,9 @@ export class RawFlowScanner extends AvroCursor {
     const startLo = this.lo;
     const startHi = this.hi;
     this.long();
-    const backwards = longLess(this.lo, this.hi, startLo, startHi);
+    const backwards = longLess(this.lo, this.hi, startLo, startHi)
+      ? ([longOf(this.lo, this.hi), longOf(startLo, startHi)] as const)
+      : undefined;
     this.string();
     f.srcAt = this.s;
     f.srcEnd = this.e;
@@ -76,13 +76,11 @@ export class RawFlowScanner extends AvroCursor {
     const dstPort = this.int();
     this.string(); // protocol
     this.string();
-    const direction = this.oneOf(DIRECTIONS);
-    const directionText = direction < 0 ? this.text() : "";
+    const badDirection = this.oneOf(DIRECTION_BYTES) < 0 ? this.text() : undefined;
     for (let k = 0; k < 9; k++) this.skip(); // bytes_sent .. syn_retransmits, srtt/min/max rtt
     this.string(); // state
     this.string();
-    const closeReason = this.oneOf(CLOSE_REASONS);
-    const closeText = closeReason < 0 ? this.text() : "";
+    const badClose = this.oneOf(CLOSE_REASON_BYTES) < 0 ? this.text() : undefined;
     this.skip(); // netns
     this.skip(); // cgroup_id
     this.skip(); // pid
@@ -91,15 +89,8 @@ export class RawFlowScanner extends AvroCursor {
     f.end = this.pos;
     f.startMs = ((startHi | 0) * 4294967296 + startLo) / 1e6;
     if (this.overrun) throw new AvroCursorError("truncated", `RawFlow at index ${i} runs past the end`);
-    if (direction < 0) this.bad(i, `direction "${directionText}" is not client|server`);
-    if (closeReason < 0) this.bad(i, `close_reason "${closeText}" is not fin|rst_sent|rst_received|timeout|open`);
-    if (srcPort < 0 || srcPort > 65535) this.bad(i, `src_port ${srcPort} out of range`);
-    if (dstPort < 0 || dstPort > 65535) this.bad(i, `dst_port ${dstPort} out of range`);
-    if (backwards) this.bad(i, `end_ns before start_ns`);
-    if (sampling < 1) this.bad(i, `sampling ${sampling} < 1`);
-  }
-
-  private bad(i: number, what: string): never {
-    throw new ScanError("invalid_record", `invalid netpulse.v1.RawFlow at index ${i}: ${what}`);
+    const problem = flowProblem(badDirection, badClose, srcPort, dstPort, backwards, sampling);
+    if (problem !== undefined)
+      throw new ScanError("invalid_record", `invalid netpulse.v1.RawFlow at index ${i}: ${problem}`);
   }
 }

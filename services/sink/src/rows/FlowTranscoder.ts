@@ -2,10 +2,8 @@
 // for netpulse.flows (legacy column types), in one pass, with input cursor and output buffer in
 // one object so the hot copies stay monomorphic and inlinable. A test holds the output to the
 // codec + FlowRowBinary bytes for every field.
-import { AvroCursor, AvroCursorError, longLess } from "@netpulse/runtime/codec/AvroCursor";
-
-const DIRECTIONS = ["client", "server"].map((w) => Buffer.from(w));
-const CLOSE = ["fin", "rst_sent", "rst_received", "timeout", "open"].map((w) => Buffer.from(w));
+import { AvroCursor, AvroCursorError, longLess, longOf } from "@netpulse/runtime/codec/AvroCursor";
+import { CLOSE_REASON_BYTES, DIRECTION_BYTES, flowProblem } from "@netpulse/runtime/codec/flowRules";
 
 /**
  * More than a row's fixed-width fields and length headers take in all. `room` keeps this much free
@@ -168,14 +166,12 @@ export class FlowTranscoder extends AvroCursor {
     this.put16(dstPort);
     this.copyString(); // protocol
     this.copyString();
-    const direction = this.oneOf(DIRECTIONS);
-    const dirText = direction < 0 ? this.text() : "";
+    const badDirection = this.oneOf(DIRECTION_BYTES) < 0 ? this.text() : undefined;
     for (let i = 0; i < 6; i++) this.copyLong(); // bytes, segs, retransmits
     for (let i = 0; i < 3; i++) this.put32(this.int()); // rtts
     this.copyString(); // state
     this.copyString();
-    const close = this.oneOf(CLOSE);
-    const closeText = close < 0 ? this.text() : "";
+    const badClose = this.oneOf(CLOSE_REASON_BYTES) < 0 ? this.text() : undefined;
     this.copyLong(); // netns
     this.copyLong(); // cgroup_id
     this.put32(this.int()); // pid
@@ -185,12 +181,9 @@ export class FlowTranscoder extends AvroCursor {
     this.endpoint();
     this.endpoint();
     if (this.overrun) throw new AvroCursorError("truncated", "record runs past the end");
-    if (direction < 0) return `direction "${dirText}" is not client|server`;
-    if (close < 0) return `close_reason "${closeText}" is not fin|rst_sent|rst_received|timeout|open`;
-    if (srcPort < 0 || srcPort > 65535) return `src_port ${srcPort} out of range`;
-    if (dstPort < 0 || dstPort > 65535) return `dst_port ${dstPort} out of range`;
-    if (longLess(endLo, endHi, this.startLo, this.startHi)) return "end_ns before start_ns";
-    if (sampling < 1) return `sampling ${sampling} < 1`;
-    return undefined;
+    const backwards = longLess(endLo, endHi, this.startLo, this.startHi)
+      ? ([longOf(endLo, endHi), longOf(this.startLo, this.startHi)] as const)
+      : undefined;
+    return flowProblem(badDirection, badClose, srcPort, dstPort, backwards, sampling);
   }
 }
