@@ -42,6 +42,25 @@ describe("WireFlow transcoder", () => {
     }
   });
 
+  it("grows its output when rows take more bytes than their Avro (zero counters: 1 byte → 8)", () => {
+    const zeros = makeFlows(2000).map((r) => ({
+      ...r,
+      bytes_sent: 0n,
+      bytes_received: 0n,
+      segs_sent: 0n,
+      segs_received: 0n,
+      retransmits: 0n,
+      syn_retransmits: 0n,
+      netns: 0n,
+      cgroup_id: 0n,
+    }));
+    const bytes = EnrichedFlowCodec.encodeBatch(zeros, { producer: "t", sequence: 1n });
+    const expected = encodeFlows(zeros, "legacy").body;
+    expect(expected.length).toBeGreaterThan(bytes.length * 1.25 + 1024);
+    const wire = Either.getOrThrow(transcodeBatch(bytes));
+    expect(Buffer.concat(wire.map((w) => w.rows.subarray(w.rowStart, w.rowEnd)))).toEqual(expected);
+  });
+
   it("keeps each record's own Avro bytes across array blocks (one counted by size)", () => {
     const zz = (n: number) => Buffer.from(longType.toBuffer(BigInt(n)));
     const [a, b, c] = rows.slice(0, 3).map((r) => Buffer.from(EnrichedFlowCodec.encode(r)));

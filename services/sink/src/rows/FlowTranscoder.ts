@@ -4,6 +4,7 @@
 // codec + FlowRowBinary bytes for every field.
 import { AvroCursor, AvroCursorError, longLess, longOf } from "@netpulse/runtime/codec/AvroCursor";
 import { CLOSE_REASON_BYTES, DIRECTION_BYTES, flowProblem } from "@netpulse/runtime/codec/flowRules";
+import { grown } from "./RowBinaryWriter.js";
 
 /**
  * More than a row's fixed-width fields and length headers take in all. `room` keeps this much free
@@ -30,12 +31,7 @@ export class FlowTranscoder extends AvroCursor {
   }
 
   private room(n: number): void {
-    if (this.q + n <= this.out.length) return;
-    let size = this.out.length * 2;
-    while (size < this.q + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.out.copy(next, 0, 0, this.q);
-    this.out = next;
+    if (this.q + n > this.out.length) this.out = grown(this.out, this.q, n);
   }
 
   private put8(v: number): void {

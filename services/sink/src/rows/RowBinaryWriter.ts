@@ -1,5 +1,14 @@
 // A growable byte buffer that writes ClickHouse RowBinary values (little-endian numbers,
 // LEB128-prefixed strings). One per encode call; rows can be rolled back to a mark.
+/** A buffer at least twice as large holding `buf`'s first `used` bytes, with room for `more`. */
+export const grown = (buf: Buffer, used: number, more: number): Buffer => {
+  let size = buf.length * 2;
+  while (size < used + more) size *= 2;
+  const next = Buffer.allocUnsafe(size);
+  buf.copy(next, 0, 0, used);
+  return next;
+};
+
 export class RowBinaryWriter {
   private buf: Buffer;
   private view: DataView;
@@ -26,10 +35,7 @@ export class RowBinaryWriter {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
+    const next = grown(this.buf, this.pos, n);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
