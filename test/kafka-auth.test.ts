@@ -7,8 +7,9 @@ import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Cause, Chunk, Effect, Exit, Redacted, Stream } from "effect";
+import { Cause, Effect, Exit, Redacted } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { echoOnce } from "./support/busHarness.js";
 import { freePort } from "./support/processes.js";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
@@ -102,22 +103,8 @@ describe("Kafka with SASL/PLAIN", () => {
 
   it("works with the right password", async () => {
     const topic = "auth.check";
-    const exit = await withBus(
-      PASSWORD,
-      Effect.gen(function* () {
-        const bus = yield* Bus;
-        yield* bus.provision({ topic, partitions: 1, retentionMs: 60_000 });
-        yield* bus.publish(topic, [{ key: "k", value: Buffer.from("hello") }]);
-        return yield* bus
-          .consume(topic, { group: "g" })
-          .pipe(Stream.take(1), Stream.runCollect, Effect.timeout("60 seconds"));
-      }),
-    );
-    expect(
-      Exit.isSuccess(exit)
-        ? Chunk.toReadonlyArray(exit.value).map((m) => m.value.toString())
-        : Cause.pretty(exit.cause),
-    ).toEqual(["hello"]);
+    const exit = await withBus(PASSWORD, echoOnce(topic));
+    expect(Exit.isSuccess(exit) ? exit.value : Cause.pretty(exit.cause)).toEqual(["hello"]);
   }, 90_000);
 
   it("fails at start with one line naming the brokers, not the secret, on a wrong password", async () => {

@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cause, Chunk, Effect, Exit, Redacted, Stream } from "effect";
+import { Cause, Effect, Exit, Redacted } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { echoOnce } from "./support/busHarness.js";
 import { freePort } from "./support/processes.js";
 import { Bus, BusError } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
@@ -64,16 +65,8 @@ describe("NATS with user/password auth", () => {
 
   it("works with the right password", async () => {
     const topic = "auth.check";
-    const exit = await withBus(
-      PASSWORD,
-      Effect.gen(function* () {
-        const bus = yield* Bus;
-        yield* bus.provision({ topic, partitions: 1, retentionMs: 60_000 });
-        yield* bus.publish(topic, [{ key: "k", value: Buffer.from("hello") }]);
-        return yield* bus.consume(topic, { group: "g" }).pipe(Stream.take(1), Stream.runCollect);
-      }),
-    );
-    expect(Exit.isSuccess(exit) && Chunk.toReadonlyArray(exit.value).map((m) => m.value.toString())).toEqual(["hello"]);
+    const exit = await withBus(PASSWORD, echoOnce(topic));
+    expect(Exit.isSuccess(exit) ? exit.value : Cause.pretty(exit.cause)).toEqual(["hello"]);
   });
 
   it("fails at start with one line naming the server, not the secret, on a wrong password", async () => {

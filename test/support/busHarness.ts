@@ -1,11 +1,12 @@
 // Shared by the bus contract suite and the bus bench: a Bus layer per broker from the test
 // environment (NETPULSE_NATS_URL, NETPULSE_KAFKA_BROKERS), unique topic names per run, a broker
-// restart through scripts/services.sh, and small stream helpers with deadlines.
+// restart through scripts/services.sh, small stream helpers with deadlines, and a one-message
+// round trip for the auth tests.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Chunk, Duration, Effect, Stream } from "effect";
-import type { Bus, BusError, BusMessage } from "@netpulse/runtime/bus/Bus";
+import { Bus, type BusError, type BusMessage } from "@netpulse/runtime/bus/Bus";
 import type { Layer } from "effect";
 import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
@@ -58,5 +59,14 @@ export const takeWithin = <A, E, R>(stream: Stream.Stream<A, E, R>, n: number, w
   );
 
 export const text = (m: BusMessage): string => m.value.toString("utf8");
+
+/** Provision `topic`, publish "hello" and read it back as group "g": the texts that came back. */
+export const echoOnce = (topic: string, within: Duration.DurationInput = "60 seconds") =>
+  Effect.gen(function* () {
+    const bus = yield* Bus;
+    yield* bus.provision({ topic, partitions: 1, retentionMs: 60_000 });
+    yield* bus.publish(topic, [{ key: "k", value: Buffer.from("hello") }]);
+    return (yield* takeWithin(bus.consume(topic, { group: "g" }), 1, within)).map(text);
+  });
 
 export const encode = (s: string): Uint8Array => Buffer.from(s, "utf8");
