@@ -1,7 +1,7 @@
 // Churn on the real kernel: thousands of short connections between two namespaces; every one
 // must be captured from both ends with exact bytes, and nothing may be dropped on the way.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bpfUnavailable, lineFrom, NetnsPair, peersScript, startCapture } from "./capture-netns.js";
+import { bpfUnavailable, lineFrom, NetnsPair, startCapture } from "./capture-netns.js";
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
@@ -20,7 +20,7 @@ let capture: Awaited<ReturnType<typeof startCapture>> | undefined;
 describe.skipIf(unavailable !== undefined)("capture under connection churn", () => {
   beforeAll(async () => {
     pair.up();
-    const server = pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT)]);
+    const server = pair.peer(pair.server, "server", [PORT]);
     await lineFrom(server, "listening");
     capture = await startCapture(pair.cidr);
   });
@@ -35,15 +35,7 @@ describe.skipIf(unavailable !== undefined)("capture under connection churn", () 
 
   it(`captures all ${CONNECTIONS} short connections from both ends, dropping nothing`, async () => {
     const cap = capture!;
-    const churn = pair.spawn(pair.client, [
-      "python3",
-      peersScript,
-      "churn",
-      pair.serverIp,
-      String(PORT),
-      String(CONNECTIONS),
-      String(PARALLEL),
-    ]);
+    const churn = pair.peer(pair.client, "churn", [pair.serverIp, PORT, CONNECTIONS, PARALLEL]);
     const ports = await lineFrom(churn, "ports", 120_000);
     expect(new Set(ports).size).toBe(CONNECTIONS);
     // the peers have closed; wait until the kernel has finished every close handshake too, so

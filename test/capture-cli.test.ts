@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Either } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRawFlowJson } from "@netpulse/runtime/codec/json";
-import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netns.js";
+import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
 
 const netpulse = fileURLToPath(new URL("../bin/netpulse", import.meta.url));
 const unavailable = bpfUnavailable();
@@ -38,10 +38,7 @@ describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the rea
 
   beforeAll(async () => {
     pair.up();
-    await lineFrom(
-      pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT), String(PROBE)]),
-      "listening",
-    );
+    await lineFrom(pair.peer(pair.server, "server", [PORT, PROBE]), "listening");
   });
 
   afterAll(() => pair.down());
@@ -68,13 +65,10 @@ describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the rea
     // attached once a probe connection shows up on stdout (node start + BPF load take a while)
     const t0 = Date.now();
     while (!out.includes(`"dst_port":${PROBE}`) && Date.now() - t0 < 5_000) {
-      pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PROBE)]);
+      pair.peer(pair.client, "connect", [pair.serverIp, PROBE]);
       await new Promise((r) => setTimeout(r, 300));
     }
-    const ports = await lineFrom(
-      pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), "10", "2"]),
-      "ports",
-    );
+    const ports = await lineFrom(pair.peer(pair.client, "churn", [pair.serverIp, PORT, "10", "2"]), "ports");
     expect(await exited, err).toBe(0);
     const lines = out.trim().split("\n");
     const flows = lines.map((l, i) => parseRawFlowJson(l, `line ${i + 1}`));

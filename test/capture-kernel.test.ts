@@ -3,7 +3,7 @@
 // against the byte counts the programs sent. Skips loudly without BPF unless NETPULSE_REQUIRE_BPF=1.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RawFlow } from "@netpulse/runtime/records";
-import { bpfUnavailable, lineFrom, NetnsPair, peersScript, ssInfo, startCapture } from "./capture-netns.js";
+import { bpfUnavailable, lineFrom, NetnsPair, ssInfo, startCapture } from "./capture-netns.js";
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
@@ -42,11 +42,7 @@ const closedFlows = async (lport: number, direction: "client" | "server", timeou
 };
 
 const connect = async (port: number, up: number, down: number, cgroupPath?: string, host = pair.serverIp) => {
-  const client = pair.spawn(
-    pair.client,
-    ["python3", peersScript, "client", host, String(port), String(up), String(down)],
-    cgroupPath,
-  );
+  const client = pair.peer(pair.client, "client", [host, port, up, down], cgroupPath);
   const [lport, pid] = (await lineFrom(client, "ready")).map(Number);
   return { client, lport: lport ?? 0, pid: pid ?? 0 };
 };
@@ -66,15 +62,11 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     pair.up();
     serverCgroup = pair.cgroup("server");
     clientCgroup = pair.cgroup("client");
-    const server = pair.spawn(
+    const server = pair.peer(
       pair.server,
+      "server",
       [
-        "python3",
-        peersScript,
-        "server",
-        ...Object.values(PORT)
-          .filter((p) => p !== PORT.closed && p !== PORT.dual && p !== PORT.banner)
-          .map(String),
+        ...Object.values(PORT).filter((p) => p !== PORT.closed && p !== PORT.dual && p !== PORT.banner),
         `d${PORT.dual}`,
         `b${PORT.banner}`,
       ],
@@ -228,14 +220,8 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     pair.exec(pair.client, ["sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"]);
     pair.drop(PORT.timeout, "syn");
     try {
-      const timedOut = pair.spawn(pair.client, [
-        "python3",
-        peersScript,
-        "connect",
-        pair.serverIp,
-        String(PORT.timeout),
-      ]);
-      const refused = pair.spawn(pair.client, ["python3", peersScript, "connect", pair.serverIp, String(PORT.closed)]);
+      const timedOut = pair.peer(pair.client, "connect", [pair.serverIp, PORT.timeout]);
+      const refused = pair.peer(pair.client, "connect", [pair.serverIp, PORT.closed]);
       expect((await lineFrom(refused, "failed"))[0]).toBe("ConnectionRefusedError");
       expect((await lineFrom(timedOut, "failed", 15_000))[0]).toMatch(/TimeoutError|timeout/);
     } finally {

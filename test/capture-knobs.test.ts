@@ -2,7 +2,7 @@
 // "always keep" for slow or lossy flows that sampling left out, and active-timeout windows.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RawFlow } from "@netpulse/runtime/records";
-import { bpfUnavailable, lineFrom, NetnsPair, peersScript, startCapture } from "./capture-netns.js";
+import { bpfUnavailable, lineFrom, NetnsPair, startCapture } from "./capture-netns.js";
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
@@ -15,11 +15,7 @@ const PORT = { sampled: 7301, other: 7302, slow: 7303, lossy: 7304, paced: 7305 
 const pair = new NetnsPair();
 
 const churn = async (port: number, count: number): Promise<string[]> =>
-  lineFrom(
-    pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(port), String(count), "8"]),
-    "ports",
-    60_000,
-  );
+  lineFrom(pair.peer(pair.client, "churn", [pair.serverIp, port, count, "8"]), "ports", 60_000);
 
 const clientPorts = (flows: RawFlow[], port: number, direction: string) =>
   new Set(flows.filter((f) => f.dst_port === port && f.direction === direction).map((f) => String(f.src_port)));
@@ -27,7 +23,7 @@ const clientPorts = (flows: RawFlow[], port: number, direction: string) =>
 describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", () => {
   beforeAll(async () => {
     pair.up();
-    const server = pair.spawn(pair.server, ["python3", peersScript, "server", ...Object.values(PORT).map(String)]);
+    const server = pair.peer(pair.server, "server", Object.values(PORT));
     await lineFrom(server, "listening");
   });
 
@@ -64,16 +60,7 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
       slowPort =
         (
           await lineFrom(
-            pair.spawn(pair.client, [
-              "python3",
-              peersScript,
-              "paced",
-              pair.serverIp,
-              String(PORT.slow),
-              "1",
-              "300000",
-              "0",
-            ]),
+            pair.peer(pair.client, "paced", [pair.serverIp, PORT.slow, "1", "300000", "0"]),
             "done",
             30_000,
           )
@@ -87,16 +74,7 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
       lossyPort =
         (
           await lineFrom(
-            pair.spawn(pair.client, [
-              "python3",
-              peersScript,
-              "paced",
-              pair.serverIp,
-              String(PORT.lossy),
-              "1",
-              "1000000",
-              "0",
-            ]),
+            pair.peer(pair.client, "paced", [pair.serverIp, PORT.lossy, "1", "1000000", "0"]),
             "done",
             30_000,
           )
@@ -118,16 +96,7 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
   it("emits a long flow's windows every active timeout, adding up to its exact bytes", async () => {
     const cap = await startCapture(pair.cidr, { activeTimeoutMs: 1_000 });
     const [lport] = await lineFrom(
-      pair.spawn(pair.client, [
-        "python3",
-        peersScript,
-        "paced",
-        pair.serverIp,
-        String(PORT.paced),
-        "12",
-        "50000",
-        "300",
-      ]),
+      pair.peer(pair.client, "paced", [pair.serverIp, PORT.paced, "12", "50000", "300"]),
       "done",
       30_000,
     );

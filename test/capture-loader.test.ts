@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeRecord } from "@netpulse/capture/FlowRecordDecoder";
 import { RECORD_SIZE } from "@netpulse/capture/FlowRecordLayout";
 import { defaultLoaderPath } from "@netpulse/capture/LoaderProcess";
-import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netns.js";
+import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
@@ -26,7 +26,7 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
 
   beforeAll(async () => {
     pair.up();
-    await lineFrom(pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT)]), "listening");
+    await lineFrom(pair.peer(pair.server, "server", [PORT]), "listening");
   });
 
   afterAll(() => pair.down());
@@ -56,11 +56,7 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
       `${loader} --ringbuf-kb 64 --stats-ms 100 --interval-ms 3600000 --cidr ${pair.cidr} --port ${PORT} --duration-ms 6000 | (sleep 4; cat > ${out})`,
     ]);
     await new Promise((r) => setTimeout(r, 1_000)); // loaded and attached
-    await lineFrom(
-      pair.spawn(pair.client, ["python3", peersScript, "churn", pair.serverIp, String(PORT), String(CONNECTIONS), "8"]),
-      "ports",
-      60_000,
-    );
+    await lineFrom(pair.peer(pair.client, "churn", [pair.serverIp, PORT, CONNECTIONS, "8"]), "ports", 60_000);
     await new Promise<void>((resolve) => reader.on("close", () => resolve()));
     const bytes = readFileSync(out);
     expect(bytes.length % RECORD_SIZE).toBe(0);

@@ -171,6 +171,11 @@ export class NetnsPair {
   }
 
   /** A long-running process inside `ns` (and cgroup `cgroupPath` if given); killed in down(). */
+  /** One of test/capture-peers.py's modes (server, client, connect, paced, churn) inside `ns`. */
+  peer(ns: string, mode: string, args: ReadonlyArray<string | number>, cgroupPath?: string) {
+    return this.spawn(ns, ["python3", peersScript, mode, ...args.map(String)], cgroupPath);
+  }
+
   spawn(ns: string, args: string[], cgroupPath?: string): ChildProcessWithoutNullStreams {
     const argv = ["ip", "netns", "exec", ns, ...args];
     const child =

@@ -14,7 +14,7 @@ import { Topics } from "@netpulse/runtime/topics";
 import { pipelineSettings } from "@netpulse/capture/CaptureConfig";
 import { runCapture } from "@netpulse/capture/CaptureService";
 import { defaultLoaderPath, Loader } from "@netpulse/capture/LoaderProcess";
-import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netns.js";
+import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
 
 const unavailable = bpfUnavailable();
 if (unavailable !== undefined) {
@@ -48,7 +48,7 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
 
   beforeAll(async () => {
     pair.up();
-    const server = pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT)]);
+    const server = pair.peer(pair.server, "server", [PORT]);
     await lineFrom(server, "listening");
     metricsPort = await freePort();
     const settings = {
@@ -91,15 +91,7 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
   });
 
   it("publishes every connection as RawFlow batches keyed by the IP pair, plus heartbeats and metrics", async () => {
-    const churn = pair.spawn(pair.client, [
-      "python3",
-      peersScript,
-      "churn",
-      pair.serverIp,
-      String(PORT),
-      String(CONNECTIONS),
-      "4",
-    ]);
+    const churn = pair.peer(pair.client, "churn", [pair.serverIp, PORT, CONNECTIONS, "4"]);
     const ports = await lineFrom(churn, "ports");
     const decodeFlows = (b: Buffer): readonly RawFlow[] => {
       const d = RawFlowCodec.decodeBatch(b);
@@ -133,15 +125,7 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
   });
 
   it("on stop, drains: a still-open connection's last window reaches the bus", async () => {
-    const client = pair.spawn(pair.client, [
-      "python3",
-      peersScript,
-      "client",
-      pair.serverIp,
-      String(PORT),
-      "50000",
-      "2000",
-    ]);
+    const client = pair.peer(pair.client, "client", [pair.serverIp, PORT, "50000", "2000"]);
     const [lport] = await lineFrom(client, "ready");
     Effect.runSync(Deferred.succeed(stop, undefined));
     const exit = await Effect.runPromise(Fiber.await(fiber!));

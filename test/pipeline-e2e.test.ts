@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bpfUnavailable, lineFrom, NetnsPair, peersScript } from "./capture-netns.js";
+import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
 import { freePort, startNatsServer, startService, stopChild, until, type ServiceProcess } from "./support/processes.js";
 import type { ChildProcess } from "node:child_process";
 
@@ -115,19 +115,11 @@ describe.skipIf(unavailable !== undefined)("pipeline: kernel → capture → NAT
   }, 60_000);
 
   it("stores the connection once per side, named by pod and workload, with the kernel's byte counts", async () => {
-    const server = pair.spawn(pair.server, ["python3", peersScript, "server", String(PORT)]);
+    const server = pair.peer(pair.server, "server", [PORT]);
     await lineFrom(server, "listening");
     // give the capture's loader time to attach before the connection opens
     await new Promise((r) => setTimeout(r, 3_000));
-    const client = pair.spawn(pair.client, [
-      "python3",
-      peersScript,
-      "client",
-      pair.serverIp,
-      String(PORT),
-      String(UP),
-      String(DOWN),
-    ]);
+    const client = pair.peer(pair.client, "client", [pair.serverIp, PORT, UP, DOWN]);
     const [lport] = await lineFrom(client, "ready");
     client.stdin.write("fin\n");
     await lineFrom(client, "closed");
