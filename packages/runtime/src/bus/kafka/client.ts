@@ -3,9 +3,27 @@
 // connections held for the bus's scope (disconnect on release).
 import { readFileSync } from "node:fs";
 import { Effect, Redacted, Runtime } from "effect";
-import { Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type SASLOptions } from "kafkajs";
-import { BusError } from "../Bus.js";
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type KafkaConfig,
+  type KafkaMessage,
+  type LogEntry,
+  type SASLOptions,
+} from "kafkajs";
+import { BusError, type BusMessage } from "../Bus.js";
 import type { KafkaSettings } from "../BusConfig.js";
+
+/** A fetched Kafka message as the Bus's message. */
+export const busMessage = (topic: string, partition: number, m: KafkaMessage): BusMessage => ({
+  topic,
+  key: m.key?.toString("utf8") ?? "",
+  value: m.value ?? Buffer.alloc(0),
+  partition,
+  offset: m.offset,
+  timestampMs: Number(m.timestamp),
+});
 
 export const errorText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 

@@ -7,7 +7,7 @@
 import { Duration, Effect, Runtime, Schedule, Stream } from "effect";
 import type { Consumer, Kafka } from "kafkajs";
 import { BusError, type ConsumeOptions, type Delivery } from "../Bus.js";
-import { errorText } from "./client.js";
+import { busMessage, errorText } from "./client.js";
 import { OffsetTracker } from "./OffsetTracker.js";
 import { checkTopic } from "../shard.js";
 import { MAX_MESSAGE_BYTES } from "./topics.js";
@@ -102,12 +102,7 @@ export const kafkaConsume = (kafka: Kafka, topic: string, options: ConsumeOption
                   if (closing || !payload.isRunning() || payload.isStale() || generation !== joins) return;
                   const ticket = tracker.delivered(batch.partition, BigInt(message.offset));
                   const delivery: Delivery = {
-                    topic,
-                    key: message.key?.toString("utf8") ?? "",
-                    value: message.value ?? Buffer.alloc(0),
-                    partition: batch.partition,
-                    offset: message.offset,
-                    timestampMs: Number(message.timestamp),
+                    ...busMessage(topic, batch.partition, message),
                     ack: Effect.sync(() => void tracker.ack(ticket)),
                   };
                   if (!(await offerPatiently(emit.single(delivery), () => closing, heartbeat))) return;

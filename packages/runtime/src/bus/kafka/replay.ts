@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { Effect, Runtime, Stream } from "effect";
 import type { Admin, Kafka } from "kafkajs";
 import { BusError, type BusMessage, type ReplayFrom } from "../Bus.js";
-import { errorText } from "./client.js";
+import { busMessage, errorText } from "./client.js";
 import { offerPatiently } from "./consume.js";
 import { checkTopic } from "../shard.js";
 import { MAX_MESSAGE_BYTES } from "./topics.js";
@@ -95,16 +95,8 @@ export const kafkaReplay = (
                     for (const m of batch.messages) {
                       const offset = BigInt(m.offset);
                       if (offset < range.start) continue;
-                      const ts = Number(m.timestamp);
-                      if (offset >= range.end || ts > toMs) return finish(batch.partition);
-                      const message: BusMessage = {
-                        topic,
-                        key: m.key?.toString("utf8") ?? "",
-                        value: m.value ?? Buffer.alloc(0),
-                        partition: batch.partition,
-                        offset: m.offset,
-                        timestampMs: ts,
-                      };
+                      const message = busMessage(topic, batch.partition, m);
+                      if (offset >= range.end || message.timestampMs > toMs) return finish(batch.partition);
                       if (!(await offerPatiently(emit.single(message), () => closing, heartbeat))) return;
                       if (offset + 1n >= range.end) return finish(batch.partition);
                     }
