@@ -17,6 +17,10 @@ const pair = new NetnsPair();
 const churn = async (port: number, count: number): Promise<string[]> =>
   lineFrom(pair.peer(pair.client, "churn", [pair.serverIp, port, count, "8"]), "ports", 60_000);
 
+/** One paced connection sending `bytes` in one chunk, then closing; its client port. */
+const paced = async (port: number, bytes: number): Promise<string> =>
+  (await lineFrom(pair.peer(pair.client, "paced", [pair.serverIp, port, 1, bytes, 0]), "done", 30_000))[0] ?? "";
+
 const clientPorts = (flows: RawFlow[], port: number, direction: string) =>
   new Set(flows.filter((f) => f.dst_port === port && f.direction === direction).map((f) => String(f.src_port)));
 
@@ -57,28 +61,14 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
     pair.shape("1mbit");
     let slowPort = "";
     try {
-      slowPort =
-        (
-          await lineFrom(
-            pair.peer(pair.client, "paced", [pair.serverIp, PORT.slow, "1", "300000", "0"]),
-            "done",
-            30_000,
-          )
-        )[0] ?? "";
+      slowPort = await paced(PORT.slow, 300_000);
     } finally {
       pair.unshape();
     }
     pair.drop(PORT.lossy, { percent: 10 });
     let lossyPort = "";
     try {
-      lossyPort =
-        (
-          await lineFrom(
-            pair.peer(pair.client, "paced", [pair.serverIp, PORT.lossy, "1", "1000000", "0"]),
-            "done",
-            30_000,
-          )
-        )[0] ?? "";
+      lossyPort = await paced(PORT.lossy, 1_000_000);
     } finally {
       pair.undrop();
     }
