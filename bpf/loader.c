@@ -134,6 +134,21 @@ static void flush_flows(struct netpulse *skel)
 		fprintf(stderr, "netpulse-loader: flush failed (%s)\n", strerror(-err));
 }
 
+/* The next moment on a fixed grid after `now` (a late round skips the missed ones). */
+static __u64 next_on_grid(__u64 due, __u64 every, __u64 now)
+{
+	while (due <= now)
+		due += every;
+	return due;
+}
+
+/* Longest single wait: bounds how late a stop signal that lands just before the wait is seen. */
+#define MAX_WAIT_MS 1000
+
+/* Sleeps until a record arrives or the next flush/stats/deadline is due, never on a fixed tick:
+ * an idle loader wakes once per interval, not ten times a second. Flush and stats share one
+ * wake-up and one write when they fall due together (the defaults: both every second), and the
+ * flush's records are read at once, so user space gets them in the same chunk as the stats. */
 static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 {
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
@@ -149,22 +164,29 @@ static int poll_loop(struct netpulse *skel, const struct loader_opts *o)
 	__u64 next_flush = started + flush_every;
 	int rc = 0;
 	while (!stop) {
-		int n = ring_buffer__poll(rb, 100);
+		__u64 now = clock_ns(CLOCK_MONOTONIC);
+		__u64 wake = next_flush < next_stats ? next_flush : next_stats;
+		if (deadline && deadline < wake)
+			wake = deadline;
+		__u64 wait_ms = wake > now ? (wake - now + 999999ULL) / 1000000ULL : 0;
+		int n = ring_buffer__poll(rb, wait_ms > MAX_WAIT_MS ? MAX_WAIT_MS : (int)wait_ms);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "netpulse-loader: polling the ring buffer failed (%s)\n", strerror(-n));
 			rc = 1;
 			break;
 		}
-		__u64 now = clock_ns(CLOCK_MONOTONIC);
+		now = clock_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			stop = 1;
 		if (now >= next_flush) {
 			flush_flows(skel);
-			next_flush = now + flush_every;
+			if (ring_buffer__consume(rb) > 0)
+				n = 1;
+			next_flush = next_on_grid(next_flush, flush_every, now);
 		}
 		if (now >= next_stats) {
 			write_stats(skel, o->sampling);
-			next_stats = now + stats_every;
+			next_stats = next_on_grid(next_stats, stats_every, now);
 			n = 1;
 		}
 		if (n > 0 && !out_broken && fflush(stdout) != 0)

@@ -41,6 +41,7 @@ export const applyChunk = (table: FlowTable, clock: Clock, stats: CaptureStats, 
       stats.sampledOut = r.sampledOut;
       stats.loaderRecords = r.recordsWritten;
       stats.lastStatsNs = r.realNs;
+      stats.onStatsRecord?.();
       continue;
     }
     stats.recordsIn++;

@@ -24,4 +24,7 @@ export class CaptureStats {
   sampling = 1;
   /** Wall-clock ns of the last stats record: proof the loader is alive. */
   lastStatsNs = 0n;
+  /** Called after each loader stats record is applied (every stats interval): the service syncs
+   * its metrics here instead of on a timer of its own, so an idle capture wakes once a second. */
+  onStatsRecord: (() => void) | undefined = undefined;
 }
