@@ -183,6 +183,42 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
     expect(all).toEqual(Array.from({ length: 400 }, (_, i) => `t-${i}`).sort());
   });
 
+  it("keeps one group name on two topics apart: each stream gets every message of its own topic", async () => {
+    // The sink reads three topics under one group name. On Kafka a shared group id let kafkajs's
+    // assigner give one topic's partitions to the other topic's consumer, which dropped them.
+    const topics = [uniqueTopic(`shared-a-${kind}`), uniqueTopic(`shared-b-${kind}`)] as const;
+    const group = uniqueGroup("shared");
+    const [a, b] = await run(
+      Effect.gen(function* () {
+        const bus = yield* Bus;
+        for (const t of topics) {
+          yield* bus.provision(spec(t));
+          yield* bus.publish(
+            t,
+            msgs(t, 40, (i) => `key-${i}`),
+          );
+        }
+        // Both members stay in until both have everything: a member that left early would hand
+        // its partitions back and hide the fault.
+        const seen = [yield* Ref.make<string[]>([]), yield* Ref.make<string[]>([])] as const;
+        const fibers = yield* Effect.forEach([0, 1] as const, (i) =>
+          consumeGroup(topics[i], group).pipe(
+            Stream.mapEffect((d) => Ref.update(seen[i], (s) => [...s, text(d)]).pipe(Effect.zipRight(d.ack))),
+            Stream.runDrain,
+            Effect.fork,
+          ),
+        );
+        const count = (i: 0 | 1) => Effect.map(Ref.get(seen[i]), (s) => new Set(s).size);
+        for (let w = 0; w < 400 && ((yield* count(0)) < 40 || (yield* count(1)) < 40); w++)
+          yield* Effect.sleep("100 millis");
+        yield* Effect.forEach(fibers, Fiber.interrupt, { discard: true });
+        return [[...new Set(yield* Ref.get(seen[0]))].sort(), [...new Set(yield* Ref.get(seen[1]))].sort()] as const;
+      }),
+    );
+    expect(a).toEqual(Array.from({ length: 40 }, (_, i) => `${topics[0]}-${i}`).sort());
+    expect(b).toEqual(Array.from({ length: 40 }, (_, i) => `${topics[1]}-${i}`).sort());
+  });
+
   it("replays exactly the batches at or after a timestamp, up to an end time or an offset's partition", async () => {
     const topic = uniqueTopic(`replay-${kind}`);
     const r = await run(

@@ -57,7 +57,9 @@ export interface Delivery extends BusMessage {
 export interface ConsumeOptions {
   /**
    * Consumer group: members of one group share the topic's work, each message goes to one member.
-   * A new group starts at the oldest message the broker still holds.
+   * A new group starts at the oldest message the broker still holds. Groups are per topic: one
+   * name used on several topics is an independent group on each (JetStream durable per stream,
+   * Kafka group id `<group>.<topic>`).
    */
   readonly group: string;
   /** Bound on messages fetched but not yet handed on; the stream back-pressures beyond it. */

@@ -1,6 +1,11 @@
-// Group consumption on Kafka: one kafkajs consumer per stream in the group, eachBatch feeding a
-// bounded Effect queue (the batch handler waits for room and keeps the group heartbeat alive while
-// it waits), no auto-commit. A partition's offset is committed only up to the last message that
+// Group consumption on Kafka: one Kafka consumer group per (topic, group), like JetStream's
+// durable per (topic, group), so that a service reading several topics under one group name gets
+// every partition of each: kafkajs's round-robin assigner hands the partitions of all the group's
+// topics to all its members whatever each subscribed to, and a member drops partitions of topics
+// it did not subscribe to, so those were read by nobody (kafkajs issues 1040 and 1679; the sink's
+// three topics under "sink" left flows partitions unread). One kafkajs consumer per stream,
+// eachBatch feeding a bounded Effect queue (the batch handler waits for room and keeps the group
+// heartbeat alive while it waits), no auto-commit. A partition's offset is committed only up to the last message that
 // was acked together with everything before it (OffsetTracker), on a short timer and once more on
 // close. A rebalance makes kafkajs re-read every assigned partition from its committed offset, so
 // all un-acked state is dropped then; those messages come again to whoever owns them now.
@@ -13,6 +18,9 @@ import { checkTopic } from "../shard.js";
 import { MAX_MESSAGE_BYTES } from "./topics.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
+
+/** The Kafka group id of a Bus group on one topic (e.g. `sink.netpulse.flows.enriched`). */
+export const kafkaGroupId = (group: string, topic: string): string => `${group}.${topic}`;
 const COMMIT_EVERY = Duration.millis(100);
 const HEARTBEAT_WHILE_BLOCKED_MS = 1_000;
 
@@ -56,7 +64,7 @@ export const kafkaConsume = (kafka: Kafka, topic: string, options: ConsumeOption
         const consumer = yield* Effect.acquireRelease(
           Effect.suspend(() => {
             const c = kafka.consumer({
-              groupId: options.group,
+              groupId: kafkaGroupId(options.group, topic),
               sessionTimeout: 30_000,
               rebalanceTimeout: 30_000,
               heartbeatInterval: 3_000,
