@@ -1,10 +1,12 @@
 // kill -9 of the real sink process between "ClickHouse accepted the batch" and "bus ack" (a
 // failpoint makes it die exactly there), then a restart: the redelivered messages are skipped,
-// not doubled. Real nats-server (isolated, via scripts/services.sh) and the real ClickHouse.
-import { Effect } from "effect";
+// not doubled. On both buses: a real nats-server (JetStream redelivers what was never acked) and
+// a real Kafka broker (the restarted member resumes from the last committed offset), each
+// isolated via scripts/services.sh, and the real ClickHouse.
+import { ConfigProvider, Effect, Layer } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
-import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
+import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Topics } from "@netpulse/runtime/topics";
 import { inputTopics } from "@netpulse/sink/SinkService";
@@ -18,12 +20,17 @@ import {
   type Isolated,
 } from "../services/sink/test/harness.js";
 
-const db = uniqueDb("np_crash");
 const BATCHES = 12;
 const PER_BATCH = 1000;
-let svc: Isolated;
 
-const publish = (natsUrl: string) =>
+type Kind = "nats" | "kafka";
+const busEnv = (kind: Kind, svc: Isolated): Record<string, string> =>
+  kind === "nats"
+    ? { NETPULSE_BUS: "nats", NETPULSE_NATS_URL: svc.natsUrl }
+    : { NETPULSE_BUS: "kafka", NETPULSE_KAFKA_BROKERS: svc.kafkaBrokers };
+
+/** Publish through the bus the sink will read, configured from the same environment. */
+const publish = (env: Record<string, string>) =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
@@ -38,14 +45,20 @@ const publish = (natsUrl: string) =>
           }),
         }));
         yield* bus.publish(Topics.flowsEnriched, messages);
-      }).pipe(Effect.provide(NatsBus.layer({ _tag: "nats", url: natsUrl }))),
+      }).pipe(
+        Effect.provide(
+          BusLive.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))),
+        ),
+      ),
     ),
   );
 
-describe("sink: kill -9 between insert and ack", () => {
+describe.each<Kind>(["nats", "kafka"])("sink on %s: kill -9 between insert and ack", (kind) => {
+  const db = uniqueDb(`np_crash_${kind}`);
+  let svc: Isolated;
   beforeAll(async () => {
     svc = await isolatedServices();
-    svc.up("nats");
+    svc.up(kind);
     await dropDb(db);
   });
   afterAll(async () => {
@@ -54,10 +67,9 @@ describe("sink: kill -9 between insert and ack", () => {
   });
 
   it("leaves no duplicate after the restart, and loses nothing", async () => {
-    await publish(svc.natsUrl);
+    await publish(busEnv(kind, svc));
     const env = {
-      NETPULSE_BUS: "nats",
-      NETPULSE_NATS_URL: svc.natsUrl,
+      ...busEnv(kind, svc),
       NETPULSE_CLICKHOUSE_URL: clickhouseUrl,
       NETPULSE_CLICKHOUSE_DATABASE: db,
       NETPULSE_SINK_GROUP: "sink-crash",
@@ -92,5 +104,5 @@ describe("sink: kill -9 between insert and ack", () => {
       sink.child.kill("SIGTERM");
       await sink.exited;
     }
-  });
+  }, 150_000); // Kafka: the restarted member waits out the killed one's 30 s session
 });

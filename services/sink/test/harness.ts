@@ -13,26 +13,33 @@ import { freePort, until as waitFor } from "../../../test/support/processes.js";
 
 export { freePort, waitFor };
 
+export type Service = "nats" | "kafka" | "clickhouse";
+
 export interface Isolated {
   readonly dir: string;
   readonly env: Record<string, string>;
   readonly natsUrl: string;
   readonly clickhouseUrl: string;
-  readonly up: (name: "nats" | "clickhouse") => void;
-  readonly down: (name: "nats" | "clickhouse") => void;
-  readonly pid: (name: "nats" | "clickhouse") => number;
+  readonly kafkaBrokers: string;
+  readonly up: (name: Service) => void;
+  readonly down: (name: Service) => void;
+  readonly pid: (name: Service) => number;
   readonly cleanup: () => void;
 }
 
 export const isolatedServices = async (): Promise<Isolated> => {
   const dir = mkdtempSync(join(tmpdir(), "netpulse-sink-e2e-"));
-  const [nats, natsMon, chHttp, chTcp] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const ports: number[] = [];
+  for (let i = 0; i < 6; i++) ports.push(await freePort());
+  const [nats, natsMon, chHttp, chTcp, kafka, kafkaCtl] = ports as [number, number, number, number, number, number];
   const env: Record<string, string> = {
     NETPULSE_SERVICES_DIR: dir,
     NETPULSE_NATS_PORT: String(nats),
     NETPULSE_NATS_MONITOR_PORT: String(natsMon),
     NETPULSE_CLICKHOUSE_HTTP_PORT: String(chHttp),
     NETPULSE_CLICKHOUSE_TCP_PORT: String(chTcp),
+    NETPULSE_KAFKA_PORT: String(kafka),
+    NETPULSE_KAFKA_CONTROLLER_PORT: String(kafkaCtl),
   };
   const services = (action: string, name: string) => {
     const r = spawnSync("bash", [join(repoRoot, "scripts/services.sh"), action, name], {
@@ -48,6 +55,7 @@ export const isolatedServices = async (): Promise<Isolated> => {
     env,
     natsUrl: `nats://127.0.0.1:${nats}`,
     clickhouseUrl: `http://127.0.0.1:${chHttp}`,
+    kafkaBrokers: `127.0.0.1:${kafka}`,
     up: (name) => {
       services("up", name);
       started.add(name);
