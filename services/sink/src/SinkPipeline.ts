@@ -1,5 +1,5 @@
 // Bus → ClickHouse for one topic: decode each delivery (undecodable → DLQ + ack), gather
-// deliveries into batches of up to batchRows records or lingerMs, write the batch exactly once,
+// deliveries into batches of batchRows records or lingerMs, write the batch exactly once,
 // dead-letter the rows ClickHouse refused, and only then ack every delivery of the batch.
 // The bus bounds what is fetched but un-acked (maxInFlight), so while ClickHouse is away memory
 // stays bounded and the broker keeps the rest.
@@ -139,16 +139,19 @@ export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOpti
     yield* bus.consume(topic, { group: o.group, maxInFlight: o.maxInFlight, ackWaitMs: o.ackWaitMs }).pipe(
       Stream.mapEffect(decode),
       Stream.flattenIterables,
+      // A batch closes as soon as it holds batchRows records (so the last message may take it
+      // over by less than one message) or at the linger tick. Sink.foldWeighted would keep it
+      // open at exactly batchRows until a message that does not fit arrives: a full batch then
+      // waited for the next message or the linger (up to 1 s at the end of every burst).
       Stream.aggregateWithin(
-        Sink.foldWeighted({
-          initial: Chunk.empty<Decoded<R>>(),
-          maxCost: o.batchRows,
-          cost: (_acc, d: Decoded<R>) => d.records.length,
-          body: (acc, d) => Chunk.append(acc, d),
-        }),
+        Sink.fold(
+          { items: Chunk.empty<Decoded<R>>(), rows: 0 },
+          (acc) => acc.rows < o.batchRows,
+          (acc, d: Decoded<R>) => ({ items: Chunk.append(acc.items, d), rows: acc.rows + d.records.length }),
+        ),
         Schedule.spaced(`${o.lingerMs} millis`),
       ),
-      Stream.map(toGroup),
+      Stream.map((acc) => toGroup(acc.items)),
       Stream.filter((g) => g.items.length > 0),
       writer.writeAll(enc, (g: Group) => g.rows),
       Stream.mapEffect(afterWrite),

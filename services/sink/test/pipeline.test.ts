@@ -76,4 +76,32 @@ describe("SinkPipeline", () => {
     });
     await Effect.runPromise(Effect.scoped(Effect.provide(program, layers)));
   });
+
+  it("writes a batch as soon as it is full, without waiting for the linger", async () => {
+    const bus = makeFakeBus();
+    const rows = makeFlows(2000, { idBase: 7_000_000n });
+    const layers = SinkWriter.layer({ baseMs: 50, maxMs: 500 }).pipe(
+      Layer.provideMerge(Layer.merge(chLayer(db), Metrics.layerTest)),
+      Layer.provideMerge(bus.layer),
+    );
+    const program = Effect.gen(function* () {
+      const writer = yield* SinkWriter;
+      const options = { group: "sink", batchRows: 2000, lingerMs: 600_000, maxInFlight: 16, ackWaitMs: 60_000 };
+      const fiber = yield* Effect.fork(runTopic(Topics.flowsEnriched, input(writer.encoders), options));
+      yield* Effect.promise(async () => {
+        // two messages fill the batch exactly; no third one comes, and the linger is ten minutes
+        [rows.slice(0, 1000), rows.slice(1000)].forEach((b, i) =>
+          bus.offer(
+            Topics.flowsEnriched,
+            EnrichedFlowCodec.encodeBatch(b, { producer: "t", sequence: BigInt(i) }),
+            `f${i}`,
+          ),
+        );
+        await waitFor(() => bus.acked.length === 2);
+      });
+      yield* Fiber.interrupt(fiber);
+    });
+    await Effect.runPromise(Effect.scoped(Effect.provide(program, layers)));
+    expect(await count(db, `SELECT count() FROM ${db}.flows WHERE flow_id >= 7000000`)).toBe(2000);
+  });
 });
