@@ -63,6 +63,8 @@ export const isolatedServices = async (): Promise<Isolated> => {
     down: (name) => services("down", name),
     pid: (name) => Number(readFileSync(join(dir, name, "pid"), "utf8").trim()),
     cleanup: () => {
+      // a test that failed half-way may leave its sink running against servers about to stop
+      for (const child of sinks) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       for (const name of started) services("down", name);
       rmSync(dir, { recursive: true, force: true });
     },
@@ -76,11 +78,15 @@ export interface SinkProcess {
   readonly metrics: () => Promise<string>;
 }
 
+/** Sink processes started by this test file, for `Isolated.cleanup`. */
+const sinks = new Set<ChildProcess>();
+
 export const startSink = (env: Record<string, string>): SinkProcess => {
   const child = spawn(process.execPath, [join(repoRoot, "services/sink/dist/main.js")], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  sinks.add(child);
   let out = "";
   child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
