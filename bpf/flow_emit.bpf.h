@@ -41,19 +41,20 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 		count(NP_CNT_RINGBUF_DROPS);
 		return;
 	}
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 out = BPF_CORE_READ(tp, bytes_sent) - BPF_CORE_READ(tp, bytes_retrans);
-	__u64 in = BPF_CORE_READ(tp, bytes_received);
+	const struct tcp_sock *tp = tcp_ro(sk);
+	const struct sock *s = sk_ro(sk);
+	__u64 out = tp->bytes_sent - tp->bytes_retrans;
+	__u64 in = tp->bytes_received;
 	if (in) {
 		/* tcp_fin() sets SOCK_DONE; the FIN took one byte of sequence space. Any record kind
 		 * can come after it (a flush in CLOSE_WAIT), so every kind leaves it out. */
-		unsigned long skflags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+		unsigned long skflags = s->__sk_common.skc_flags;
 		if (skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
 			in -= 1;
 	}
-	__u32 segs_out = BPF_CORE_READ(tp, segs_out);
-	__u32 segs_in = BPF_CORE_READ(tp, segs_in);
-	__u32 retrans = BPF_CORE_READ(tp, total_retrans);
+	__u32 segs_out = tp->segs_out;
+	__u32 segs_in = tp->segs_in;
+	__u32 retrans = tp->total_retrans;
 
 	r->kind = kind;
 	r->family = f->t.family;
@@ -82,12 +83,12 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 	r->d_retrans = advance32(&f->total_retrans, retrans);
 	r->syn_retrans = f->syn_retrans;
 	r->d_syn_retrans = advance32(&f->syn_retrans_sent, f->syn_retrans);
-	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	r->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+	r->srtt_us = tp->srtt_us >> 3;
+	r->rttvar_us = tp->mdev_us >> 2;
 	r->min_rtt_us = f->min_rtt_us;
 	r->max_rtt_us = f->max_rtt_us;
 	r->pid = f->pid;
-	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r->netns = s->__sk_common.skc_net.net->ns.inum;
 	r->cgroup_id = f->cgroup_id;
 	__builtin_memcpy(r->comm, f->comm, NP_COMM_LEN);
 	r->_pad1 = 0;
@@ -122,7 +123,7 @@ static __always_inline bool admit(struct flow *f, const struct tuple *t, bool ke
 
 static __always_inline void track_rtt(const struct sock *sk, struct flow *f)
 {
-	__u32 srtt = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+	__u32 srtt = tcp_ro(sk)->srtt_us >> 3;
 	if (!srtt)
 		return;
 	if (!f->min_rtt_us || srtt < f->min_rtt_us)
@@ -169,7 +170,7 @@ static __always_inline void open_flow(__u64 key, const struct sock *sk, struct f
  * keepalive give-up sets sk_err = ETIMEDOUT first. */
 static __always_inline __u8 close_reason_at_close(const struct sock *sk, int oldstate)
 {
-	if (BPF_CORE_READ(sk, sk_err) == 110 /* ETIMEDOUT */)
+	if (sk_ro(sk)->sk_err == 110 /* ETIMEDOUT */)
 		return NP_CLOSE_TIMEOUT;
 	if (oldstate == TCP_ESTABLISHED || oldstate == TCP_SYN_RECV || oldstate == TCP_FIN_WAIT1 ||
 	    oldstate == TCP_CLOSE_WAIT)

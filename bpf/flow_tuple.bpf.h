@@ -3,6 +3,8 @@
 #ifndef NETPULSE_FLOW_TUPLE_BPF_H
 #define NETPULSE_FLOW_TUPLE_BPF_H
 
+/* Probe reads, not sk_ro() loads: once per flow, and direct loads here (inlined into adopt() in
+ * on_tcp_probe) made clang 14 overflow the 512-byte BPF stack. */
 static __always_inline void read_tuple(const struct sock *sk, struct tuple *t)
 {
 	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -109,10 +111,10 @@ static __always_inline bool sampled_in(const struct tuple *t)
 
 static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 {
-	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	const struct cgroup *cg = sk_ro(sk)->sk_cgrp_data.cgroup;
 	if (!cg)
 		return 0;
-	return BPF_CORE_READ(cg, kn, id);
+	return cg->kn->id;
 }
 
 #endif

@@ -24,7 +24,7 @@ int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 	const struct sock *sk = (const struct sock *)ctx->args[0];
 	int oldstate = (int)ctx->args[1];
 	int newstate = (int)ctx->args[2];
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk_ro(sk)->sk_protocol != IPPROTO_TCP)
 		return 0;
 	__u64 key = (__u64)sk;
 	__u64 now = bpf_ktime_get_ns();
@@ -95,7 +95,7 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	__u64 key = (__u64)sk;
 	struct flow *f = bpf_map_lookup_elem(&flows, &key);
 	if (!f) {
-		__u32 srtt = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+		__u32 srtt = tcp_ro(sk)->srtt_us >> 3;
 		f = adopt(key, sk, keep_rtt_us && srtt > keep_rtt_us, bpf_ktime_get_ns());
 		if (!f)
 			return 0;
@@ -119,8 +119,8 @@ int on_retransmit(struct bpf_raw_tracepoint_args *ctx)
 	if (!f) {
 		if (!keep_retrans)
 			return 0;
-		__u32 retrans = BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
-		if (retrans > keep_retrans && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_ESTABLISHED)
+		__u32 retrans = tcp_ro(sk)->total_retrans;
+		if (retrans > keep_retrans && sk_ro(sk)->__sk_common.skc_state == TCP_ESTABLISHED)
 			adopt(key, sk, true, bpf_ktime_get_ns());
 		return 0;
 	}
@@ -209,7 +209,7 @@ static long flush_one(struct bpf_map *map, __u64 *key, struct flow *f, __u64 *no
 	if (f->pending || !f->active)
 		return 0;
 	const struct sock *sk = (const struct sock *)*key;
-	emit(sk, f, NP_REC_PERIODIC, BPF_CORE_READ(sk, __sk_common.skc_state), *now);
+	emit(sk, f, NP_REC_PERIODIC, sk_ro(sk)->__sk_common.skc_state, *now);
 	return 0;
 }
 
