@@ -21,6 +21,7 @@ const PORT = {
   dual: 7006,
   closed: 7009,
   banner: 7010,
+  sendonly: 7011,
 } as const;
 
 const pair = new NetnsPair();
@@ -66,7 +67,9 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
       pair.server,
       "server",
       [
-        ...Object.values(PORT).filter((p) => p !== PORT.closed && p !== PORT.dual && p !== PORT.banner),
+        ...Object.values(PORT).filter(
+          (p) => p !== PORT.closed && p !== PORT.dual && p !== PORT.banner && p !== PORT.sendonly,
+        ),
         `d${PORT.dual}`,
         `b${PORT.banner}`,
       ],
@@ -91,6 +94,27 @@ describe.skipIf(unavailable !== undefined)("capture on the real kernel", () => {
     expect(sum(s, (f) => f.bytes_sent)).toBe(50_000);
     expect(sum(s, (f) => f.bytes_received)).toBe(2000);
     expect(s.at(-1)).toMatchObject({ close_reason: "fin", pid: serverPid, comm: "python3" });
+  });
+
+  it("leaves pid 0 and comm empty for a server that never reads, but still gives its cgroup", async () => {
+    const bytes = 30_000;
+    const server = pair.peer(pair.server, "sendonly", [PORT.sendonly, bytes], serverCgroup?.path);
+    await lineFrom(server, "listening");
+    const client = pair.peer(pair.client, "drain", [pair.serverIp, PORT.sendonly], clientCgroup?.path);
+    const [lport, clientPid, got] = (await lineFrom(client, "done")).map(Number);
+    expect(got).toBe(bytes);
+    const s = await closedFlows(lport ?? 0, "server");
+    const c = await closedFlows(lport ?? 0, "client");
+    expect(sum(s, (f) => f.bytes_sent)).toBe(bytes);
+    expect(sum(s, (f) => f.bytes_received)).toBe(0);
+    for (const f of s) expect(f).toMatchObject({ dst_port: PORT.sendonly, pid: 0, comm: "" });
+    expect(s.at(-1)).toMatchObject({ close_reason: "fin", state: "CLOSE" });
+    // the client read, and connected: its process is known either way
+    expect(c.at(-1)).toMatchObject({ pid: clientPid, comm: "python3" });
+    if (serverCgroup !== undefined && clientCgroup !== undefined) {
+      expect(Number(s[0]?.cgroup_id)).toBe(serverCgroup.id);
+      expect(Number(c[0]?.cgroup_id)).toBe(clientCgroup.id);
+    }
   });
 
   it("sees both ends of a FIN-closed connection with the right 5-tuple, exact bytes and process", async () => {

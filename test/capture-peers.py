@@ -8,6 +8,10 @@
 #   paced HOST PORT CHUNKS BYTES MS  sends CHUNKS chunks of BYTES every MS ms, reads 100 B back,
 #                                     closes with FIN; prints "done <lport>"
 #   churn HOST PORT COUNT PARALLEL    COUNT short connections (100 B each way), prints "ports <local ports>"
+#   sendonly PORT BYTES               a server that never reads: accepts, sends BYTES, closes (no recv
+#                                     syscall on the accepted socket, ever); prints "listening <pid>"
+#   drain HOST PORT                   connects, sends nothing, reads to EOF, closes; prints
+#                                     "done <lport> <pid> <bytes read>"
 import asyncio, os, socket, struct, sys
 
 def recv_exact(s, n):
@@ -110,5 +114,24 @@ if __name__ == "__main__":
             print("ok", flush=True)
         except OSError as e:
             print("failed", type(e).__name__, flush=True)
+    elif mode == "sendonly":
+        lsock = socket.create_server(("0.0.0.0", int(sys.argv[2])), reuse_port=False)
+        print("listening", os.getpid(), flush=True)
+        data = b"s" * int(sys.argv[3])
+        while True:
+            conn, _ = lsock.accept()
+            conn.sendall(data)
+            conn.close()
+    elif mode == "drain":
+        s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=60)
+        got = 0
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                break
+            got += len(b)
+        port = s.getsockname()[1]
+        s.close()
+        print("done", port, os.getpid(), got, flush=True)
     elif mode == "churn":
         asyncio.run(churn(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])))
