@@ -2,6 +2,9 @@
 // on the first SIGTERM/SIGINT: a service that drains on its own (the capture) waits on it; for
 // any other, the first signal interrupts, so scoped resources close (bus drained, un-acked work
 // redelivered). A second signal always interrupts. A failure prints one line; exit code 1.
+// Once the program has ended, the process ends within a second even if a library still holds a
+// timer: kafkajs keeps retrying a broker it could not reach for about 30 s after its connect was
+// interrupted, which kept a stopped service alive past a pod's 30 s grace.
 import { Cause, Deferred, Effect, Fiber } from "effect";
 import { pinoLogger } from "./observability/Logging.js";
 
@@ -9,6 +12,9 @@ export interface RunMainOptions {
   /** The program stops by itself once `stopRequested` completes; don't interrupt on the first signal. */
   readonly drainsOnStop?: boolean;
 }
+
+/** Time left for log lines and sockets to flush after the program ended. */
+const EXIT_GRACE_MS = 1_000;
 
 export const runMain = <E>(
   service: string,
@@ -28,6 +34,7 @@ export const runMain = <E>(
       ),
     ),
   );
+  fiber.addObserver(() => setTimeout(() => process.exit(), EXIT_GRACE_MS).unref());
   for (const signal of ["SIGTERM", "SIGINT"] as const)
     process.on(signal, () => {
       const first = Effect.runSync(Deferred.succeed(stop, undefined));

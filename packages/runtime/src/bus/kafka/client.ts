@@ -91,14 +91,21 @@ const connectError = (settings: KafkaSettings, what: string) => (cause: unknown)
   return new BusError({ op: "connect", message: `Kafka ${what} at ${settings.brokers.join(",")}: ${why}`, cause });
 };
 
+/**
+ * kafkajs retries a refused connect for about 30 s before it gives up; a stop signal in that time
+ * must not wait for it (a pod has 30 s to go). The connect is the interruptible part of the
+ * acquire: interrupted, the half-made client is left to the exiting process (runMain ends it) and
+ * there is nothing to release.
+ */
+const connecting = <C extends { connect: () => Promise<void> }>(client: C, settings: KafkaSettings, what: string) =>
+  Effect.tryPromise({ try: () => client.connect(), catch: connectError(settings, what) }).pipe(
+    Effect.as(client),
+    Effect.interruptible,
+  );
+
 export const connectAdmin = (kafka: Kafka, settings: KafkaSettings) =>
   Effect.acquireRelease(
-    Effect.suspend(() => {
-      const admin = kafka.admin();
-      return Effect.tryPromise({ try: () => admin.connect(), catch: connectError(settings, "admin") }).pipe(
-        Effect.as(admin),
-      );
-    }),
+    Effect.suspend(() => connecting(kafka.admin(), settings, "admin")),
     (admin) => Effect.promise(() => admin.disconnect().catch(() => undefined)),
   );
 
@@ -116,9 +123,7 @@ export const connectProducer = (kafka: Kafka, settings: KafkaSettings) =>
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
       });
-      return Effect.tryPromise({ try: () => producer.connect(), catch: connectError(settings, "producer") }).pipe(
-        Effect.as(producer),
-      );
+      return connecting(producer, settings, "producer");
     }),
     (producer) => Effect.promise(() => producer.disconnect().catch(() => undefined)),
   );
