@@ -1,42 +1,51 @@
 // The enricher service as deployed: its real entry point (services/enricher/src/main.ts through
-// tsx) with informers on the local list/watch server and a real nats-server of its own (random
-// port, temp dir, so no other test's topics are touched). Raw batches in, enriched batches and a
-// dead letter out; pod churn seen through the informers changes the answer by flow start time.
+// tsx) with informers on the local list/watch server, on each bus: a real nats-server of its own
+// and a real Kafka broker of its own (random ports, temp dirs, so no other test's topics are
+// touched). Raw batches in, enriched batches and a dead letter out; pod churn seen through the
+// informers changes the answer by flow start time.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Effect, Either, ManagedRuntime, Stream } from "effect";
+import { type ConfigError, Effect, Either, ManagedRuntime, Stream } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accepts, freePort, stopChild as stop, until } from "./support/processes.js";
 import { Bus, type BusError } from "@netpulse/runtime/bus/Bus";
-import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
 import { rawFlow } from "./support/rawFlow.js";
 import { FakeKubeApi } from "./support/fakeKubeApi.js";
-import { takeWithin, uniqueGroup } from "./support/busHarness.js";
+import { busFromEnv, takeWithin, uniqueGroup, type BrokerKind } from "./support/busHarness.js";
+import { isolatedServices, type Isolated } from "../services/sink/test/harness.js";
 import * as k from "./support/kubeObjects.js";
 
-describe("enricher service end to end", () => {
+describe.each<BrokerKind>(["nats", "kafka"])("enricher service end to end on %s", (kind) => {
   const dir = mkdtempSync(join(tmpdir(), "netpulse-enricher-e2e-"));
   let api: FakeKubeApi;
   let nats: ChildProcess | undefined;
+  let kafka: Isolated | undefined;
   let enricher: ChildProcess | undefined;
   let enricherLog = "";
   let metricsPort = 0;
-  let runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>;
+  let runtime: ManagedRuntime.ManagedRuntime<Bus, BusError | ConfigError.ConfigError>;
   const run = <A, E>(effect: Effect.Effect<A, E, Bus>) => runtime.runPromise(effect);
   const oldPod = k.pod("shop", "api-old", { ip: "10.4.0.7", owner: { kind: "ReplicaSet", name: "api-5d" } });
 
   beforeAll(async () => {
-    const natsPort = await freePort();
-    nats = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(natsPort), "-sd", join(dir, "js")], {
-      stdio: "ignore",
-    });
-    await until("nats-server", () => accepts(natsPort));
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    let busEnv: Record<string, string>;
+    if (kind === "nats") {
+      const natsPort = await freePort();
+      nats = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(natsPort), "-sd", join(dir, "js")], {
+        stdio: "ignore",
+      });
+      await until("nats-server", () => accepts(natsPort));
+      busEnv = { NETPULSE_BUS: "nats", NETPULSE_NATS_URL: `nats://127.0.0.1:${natsPort}` };
+    } else {
+      kafka = await isolatedServices();
+      kafka.up("kafka");
+      busEnv = { NETPULSE_BUS: "kafka", NETPULSE_KAFKA_BROKERS: kafka.kafkaBrokers };
+    }
 
     api = await FakeKubeApi.start();
     api.apply(k.replicaSet("shop", "api-5d", "api"));
@@ -50,8 +59,7 @@ describe("enricher service end to end", () => {
     enricher = spawn("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "services/enricher/src/main.ts"], {
       env: {
         ...process.env,
-        NETPULSE_BUS: "nats",
-        NETPULSE_NATS_URL: natsUrl,
+        ...busEnv,
         NETPULSE_KUBECONFIG: kubeconfig,
         NETPULSE_METRICS_PORT: String(metricsPort),
         NETPULSE_EXTERNAL_CIDRS: "internet=0.0.0.0/0",
@@ -66,13 +74,14 @@ describe("enricher service end to end", () => {
       const r = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined);
       return r?.status === 200;
     });
-    runtime = ManagedRuntime.make(NatsBus.layer({ _tag: "nats", url: natsUrl, name: "enricher-e2e" }));
+    runtime = ManagedRuntime.make(busFromEnv(busEnv));
   }, 180_000);
 
   afterAll(async () => {
     await runtime?.dispose();
     await stop(enricher);
     await stop(nats);
+    kafka?.cleanup();
     await api?.close();
     rmSync(dir, { recursive: true, force: true });
   });

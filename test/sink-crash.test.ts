@@ -3,10 +3,9 @@
 // not doubled. On both buses: a real nats-server (JetStream redelivers what was never acked) and
 // a real Kafka broker (the restarted member resumes from the last committed offset), each
 // isolated via scripts/services.sh, and the real ClickHouse.
-import { ConfigProvider, Effect, Layer } from "effect";
+import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
-import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Topics } from "@netpulse/runtime/topics";
 import { inputTopics } from "@netpulse/sink/SinkService";
@@ -19,6 +18,7 @@ import {
   waitFor,
   type Isolated,
 } from "../services/sink/test/harness.js";
+import { busFromEnv } from "./support/busHarness.js";
 
 const BATCHES = 12;
 const PER_BATCH = 1000;
@@ -45,11 +45,7 @@ const publish = (env: Record<string, string>) =>
           }),
         }));
         yield* bus.publish(Topics.flowsEnriched, messages);
-      }).pipe(
-        Effect.provide(
-          BusLive.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))),
-        ),
-      ),
+      }).pipe(Effect.provide(busFromEnv(env))),
     ),
   );
 

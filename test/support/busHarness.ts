@@ -5,9 +5,9 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Chunk, Duration, Effect, Stream } from "effect";
+import { Chunk, ConfigProvider, Duration, Effect, Layer, Stream } from "effect";
 import { Bus, type BusError, type BusMessage } from "@netpulse/runtime/bus/Bus";
-import type { Layer } from "effect";
+import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 
@@ -22,6 +22,10 @@ export const busLayer = (kind: BrokerKind): Layer.Layer<Bus, BusError> =>
   kind === "nats"
     ? NatsBus.layer({ _tag: "nats", url: natsUrl, name: "netpulse-test" })
     : KafkaBus.layer({ _tag: "kafka", brokers: kafkaBrokers, clientId: "netpulse-test" });
+
+/** The bus a service given `env` (NETPULSE_BUS, NETPULSE_NATS_URL, …) would dial, read the same way. */
+export const busFromEnv = (env: Record<string, string>) =>
+  BusLive.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))));
 
 /** A topic nobody else uses: reruns and parallel checkouts never see each other's messages. */
 export const uniqueTopic = (name: string): string =>
