@@ -100,11 +100,14 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 	f->active = 0;
 }
 
-/* Decide whether a flow whose tuple is now complete is tracked; fills sampling and flags. */
-static __always_inline bool admit(struct flow *f, const struct tuple *t, bool keep)
+/* Decide whether a flow whose tuple is now complete is tracked; fills sampling and flags.
+ * A refused connection is remembered in `skipped` under `key` (0: nothing to remember). */
+static __always_inline bool admit(__u64 key, struct flow *f, const struct tuple *t, bool keep)
 {
 	if (!filter_pass(t)) {
 		count(NP_CNT_FILTERED_OUT);
+		if (key)
+			skip(key, SKIP_FILTERED);
 		return false;
 	}
 	f->t = *t;
@@ -118,6 +121,8 @@ static __always_inline bool admit(struct flow *f, const struct tuple *t, bool ke
 		return true;
 	}
 	count(NP_CNT_SAMPLED_OUT);
+	if (key)
+		skip(key, SKIP_SAMPLED);
 	return false;
 }
 
@@ -182,10 +187,15 @@ static __always_inline __u8 close_reason_at_close(const struct sock *sk, int old
  * was crossed by a flow sampling had left out. */
 static __always_inline struct flow *adopt(__u64 key, const struct sock *sk, bool keep, __u64 now)
 {
+	__u8 *skipped_as = bpf_map_lookup_elem(&skipped, &key);
+	if (skipped_as && (*skipped_as == SKIP_FILTERED || !keep))
+		return NULL;
 	struct tuple t = {};
 	read_tuple(sk, &t);
-	if (!filter_pass(&t))
+	if (!filter_pass(&t)) {
+		skip(key, SKIP_FILTERED);
 		return NULL;
+	}
 	struct flow nf = {};
 	if (sampled_in(&t)) {
 		nf.sampling = sampling ? sampling : 1;
@@ -193,6 +203,7 @@ static __always_inline struct flow *adopt(__u64 key, const struct sock *sk, bool
 		nf.sampling = 1;
 		nf.flags = NP_F_ALWAYS_KEEP;
 	} else {
+		skip(key, SKIP_SAMPLED);
 		return NULL;
 	}
 	nf.flags |= NP_F_MIDFLOW;

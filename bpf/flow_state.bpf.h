@@ -91,6 +91,28 @@ struct {
 	__type(value, struct flow);
 } flows SEC(".maps");
 
+/* Sockets seen and not tracked (enum skip_reason), so the per-segment path does not re-read and
+ * re-filter their tuple on every segment (that made a filtered-out segment cost about twice a
+ * tracked one). Written when a connection is refused at open or a mid-flow socket at adoption;
+ * cleared at every open, so a socket address reused by a new connection starts clean. LRU: an
+ * entry nobody clears (the socket closed) ages out; a lost entry only costs one re-decision. */
+enum skip_reason {
+	SKIP_FILTERED = 1, /* port/CIDR filter: never tracked */
+	SKIP_SAMPLED = 2,  /* sampled out: tracked only once a keep threshold is crossed */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} skipped SEC(".maps");
+
+static __always_inline void skip(__u64 key, __u8 reason)
+{
+	bpf_map_update_elem(&skipped, &key, &reason, BPF_ANY);
+}
+
 /* Records to user space; size set by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -118,6 +118,7 @@ static int set_knobs(struct netpulse *skel, const struct loader_opts *o)
 	skel->rodata->cidr_count = o->cidr_count;
 	memcpy((void *)skel->rodata->cidrs, o->cidrs, sizeof(o->cidrs));
 	if (bpf_map__set_max_entries(skel->maps.flows, o->map_size) ||
+	    bpf_map__set_max_entries(skel->maps.skipped, o->map_size) ||
 	    bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024))
 		return -1;
 	return 0;

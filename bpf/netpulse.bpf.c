@@ -30,6 +30,7 @@ int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 	__u64 now = bpf_ktime_get_ns();
 
 	if (newstate == TCP_SYN_SENT) {
+		bpf_map_delete_elem(&skipped, &key); /* a new connection: decided afresh */
 		on_active_open(key, sk, now);
 		return 0;
 	}
@@ -38,17 +39,18 @@ int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 		struct tuple t = {};
 		read_tuple(sk, &t);
 		if (oldstate == TCP_SYN_SENT && f && f->pending) {
-			if (!admit(f, &t, false)) {
+			if (!admit(key, f, &t, false)) {
 				bpf_map_delete_elem(&flows, &key);
 				return 0;
 			}
 			open_flow(key, sk, f, now);
 		} else if (oldstate == TCP_SYN_RECV && !f) {
+			bpf_map_delete_elem(&skipped, &key); /* a new connection: decided afresh */
 			struct flow nf = {};
 			nf.start_ns = now;
 			nf.direction = NP_DIR_SERVER;
 			nf.cgroup_id = sk_cgroup_id(sk);
-			if (!admit(&nf, &t, false))
+			if (!admit(key, &nf, &t, false))
 				return 0;
 			if (bpf_map_update_elem(&flows, &key, &nf, BPF_ANY)) {
 				count(NP_CNT_MAP_FULL);
@@ -68,7 +70,7 @@ int on_set_state(struct bpf_raw_tracepoint_args *ctx)
 		/* Connect failed: decide now that the tuple is complete. */
 		struct tuple t = {};
 		read_tuple(sk, &t);
-		if (!admit(f, &t, f->syn_retrans > keep_retrans && keep_retrans)) {
+		if (!admit(0, f, &t, f->syn_retrans > keep_retrans && keep_retrans)) {
 			bpf_map_delete_elem(&flows, &key);
 			return 0;
 		}

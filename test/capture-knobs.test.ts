@@ -1,5 +1,6 @@
 // The capture's knobs on the real kernel: 1-in-N sampling that both ends agree on, port filter,
-// "always keep" for slow or lossy flows that sampling left out, and active-timeout windows.
+// "always keep" for slow or lossy flows that sampling left out, adoption of connections open before
+// the capture started (only those the filter passes), and active-timeout windows.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { bpfUnavailable, lineFrom, NetnsPair, startCapture } from "./capture-netns.js";
@@ -54,6 +55,28 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
     const flows = await cap.stop();
     expect(flows.every((f) => f.dst_port === PORT.other)).toBe(true);
     expect(clientPorts(flows, PORT.other, "client")).toEqual(new Set(wanted));
+  });
+
+  it("adopts connections open before it started, only those its filter passes, with their bytes since the start", async () => {
+    // 30 × 1000 B, one chunk every 100 ms: both connections are mid-flow when the capture starts
+    const start = (port: number) =>
+      lineFrom(pair.peer(pair.client, "paced", [pair.serverIp, port, 30, 1000, 100]), "done");
+    const kept = start(PORT.other);
+    const filtered = start(PORT.sampled);
+    await new Promise((r) => setTimeout(r, 500));
+    const cap = await startCapture(pair.cidr, { ports: [PORT.other] });
+    const [keptPort] = await kept;
+    await filtered;
+    const flows = await cap.stop();
+    expect(flows.filter((f) => f.dst_port === PORT.sampled)).toEqual([]);
+    const mine = flows.filter((f) => f.dst_port === PORT.other && String(f.src_port) === keptPort);
+    const c = mine.filter((f) => f.direction === "client");
+    const s = mine.filter((f) => f.direction === "server");
+    // the first record of an adopted flow carries everything since the socket was created
+    expect(c.reduce((a, f) => a + Number(f.bytes_sent), 0)).toBe(30_000);
+    expect(s.reduce((a, f) => a + Number(f.bytes_received), 0)).toBe(30_000);
+    expect(c.at(-1)?.state).toBe("CLOSE");
+    expect(s.at(-1)?.state).toBe("CLOSE");
   });
 
   it("always keeps a sampled-out flow once its RTT crosses 100 ms or it retransmits more than 3 times", async () => {
