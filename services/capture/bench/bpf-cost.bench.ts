@@ -9,8 +9,9 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
 import { resolve } from "node:path";
-import { NetnsPair, lineFrom } from "../../../test/capture-netns.js";
+import { NetnsPair } from "../../../test/capture-netns.js";
 import { stopChild, until } from "../../../test/support/processes.js";
+import { startOkServer } from "./stage.js";
 import { defaultLoaderPath } from "../src/LoaderProcess.js";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? "3");
@@ -55,12 +56,7 @@ const devNull = openSync("/dev/null", "w");
 const statsWas = execFileSync("sysctl", ["-n", "kernel.bpf_stats_enabled"], { encoding: "utf8" }).trim();
 try {
   pair.up();
-  const server = pair.spawn(pair.server, [
-    process.execPath,
-    "-e",
-    `require("http").createServer((q, s) => s.end("ok")).listen(${PORT}, () => console.log("listening"))`,
-  ]);
-  await lineFrom(server, "listening");
+  await startOkServer(pair, PORT);
   const wrk = async (secs: number) =>
     Number(
       /(\d+) requests in/.exec(

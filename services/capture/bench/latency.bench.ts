@@ -28,8 +28,9 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NetnsPair, lineFrom, startCapture } from "../../../test/capture-netns.js";
-import { freePort, startNatsServer, stopChild, until } from "../../../test/support/processes.js";
+import { NetnsPair, startCapture } from "../../../test/capture-netns.js";
+import { startNatsServer, stopChild, until } from "../../../test/support/processes.js";
+import { startCaptureService, startOkServer } from "./stage.js";
 
 const PAIRS = Number(process.env["PAIRS"] ?? "8");
 const SECONDS = Number(process.env["RUN_SECONDS"] ?? "3");
@@ -153,24 +154,7 @@ const devNull = openSync("/dev/null", "w");
 const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => {
   let child: ChildProcess;
   if (CAPTURE === "service") {
-    const metricsPort = await freePort();
-    child = spawn(process.execPath, ["--import", "tsx", "services/capture/src/main.ts"], {
-      env: {
-        ...process.env,
-        NETPULSE_BUS: "nats",
-        NETPULSE_NATS_URL: natsUrl,
-        NETPULSE_CAPTURE_CIDRS: pair.cidr,
-        NETPULSE_METRICS_PORT: String(metricsPort),
-        NETPULSE_NODE_NAME: "bench",
-      },
-      stdio: ["ignore", devNull, "pipe"],
-    });
-    child.stderr?.resume();
-    await until(
-      "capture service ready",
-      async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200,
-      30_000,
-    );
+    child = (await startCaptureService({ natsUrl, cidr: pair.cidr })).child;
   } else {
     child = spawn(
       process.execPath,
@@ -238,12 +222,7 @@ try {
   pair.up();
   const natsServer = await startNatsServer(natsDir);
   nats = natsServer.child;
-  const server = pair.spawn(pair.server, [
-    process.execPath,
-    "-e",
-    `require("http").createServer((q, s) => s.end("ok")).listen(${PORT}, () => console.log("listening"))`,
-  ]);
-  await lineFrom(server, "listening");
+  const server = await startOkServer(pair, PORT);
   const serverPid = server.pid ?? 0;
   await wrk([`-c${CONNS}`]); // warm-up
 

@@ -8,12 +8,13 @@
 //   CAPTURE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" passes flags to the capture's node (profiling).
 //   THREADS=1 also prints each thread's share (name from /proc/<pid>/task/<tid>/comm).
 //   flock /tmp/netpulse-bench.lock node --import tsx services/capture/bench/own-cpu.bench.ts
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { NetnsPair, lineFrom } from "../../../test/capture-netns.js";
-import { freePort, startNatsServer, stopChild, until } from "../../../test/support/processes.js";
+import { NetnsPair } from "../../../test/capture-netns.js";
+import { startNatsServer, stopChild } from "../../../test/support/processes.js";
+import { startCaptureService, startOkServer } from "./stage.js";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? "2");
 const IDLE_S = Number(process.env["IDLE_SECONDS"] ?? "10");
@@ -112,29 +113,10 @@ const comm = (pid: number) => {
 };
 
 const pair = new NetnsPair();
-const devNull = openSync("/dev/null", "w");
 
 const startCapture = async (tree: string, natsUrl: string) => {
-  const metricsPort = await freePort();
   const nodeArgs = (process.env["CAPTURE_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(tree, "services/capture/src/main.ts")], {
-    cwd: tree,
-    env: {
-      ...process.env,
-      NETPULSE_BUS: "nats",
-      NETPULSE_NATS_URL: natsUrl,
-      NETPULSE_CAPTURE_CIDRS: pair.cidr,
-      NETPULSE_METRICS_PORT: String(metricsPort),
-      NETPULSE_NODE_NAME: "bench",
-    },
-    stdio: ["ignore", devNull, "pipe"],
-  });
-  child.stderr?.resume();
-  await until(
-    "capture service ready",
-    async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200,
-    30_000,
-  );
+  const { child, metricsPort } = await startCaptureService({ natsUrl, cidr: pair.cidr, tree, nodeArgs });
   const loader = children(child.pid ?? 0).find((p) => comm(p).startsWith("netpulse-loade"));
   if (loader === undefined) throw new Error("no loader process");
   return { child, node: child.pid ?? 0, loader, metricsPort };
@@ -177,12 +159,7 @@ try {
   pair.up();
   const natsServer = await startNatsServer(natsDir);
   nats = natsServer.child;
-  const server = pair.spawn(pair.server, [
-    process.execPath,
-    "-e",
-    `require("http").createServer((q, s) => s.end("ok")).listen(${PORT}, () => console.log("listening"))`,
-  ]);
-  await lineFrom(server, "listening");
+  await startOkServer(pair, PORT);
   const wrk = async (): Promise<number> => {
     const out = await pair.execAsync(pair.client, [
       "wrk",
