@@ -13,6 +13,15 @@ export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 const CHUNK_BYTES = 8 * 1024 * 1024;
 const RETRY = Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds"));
 
+/**
+ * What a broker that has just started answers while the new topic's metadata spreads (seen in CI:
+ * "This server does not host this topic-partition" from createTopics' wait for leaders). Creating
+ * or aligning a topic is idempotent, so provisioning simply runs again.
+ */
+const transient = (e: BusError): boolean =>
+  (e.cause as { retriable?: unknown } | undefined)?.retriable === true ||
+  /does not host this topic-partition|leader not available|not the controller/i.test(e.message);
+
 export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
   Effect.gen(function* () {
     yield* checkTopic("provision", spec.topic);
@@ -58,7 +67,7 @@ export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
         }),
       catch: fail("alter topic config failed"),
     });
-  });
+  }).pipe(Effect.retry({ schedule: RETRY, while: transient }));
 
 const chunks = (messages: ReadonlyArray<OutgoingMessage>): Message[][] => {
   const out: Message[][] = [];
