@@ -5,10 +5,11 @@
 // it did not subscribe to, so those were read by nobody (kafkajs issues 1040 and 1679; the sink's
 // three topics under "sink" left flows partitions unread). One kafkajs consumer per stream,
 // eachBatch feeding a bounded Effect queue (the batch handler waits for room and keeps the group
-// heartbeat alive while it waits), no auto-commit. A partition's offset is committed only up to the last message that
-// was acked together with everything before it (OffsetTracker), on a short timer and once more on
-// close. A rebalance makes kafkajs re-read every assigned partition from its committed offset, so
-// all un-acked state is dropped then; those messages come again to whoever owns them now.
+// heartbeat alive while it waits), no auto-commit. A partition's offset is committed only up to
+// the last message that was acked together with everything before it (OffsetTracker), on a short
+// timer and once more on close. A rebalance makes kafkajs re-read every assigned partition from
+// its committed offset, so all un-acked state is dropped then; those messages come again to
+// whoever owns them now.
 import { Duration, Effect, Runtime, Schedule, Stream } from "effect";
 import type { Consumer, Kafka } from "kafkajs";
 import { BusError, type ConsumeOptions, type Delivery } from "../Bus.js";
