@@ -6,12 +6,12 @@
 //   LOADERS=old=/path/to/netpulse-loader,new=bpf/.output/netpulse-loader compares builds in the
 //   same run (ABBA rounds) and prints new/old ratios.
 //   flock /tmp/netpulse-bench.lock node --import tsx services/capture/bench/bpf-cost.bench.ts
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
 import { resolve } from "node:path";
 import { NetnsPair } from "../../../test/capture-netns.js";
 import { stopChild, until } from "../../../test/support/processes.js";
-import { startOkServer } from "./stage.js";
+import { bpfCostOf, bpfStatsSetting, progStats, setBpfStats, startOkServer, type ProgStats } from "./stage.js";
 import { defaultLoaderPath } from "../src/LoaderProcess.js";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? "3");
@@ -22,38 +22,19 @@ const LOADERS = (process.env["LOADERS"] ?? `current=${defaultLoaderPath()}`).spl
   return { name: name ?? "", path: resolve(path ?? "") };
 });
 
-interface Prog {
-  name: string;
-  ns: number;
-  runs: number;
-}
-
-/** This capture's programs by name (the bench refuses to start while another capture is loaded). */
-const progs = (): Prog[] =>
-  (
-    JSON.parse(execFileSync("bpftool", ["prog", "show", "-j"], { encoding: "utf8" })) as {
-      name?: string;
-      run_time_ns?: number;
-      run_cnt?: number;
-    }[]
-  )
-    .filter((p) => p.name !== undefined && /^on_|^flush$/.test(p.name))
-    .map((p) => ({ name: p.name ?? "", ns: p.run_time_ns ?? 0, runs: p.run_cnt ?? 0 }));
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const setStats = (on: boolean) => execFileSync("sysctl", ["-qw", `kernel.bpf_stats_enabled=${on ? 1 : 0}`]);
 
 interface Sample {
   loader: string;
   requests: number;
-  progs: Prog[];
+  progs: ProgStats[];
 }
 
-if (progs().length > 0) throw new Error("another capture's BPF programs are loaded; stop it first");
+if (progStats().length > 0) throw new Error("another capture's BPF programs are loaded; stop it first");
 const pair = new NetnsPair();
 let child: ChildProcess | undefined;
 const devNull = openSync("/dev/null", "w");
-const statsWas = execFileSync("sysctl", ["-n", "kernel.bpf_stats_enabled"], { encoding: "utf8" }).trim();
+const statsWas = bpfStatsSetting();
 try {
   pair.up();
   await startOkServer(pair, PORT);
@@ -69,22 +50,11 @@ try {
   for (let r = 0; r < ROUNDS; r++)
     for (const l of r % 2 === 0 ? LOADERS : [...LOADERS].reverse()) {
       child = spawn(l.path, ["--cidr", pair.cidr], { stdio: ["ignore", devNull, "inherit"] });
-      await until("loader attached", () => progs().length >= 7, 20_000);
+      await until("loader attached", () => progStats().length >= 7, 20_000);
       await new Promise((res) => setTimeout(res, 300));
-      setStats(true);
-      const before = progs();
-      const requests = await wrk(SECONDS);
-      const after = progs();
-      setStats(false);
+      const { result: requests, progs } = await bpfCostOf(() => wrk(SECONDS));
       await stopChild(child);
-      samples.push({
-        loader: l.name,
-        requests,
-        progs: after.map((a) => {
-          const b = before.find((x) => x.name === a.name);
-          return { name: a.name, ns: a.ns - (b?.ns ?? 0), runs: a.runs - (b?.runs ?? 0) };
-        }),
-      });
+      samples.push({ loader: l.name, requests, progs });
     }
 
   const total = (s: Sample) => s.progs.reduce((t, p) => t + p.ns, 0) / s.requests;
@@ -112,6 +82,6 @@ try {
   }
 } finally {
   await stopChild(child);
-  execFileSync("sysctl", ["-qw", `kernel.bpf_stats_enabled=${statsWas}`]);
+  setBpfStats(statsWas);
   await pair.down();
 }

@@ -30,7 +30,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsPair, startCapture } from "../../../test/capture-netns.js";
 import { startNatsServer, stopChild, until } from "../../../test/support/processes.js";
-import { startCaptureService, startOkServer } from "./stage.js";
+import {
+  bpfCostOf,
+  bpfStatsSetting,
+  setBpfStats,
+  startCaptureService,
+  startOkServer,
+  type ProgStats,
+} from "./stage.js";
 
 const PAIRS = Number(process.env["PAIRS"] ?? "8");
 const SECONDS = Number(process.env["RUN_SECONDS"] ?? "3");
@@ -111,26 +118,7 @@ const cores = Number(execFileSync("nproc", { encoding: "utf8" }).trim());
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const sleep = (msecs: number) => new Promise((r) => setTimeout(r, msecs));
 
-interface ProgStats {
-  name: string;
-  ns: number;
-  runs: number;
-}
-
-/** run_time_ns / run_cnt of this capture's programs (kernel.bpf_stats_enabled must be 1). */
-const progStats = (): ProgStats[] => {
-  const progs = JSON.parse(execFileSync("bpftool", ["prog", "show", "-j"], { encoding: "utf8" })) as {
-    name?: string;
-    run_time_ns?: number;
-    run_cnt?: number;
-  }[];
-  return progs
-    .filter((p) => p.name !== undefined && /^on_|^flush$/.test(p.name))
-    .map((p) => ({ name: p.name ?? "", ns: p.run_time_ns ?? 0, runs: p.run_cnt ?? 0 }));
-};
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const setBpfStats = (on: boolean) => execFileSync("sysctl", ["-qw", `kernel.bpf_stats_enabled=${on ? 1 : 0}`]);
 
 const pair = new NetnsPair();
 const wrk = async (args: string[]): Promise<WrkResult> =>
@@ -226,7 +214,7 @@ try {
   const serverPid = server.pid ?? 0;
   await wrk([`-c${CONNS}`]); // warm-up
 
-  const statsWas = execFileSync("sysctl", ["-n", "kernel.bpf_stats_enabled"], { encoding: "utf8" }).trim();
+  const statsWas = bpfStatsSetting();
   const runs: Run[] = [];
   let bpfNsPerRequest: number[] = [];
   let perProg: ProgStats[] = [];
@@ -240,20 +228,13 @@ try {
     for (let r = 0; r < STATS_RUNS; r++) {
       const cap = await startCaptureProcess(natsServer.url);
       await settle(cap.pids);
-      setBpfStats(true);
-      const before = progStats();
-      const res = await wrk([`-c${CONNS}`]);
-      const after = progStats();
-      setBpfStats(false);
+      const { result: res, progs } = await bpfCostOf(() => wrk([`-c${CONNS}`]));
       await cap.stop();
-      perProg = after.map((a) => {
-        const b = before.find((x) => x.name === a.name);
-        return { name: a.name, ns: a.ns - (b?.ns ?? 0), runs: a.runs - (b?.runs ?? 0) };
-      });
+      perProg = progs;
       bpfNsPerRequest = [...bpfNsPerRequest, perProg.reduce((t, p) => t + p.ns, 0) / res.requests];
     }
   } finally {
-    execFileSync("sysctl", ["-qw", `kernel.bpf_stats_enabled=${statsWas}`]);
+    setBpfStats(statsWas);
   }
 
   // A host slowed by its neighbours shows in no counter inside this VM, only as the same work

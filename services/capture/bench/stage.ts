@@ -1,7 +1,7 @@
 // What the capture benches share: the HTTP server they load (answers "ok", in the pair's server
 // namespace) and the capture service as deployed (its own Node process publishing to the given
 // nats-server, stdout discarded, resolved once /readyz answers: the loader is attached by then).
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
 import { join } from "node:path";
 import { lineFrom, type NetnsPair } from "../../../test/capture-netns.js";
@@ -57,4 +57,51 @@ export const startOkServer = async (pair: NetnsPair, port: number) => {
   ]);
   await lineFrom(server, "listening");
   return server;
+};
+
+export interface ProgStats {
+  readonly name: string;
+  /** run_time_ns */
+  readonly ns: number;
+  /** run_cnt */
+  readonly runs: number;
+}
+
+/** The capture's programs (on_*, flush) as `bpftool prog show` counts them. */
+export const progStats = (): ProgStats[] =>
+  (
+    JSON.parse(execFileSync("bpftool", ["prog", "show", "-j"], { encoding: "utf8" })) as {
+      name?: string;
+      run_time_ns?: number;
+      run_cnt?: number;
+    }[]
+  )
+    .filter((p) => p.name !== undefined && /^on_|^flush$/.test(p.name))
+    .map((p) => ({ name: p.name ?? "", ns: p.run_time_ns ?? 0, runs: p.run_cnt ?? 0 }));
+
+export const setBpfStats = (on: boolean | string) =>
+  execFileSync("sysctl", ["-qw", `kernel.bpf_stats_enabled=${on === true ? 1 : on === false ? 0 : on}`]);
+
+/** kernel.bpf_stats_enabled as found, to put back when the bench ends. */
+export const bpfStatsSetting = (): string =>
+  execFileSync("sysctl", ["-n", "kernel.bpf_stats_enabled"], { encoding: "utf8" }).trim();
+
+/**
+ * Runs `load` with kernel.bpf_stats_enabled on (it adds two clock reads to every program run, so
+ * only here) and returns what each program spent during it.
+ */
+export const bpfCostOf = async <A>(load: () => Promise<A>): Promise<{ result: A; progs: ProgStats[] }> => {
+  setBpfStats(true);
+  try {
+    const before = progStats();
+    const result = await load();
+    const after = progStats();
+    const progs = after.map((a) => {
+      const b = before.find((x) => x.name === a.name);
+      return { name: a.name, ns: a.ns - (b?.ns ?? 0), runs: a.runs - (b?.runs ?? 0) };
+    });
+    return { result, progs };
+  } finally {
+    setBpfStats(false);
+  }
 };
