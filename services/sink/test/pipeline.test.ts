@@ -9,7 +9,7 @@ import { Either } from "effect";
 import { flowsInput as input, runTopic } from "../src/SinkPipeline.js";
 import { SinkWriter } from "../src/write/SinkWriter.js";
 import { chLayer, count, dropDb, makeFlows, uniqueDb } from "./fixtures.js";
-import { makeFakeBus } from "./fakeBus.js";
+import { makeFakeBus, type FakeBus } from "./fakeBus.js";
 
 const db = uniqueDb("np_pipe");
 const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 20_000) => {
@@ -18,6 +18,22 @@ const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 20_000) => {
     if (Date.now() > until) throw new Error("timed out waiting");
     await new Promise((r) => setTimeout(r, 50));
   }
+};
+
+/** runTopic over `bus` and the real server while `check` runs; stopped when it resolves. */
+const whilePipelineRuns = (bus: FakeBus, lingerMs: number, check: () => Promise<void>) => {
+  const layers = SinkWriter.layer({ baseMs: 50, maxMs: 500 }).pipe(
+    Layer.provideMerge(Layer.merge(chLayer(db), Metrics.layerTest)),
+    Layer.provideMerge(bus.layer),
+  );
+  const options = { group: "sink", batchRows: 2000, lingerMs, maxInFlight: 16, ackWaitMs: 60_000 };
+  const program = Effect.gen(function* () {
+    const writer = yield* SinkWriter;
+    const fiber = yield* Effect.fork(runTopic(Topics.flowsEnriched, input(writer.encoders), options));
+    yield* Effect.promise(check);
+    yield* Fiber.interrupt(fiber);
+  });
+  return Effect.runPromise(Effect.scoped(Effect.provide(program, layers)));
 };
 
 describe("SinkPipeline", () => {
@@ -32,11 +48,7 @@ describe("SinkPipeline", () => {
     const wire = batches.map((b, i) =>
       EnrichedFlowCodec.encodeBatch(b, { producer: "enricher/test", sequence: BigInt(i) }),
     );
-    const layers = SinkWriter.layer({ baseMs: 50, maxMs: 500 }).pipe(
-      Layer.provideMerge(Layer.merge(chLayer(db), Metrics.layerTest)),
-      Layer.provideMerge(bus.layer),
-    );
-    const check = async () => {
+    await whilePipelineRuns(bus, 100, async () => {
       wire.forEach((w, i) => bus.offer(Topics.flowsEnriched, w, String(i + 1)));
       bus.offer(Topics.flowsEnriched, Buffer.from("not avro at all"), "4");
       await waitFor(() => bus.acked.length === 4);
@@ -59,49 +71,23 @@ describe("SinkPipeline", () => {
       wire.forEach((w, i) => bus.offer(Topics.flowsEnriched, w, String(i + 1)));
       await waitFor(() => bus.acked.length === 7);
       expect(await count(db, `SELECT count() FROM ${db}.flows`)).toBe(2999);
-    };
-    const program = Effect.gen(function* () {
-      const writer = yield* SinkWriter;
-      const fiber = yield* Effect.fork(
-        runTopic(Topics.flowsEnriched, input(writer.encoders), {
-          group: "sink",
-          batchRows: 2000,
-          lingerMs: 100,
-          maxInFlight: 16,
-          ackWaitMs: 60_000,
-        }),
-      );
-      yield* Effect.promise(check);
-      yield* Fiber.interrupt(fiber);
     });
-    await Effect.runPromise(Effect.scoped(Effect.provide(program, layers)));
   });
 
   it("writes a batch as soon as it is full, without waiting for the linger", async () => {
     const bus = makeFakeBus();
     const rows = makeFlows(2000, { idBase: 7_000_000n });
-    const layers = SinkWriter.layer({ baseMs: 50, maxMs: 500 }).pipe(
-      Layer.provideMerge(Layer.merge(chLayer(db), Metrics.layerTest)),
-      Layer.provideMerge(bus.layer),
-    );
-    const program = Effect.gen(function* () {
-      const writer = yield* SinkWriter;
-      const options = { group: "sink", batchRows: 2000, lingerMs: 600_000, maxInFlight: 16, ackWaitMs: 60_000 };
-      const fiber = yield* Effect.fork(runTopic(Topics.flowsEnriched, input(writer.encoders), options));
-      yield* Effect.promise(async () => {
-        // two messages fill the batch exactly; no third one comes, and the linger is ten minutes
-        [rows.slice(0, 1000), rows.slice(1000)].forEach((b, i) =>
-          bus.offer(
-            Topics.flowsEnriched,
-            EnrichedFlowCodec.encodeBatch(b, { producer: "t", sequence: BigInt(i) }),
-            `f${i}`,
-          ),
-        );
-        await waitFor(() => bus.acked.length === 2);
-      });
-      yield* Fiber.interrupt(fiber);
+    // two messages fill the batch exactly; no third one comes, and the linger is ten minutes
+    await whilePipelineRuns(bus, 600_000, async () => {
+      [rows.slice(0, 1000), rows.slice(1000)].forEach((b, i) =>
+        bus.offer(
+          Topics.flowsEnriched,
+          EnrichedFlowCodec.encodeBatch(b, { producer: "t", sequence: BigInt(i) }),
+          `f${i}`,
+        ),
+      );
+      await waitFor(() => bus.acked.length === 2);
     });
-    await Effect.runPromise(Effect.scoped(Effect.provide(program, layers)));
     expect(await count(db, `SELECT count() FROM ${db}.flows WHERE flow_id >= 7000000`)).toBe(2000);
   });
 });
