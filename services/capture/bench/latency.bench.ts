@@ -1,26 +1,49 @@
 // Capture overhead and connection-rate headroom on the real kernel, root only:
-//  1. HTTP request latency with wrk (keep-alive, -t1 -c32) against a node server in a network
-//     namespace, capture off vs on → ratio; goal ≤ 1.03. "On" is the capture as deployed: its own
-//     process (services/capture/src/main.ts: loader + pipeline + windows + metrics + heartbeat)
-//     publishing to a nats-server of the bench's own, started before and stopped after each
-//     on-run; `CAPTURE=cli` runs `netpulse capture --stdout` into /dev/null instead. Method:
+//  1. HTTP request latency against a node server in a network namespace (32 keep-alive
+//     connections from the other namespace of a veth pair), capture off vs on → ratios; goal
+//     ≤ 1.03. "On" is the capture as deployed: its own process (services/capture/src/main.ts:
+//     loader + pipeline + windows + metrics + heartbeat) publishing to a nats-server of the
+//     bench's own, started before and stopped after each on-run; `CAPTURE=cli` runs `netpulse
+//     capture --stdout` into /dev/null instead. Every run of either arm carries two loads:
+//     - PACED (the request latency overhead, the headline): paced-load.c, built here with cc,
+//       sends at a fixed rate, request j due at start + j / rate (open loop, evenly spaced, µs
+//       timer), and times every request from its due time, so a stalled request also delays
+//       the ones queued behind it (coordinated omission counted); p50, p99 and mean ratios, and
+//       the same from the actual send. The rate is PACE (0.15) × the best saturated rate of three
+//       undisturbed warm-up runs, fixed for the whole run (RATE=<req/s> overrides): paced
+//       requests cost ~3–4× the CPU of saturated ones (each wakes generator, server and softirq
+//       from idle instead of riding a batch), so 50 % of the saturated rate already keeps the 2
+//       cores ~80 % busy and the latency is queueing again; at 15 % about half the machine is
+//       busy and the latency is the per-request service time plus wake-ups, where the hooks'
+//       added time shows. The
+//       generator runs on CPU 0 and the server on CPU 1 (taskset; PIN=0 leaves both free): left
+//       to the scheduler, whether they share a core flips a run's p50 between ~80 and ~140 µs;
+//       the capture and its nats-server stay unpinned, as deployed;
+//     - SATURATED (the throughput / CPU overhead at saturation, not a latency figure): wrk -t1
+//       -c32 as fast as it goes; on 2 cores this closed loop's latency is concurrency × CPU per
+//       request / cores, so its ratio is the capture's total CPU (BPF + user space + nats)
+//       seen as queueing delay; printed with throughput and CPU per request ratios.
+//     Method, for both loads:
 //     - runs alternate off,on | on,off | … (ABBA), so drift and start/stop after-effects fall on
-//       both sides; before every run (both arms) the bench waits until the capture processes
+//       both sides; before each load (both arms) the bench waits until the capture processes
 //       are idle (no start-up work left) and the machine had 500 ms to settle;
 //     - kernel.bpf_stats_enabled is 0 during these runs (it adds two clock reads per program run);
 //     - the ratio is the median of per-pair ratios (each on-run against its adjacent off-run);
 //       the same on adjacent same-arm runs (off/off, on/on: the A/A noise floor of this run);
-//     - the machine is shared: each run's CPU used by processes other than the bench's (wrk,
-//       server, capture, its nats-server, this process), plus steal time, is measured from /proc;
-//       pairs where that exceeded QUIET_CORES in either run are left out of the headline ratio (all
-//       pairs printed too), and so are runs whose CPU per request was more than SLOW above their
-//       own arm's median (a host slowed by noisy neighbours shows in no counter here); the A/A line
-//       says how much two runs of the same arm still differed;
-//     - also printed: the best run of each arm (interference only slows runs down) and CPU per
-//       request (wrk + server, from /proc and getrusage): the closed-loop latency of a CPU-bound
-//       server is concurrency × CPU per request / cores, so that is what the capture competes for.
+//     - the machine is shared: each load's CPU used by processes other than the bench's (load
+//       generator, server, capture, its nats-server, this process), plus steal time, is measured
+//       from /proc; pairs where that exceeded QUIET_CORES in either run are left out of the
+//       headline ratio (all pairs printed too), and so are runs whose CPU per request was more
+//       than SLOW above their own arm's median (a host slowed by noisy neighbours shows in no
+//       counter here); the A/A line says how much two runs of the same arm still differed;
+//     - a paced run that reached less than 98 % of its rate or lost requests is marked BEHIND
+//       SCHEDULE (kept in, its latencies say what it cost);
+//     - also printed: the best run of each arm (interference only slows runs down), CPU per
+//       request (load generator + server, from /proc and getrusage) and how busy the machine was.
+//     PAIRS (8), PACED_SECONDS (5), RUN_SECONDS (3, the saturated load), PACE, RATE, PIN, CAPTURE.
 //  2. Kernel-timed BPF cost, in separate runs with kernel.bpf_stats_enabled=1: ns per request
-//     per program, as a share of the CPU a request costs without capture.
+//     per program, as a share of the CPU a (saturated) request costs without capture and of the
+//     paced p50 latency without capture.
 //  3. New connections per second (wrk with Connection: close) with capture on, at rising
 //     concurrency: the rate reached while every connection was captured and nothing dropped.
 //   flock /tmp/netpulse-bench.lock node --expose-gc --import tsx services/capture/bench/latency.bench.ts
@@ -28,6 +51,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { NetnsPair, startCapture } from "../../../test/capture-netns.js";
 import { startNatsServer, stopChild, until } from "../../../test/support/processes.js";
 import {
@@ -41,6 +65,12 @@ import {
 
 const PAIRS = Number(process.env["PAIRS"] ?? "8");
 const SECONDS = Number(process.env["RUN_SECONDS"] ?? "3");
+/** Paced load: this share of the saturated rate the warm-up reached, or RATE req/s when set. */
+const PACE = Number(process.env["PACE"] ?? "0.15");
+const PIN = process.env["PIN"] !== "0";
+const PACED_SECONDS = Number(process.env["PACED_SECONDS"] ?? "5");
+const RATE = process.env["RATE"] === undefined ? undefined : Number(process.env["RATE"]);
+const pacedLoadSource = fileURLToPath(new URL("./paced-load.c", import.meta.url));
 const STATS_RUNS = 2;
 const CONNS = 32;
 const PORT = 8080;
@@ -166,53 +196,143 @@ const settle = async (pids: () => number[]): Promise<void> => {
   }
 };
 
-interface Run {
-  arm: "off" | "on";
-  wrk: WrkResult;
-  /** CPU per request of wrk + server, µs. */
+/** One load run: latency in µs, throughput, and the CPU seconds the load generator used. */
+interface Load {
+  meanUs: number;
+  p50Us: number;
+  p99Us: number;
+  rps: number;
+  requests: number;
+  cpuS: number;
+  /** Paced runs only: the rate asked for, the same latencies from the actual send, and errors. */
+  paced?: { target: number; sendMeanUs: number; sendP50Us: number; sendP99Us: number; late: number; errors: number };
+}
+
+const fromWrk = (w: WrkResult): Load => ({
+  meanUs: w.avgMs * 1000,
+  p50Us: w.p50Ms * 1000,
+  p99Us: w.p99Ms * 1000,
+  rps: w.rps,
+  requests: w.requests,
+  cpuS: w.cpuS,
+});
+
+/** The saturated load: wrk -t1 -c32, keep-alive, as fast as it goes. */
+const saturated = async (): Promise<Load> => fromWrk(await wrk([`-c${CONNS}`]));
+
+/** The paced load: paced-load.c at `rate` requests/s, latency from each request's due time. */
+const pacedLoad = async (rate: number): Promise<Load> => {
+  const out = await pair.execAsync(pair.client, [
+    ...(PIN ? ["taskset", "-c", "0"] : []),
+    pacedLoadBin,
+    pair.serverIp,
+    String(PORT),
+    String(CONNS),
+    String(rate),
+    String(PACED_SECONDS),
+  ]);
+  const j = JSON.parse(out) as Record<string, number>;
+  const n = (k: string) => j[k] ?? NaN;
+  return {
+    meanUs: n("mean_us"),
+    p50Us: n("p50_us"),
+    p99Us: n("p99_us"),
+    rps: n("rate"),
+    requests: n("requests"),
+    cpuS: n("cpu_s"),
+    paced: {
+      target: n("target_rate"),
+      sendMeanUs: n("send_mean_us"),
+      sendP50Us: n("send_p50_us"),
+      sendP99Us: n("send_p99_us"),
+      late: n("late"),
+      errors: n("errors"),
+    },
+  };
+};
+
+/** A paced run that fell behind its schedule (achieved < 98 % of the rate asked) or lost requests. */
+const behind = (l: Load) => l.paced !== undefined && (l.rps < 0.98 * l.paced.target || l.paced.errors > 0);
+
+interface Sample {
+  load: Load;
+  /** CPU per request of the load generator + server, µs. */
   usPerRequest: number;
   /** Cores used by the capture's processes (and its nats-server). */
   captureCores: number;
   /** Cores used by everything not this bench's, plus cores the hypervisor took away (steal). */
   otherCores: number;
+  /** Cores the whole machine was busy (everything, steal included). */
+  busyCores: number;
 }
 
-const measure = async (arm: "off" | "on", natsUrl: string, natsPid: number | undefined, serverPid: number) => {
-  const cap = arm === "on" ? await startCaptureProcess(natsUrl) : undefined;
-  const capturePids = () => [...(cap?.pids() ?? []), ...(arm === "on" ? tree(natsPid) : [])];
-  await settle(capturePids);
-  const pids = capturePids();
+interface Run {
+  arm: "off" | "on";
+  paced: Sample;
+  saturated: Sample;
+}
+type Mode = "paced" | "saturated";
+
+/** Runs `load` and accounts the CPU of every party while it runs. */
+const accounted = async (pids: number[], serverPid: number, load: () => Promise<Load>): Promise<Sample> => {
   const c0 = treeTicks(pids);
   const s0 = ticks(serverPid);
   const m0 = machine();
   const self0 = process.cpuUsage();
-  const w = await wrk([`-c${CONNS}`]);
+  const l = await load();
   const self = process.cpuUsage(self0);
   const m1 = machine();
   const serverS = (ticks(serverPid) - s0) / HZ;
   const captureS = (treeTicks(pids) - c0) / HZ;
-  await cap?.stop();
   const wallS = (m1.total - m0.total) / HZ / cores;
-  const ownS = w.cpuS + serverS + captureS + (self.user + self.system) / 1e6;
-  const run: Run = {
-    arm,
-    wrk: w,
-    usPerRequest: (1e6 * (w.cpuS + serverS)) / w.requests,
+  const ownS = l.cpuS + serverS + captureS + (self.user + self.system) / 1e6;
+  return {
+    load: l,
+    usPerRequest: (1e6 * (l.cpuS + serverS)) / l.requests,
     captureCores: captureS / wallS,
     otherCores: (Math.max(0, (m1.busy - m0.busy) / HZ - ownS) + (m1.steal - m0.steal) / HZ) / wallS,
+    busyCores: ((m1.busy - m0.busy) / HZ + (m1.steal - m0.steal) / HZ) / wallS,
   };
-  return run;
+};
+
+/** One run of an arm: the paced load, then (after the capture is idle again) the saturated one. */
+const measure = async (
+  arm: "off" | "on",
+  natsUrl: string,
+  natsPid: number | undefined,
+  serverPid: number,
+  rate: number,
+): Promise<Run> => {
+  const cap = arm === "on" ? await startCaptureProcess(natsUrl) : undefined;
+  const capturePids = () => [...(cap?.pids() ?? []), ...(arm === "on" ? tree(natsPid) : [])];
+  await settle(capturePids);
+  const paced = await accounted(capturePids(), serverPid, () => pacedLoad(rate));
+  await settle(capturePids);
+  const sat = await accounted(capturePids(), serverPid, saturated);
+  await cap?.stop();
+  return { arm, paced, saturated: sat };
 };
 
 let nats: ChildProcess | undefined;
 const natsDir = mkdtempSync(join(tmpdir(), "netpulse-latency-bench-"));
+const pacedLoadBin = join(natsDir, "paced-load");
 try {
+  execFileSync("cc", ["-O2", "-Wall", "-Wextra", "-o", pacedLoadBin, pacedLoadSource], { stdio: "inherit" });
   pair.up();
   const natsServer = await startNatsServer(natsDir);
   nats = natsServer.child;
   const server = await startOkServer(pair, PORT);
   const serverPid = server.pid ?? 0;
-  await wrk([`-c${CONNS}`]); // warm-up
+  if (PIN) execFileSync("taskset", ["-a", "-p", "-c", "1", String(serverPid)], { stdio: "ignore" });
+  // warm-up (the server's JIT) and the saturated rate that fixes the paced rate for every run:
+  // the best of three undisturbed runs (interference only slows a run down), 10 tries at most
+  const warm: Sample[] = [];
+  for (let i = 0; i < 10 && warm.filter((w) => w.otherCores <= QUIET_CORES).length < 3; i++)
+    warm.push(await accounted([], serverPid, saturated));
+  const quietWarm = warm.filter((w) => w.otherCores <= QUIET_CORES);
+  const satRate = Math.max(...(quietWarm.length > 0 ? quietWarm : warm).map((w) => w.load.rps));
+  const rate = Math.round(RATE ?? PACE * satRate);
+  await pacedLoad(rate);
 
   const statsWas = bpfStatsSetting();
   const runs: Run[] = [];
@@ -222,7 +342,7 @@ try {
     setBpfStats(false);
     for (let p = 0; p < PAIRS; p++)
       for (const arm of p % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const))
-        runs.push(await measure(arm, natsServer.url, nats.pid, serverPid));
+        runs.push(await measure(arm, natsServer.url, nats.pid, serverPid, rate));
 
     // kernel-timed BPF cost: separate runs, stats on
     for (let r = 0; r < STATS_RUNS; r++) {
@@ -240,9 +360,17 @@ try {
   // A host slowed by its neighbours shows in no counter inside this VM, only as the same work
   // costing more CPU: a run more than SLOW above its own arm's median CPU per request counts as
   // disturbed too (relative to its own arm, so a cost the capture adds to every on-run stays in).
-  const armMedian = (arm: Run["arm"]) => median(runs.filter((r) => r.arm === arm).map((r) => r.usPerRequest));
-  const medians = { off: armMedian("off"), on: armMedian("on") };
-  const quiet = (r: Run) => r.otherCores <= QUIET_CORES && r.usPerRequest <= SLOW * medians[r.arm];
+  const off = runs.filter((r) => r.arm === "off");
+  const on = runs.filter((r) => r.arm === "on");
+  const medians = {
+    paced: { off: median(off.map((r) => r.paced.usPerRequest)), on: median(on.map((r) => r.paced.usPerRequest)) },
+    saturated: {
+      off: median(off.map((r) => r.saturated.usPerRequest)),
+      on: median(on.map((r) => r.saturated.usPerRequest)),
+    },
+  };
+  const quiet = (m: Mode) => (r: Run) =>
+    r[m].otherCores <= QUIET_CORES && r[m].usPerRequest <= SLOW * medians[m][r.arm];
   // pairs in run order: (0,1) (2,3) … are off/on; (1,2) (3,4) … are on/on or off/off
   const abPairs: [Run, Run][] = [];
   const aaPairs: [Run, Run][] = [];
@@ -252,49 +380,82 @@ try {
     (i % 2 === 0 ? abPairs : aaPairs).push(a.arm === "off" ? [a, b] : [b, a]);
   }
   const pairRatio = (ps: [Run, Run][], f: (r: Run) => number) => median(ps.map(([x, y]) => f(y) / f(x)));
-  const ratios = (ps: [Run, Run][]) =>
-    `avg latency ${pairRatio(ps, (r) => r.wrk.avgMs).toFixed(3)}  p50 ${pairRatio(ps, (r) => r.wrk.p50Ms).toFixed(3)}  p99 ${pairRatio(ps, (r) => r.wrk.p99Ms).toFixed(3)}  throughput ${pairRatio(ps, (r) => r.wrk.rps).toFixed(3)}  CPU/request ${pairRatio(ps, (r) => r.usPerRequest).toFixed(3)}`;
-  const row = (name: string, xs: Run[]) =>
-    `${name.padEnd(12)} avg ${median(xs.map((x) => x.wrk.avgMs)).toFixed(3)} ms  p50 ${median(xs.map((x) => x.wrk.p50Ms)).toFixed(3)} ms  p99 ${median(xs.map((x) => x.wrk.p99Ms)).toFixed(3)} ms  ${median(xs.map((x) => x.wrk.rps)).toFixed(0)} req/s  ${median(xs.map((x) => x.usPerRequest)).toFixed(2)} µs CPU/request  capture ${(100 * median(xs.map((x) => x.captureCores))).toFixed(1)} % of a core  other processes ${median(xs.map((x) => x.otherCores)).toFixed(2)} cores`;
-  const off = runs.filter((r) => r.arm === "off");
-  const on = runs.filter((r) => r.arm === "on");
+  const ratios = (m: Mode, ps: [Run, Run][]) => {
+    const r = (f: (s: Sample) => number) => pairRatio(ps, (x) => f(x[m])).toFixed(3);
+    return m === "paced"
+      ? `p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}  mean ${r((s) => s.load.meanUs)}  (from the actual send: p50 ${r((s) => s.load.paced?.sendP50Us ?? NaN)}  p99 ${r((s) => s.load.paced?.sendP99Us ?? NaN)}  mean ${r((s) => s.load.paced?.sendMeanUs ?? NaN)})  CPU/request ${r((s) => s.usPerRequest)}`
+      : `throughput ${r((s) => s.load.rps)}  CPU/request ${r((s) => s.usPerRequest)}  avg latency ${r((s) => s.load.meanUs)}  p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}`;
+  };
+  const med = (xs: Run[], f: (r: Run) => number) => median(xs.map(f));
+  const row = (m: Mode, name: string, xs: Run[]) =>
+    `  ${name.padEnd(12)} mean ${med(xs, (x) => x[m].load.meanUs).toFixed(0)} µs  p50 ${med(xs, (x) => x[m].load.p50Us).toFixed(0)} µs  p99 ${med(xs, (x) => x[m].load.p99Us).toFixed(0)} µs  ${med(xs, (x) => x[m].load.rps).toFixed(0)} req/s  ${med(xs, (x) => x[m].usPerRequest).toFixed(2)} µs CPU/request  capture ${(100 * med(xs, (x) => x[m].captureCores)).toFixed(1)} % of a core  other processes ${med(xs, (x) => x[m].otherCores).toFixed(2)} cores  machine busy ${med(xs, (x) => x[m].busyCores).toFixed(2)} of ${cores} cores`;
   const onSide =
     CAPTURE === "service"
       ? "capture service process (loader + pipeline + metrics + heartbeat) publishing to its own nats-server"
       : "`netpulse capture --stdout` process (loader + pipeline) into /dev/null";
   console.log(
-    `keep-alive HTTP, wrk -t1 -c${CONNS}, ${SECONDS} s runs, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
+    `keep-alive HTTP, ${CONNS} connections, ${PACED_SECONDS} s paced + ${SECONDS} s saturated per run, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
   );
   console.log(`  on = ${onSide}; its CPU counted in "capture"; "other" = other processes + steal`);
-  for (const r of runs)
+  console.log(
+    `  each run: the paced load (${rate} req/s, ${RATE === undefined ? `${(100 * PACE).toFixed(0)} % of the ${satRate.toFixed(0)} req/s the best of ${quietWarm.length > 0 ? `${quietWarm.length} undisturbed` : `${warm.length} (all disturbed)`} warm-up runs reached` : "RATE"}), then the saturated one (wrk -t1 -c${CONNS})`,
+  );
+  for (const r of runs) {
+    const p = r.paced;
+    const s = r.saturated;
     console.log(
-      `  ${r.arm.padEnd(3)} avg ${r.wrk.avgMs.toFixed(3)} ms  p99 ${r.wrk.p99Ms.toFixed(3)} ms  ${r.wrk.rps.toFixed(0).padStart(6)} req/s  ${r.usPerRequest.toFixed(2)} µs CPU/request  capture ${(100 * r.captureCores).toFixed(1)} %  other ${r.otherCores.toFixed(2)} cores${quiet(r) ? "" : "  (disturbed)"}`,
+      `  ${r.arm.padEnd(3)} paced ${p.load.rps.toFixed(0)}/${p.load.paced?.target.toFixed(0)} req/s  p50 ${p.load.p50Us.toFixed(0)} µs  p99 ${p.load.p99Us.toFixed(0)} µs  mean ${p.load.meanUs.toFixed(0)} µs  capture ${(100 * p.captureCores).toFixed(1)} %  other ${p.otherCores.toFixed(2)}${behind(p.load) ? "  (BEHIND SCHEDULE)" : ""}${quiet("paced")(r) ? "" : "  (disturbed)"}` +
+        `  | saturated ${s.load.rps.toFixed(0).padStart(6)} req/s  avg ${s.load.meanUs.toFixed(0)} µs  ${s.usPerRequest.toFixed(2)} µs CPU/request  capture ${(100 * s.captureCores).toFixed(1)} %  other ${s.otherCores.toFixed(2)}${quiet("saturated")(r) ? "" : "  (disturbed)"}`,
     );
-  console.log("medians:");
-  console.log(row("capture off", off));
-  console.log(row("capture on", on));
-  const quietAb = abPairs.filter(([x, y]) => quiet(x) && quiet(y));
-  const quietAa = aaPairs.filter(([x, y]) => quiet(x) && quiet(y));
-  const enough = quietAb.length >= 3;
-  console.log(
-    `ratio on/off, median of ${enough ? `${quietAb.length} undisturbed` : `all ${abPairs.length}`} pairs: ${ratios(enough ? quietAb : abPairs)}  (goal latency ≤ 1.03)`,
-  );
-  console.log(
-    `A/A noise floor, adjacent same-arm runs (${enough && quietAa.length >= 3 ? `${quietAa.length} undisturbed` : `all ${aaPairs.length}`} pairs): ${ratios(enough && quietAa.length >= 3 ? quietAa : aaPairs)}`,
-  );
+  }
   const bestOf = (xs: Run[], f: (r: Run) => number, pick: (...v: number[]) => number) => pick(...xs.map(f));
-  console.log(
-    `best run of each arm (interference only slows a run down, so the best of ${PAIRS} is the least disturbed): avg latency ${(bestOf(on, (r) => r.wrk.avgMs, Math.min) / bestOf(off, (r) => r.wrk.avgMs, Math.min)).toFixed(3)}  p50 ${(bestOf(on, (r) => r.wrk.p50Ms, Math.min) / bestOf(off, (r) => r.wrk.p50Ms, Math.min)).toFixed(3)}  throughput ${(bestOf(on, (r) => r.wrk.rps, Math.max) / bestOf(off, (r) => r.wrk.rps, Math.max)).toFixed(3)}  CPU/request ${(bestOf(on, (r) => r.usPerRequest, Math.min) / bestOf(off, (r) => r.usPerRequest, Math.min)).toFixed(3)}`,
-  );
-  if (enough) console.log(`  all ${abPairs.length} on/off pairs, disturbed included: ${ratios(abPairs)}`);
-  else
+  const bestRatio = (f: (r: Run) => number, pick: (...v: number[]) => number) =>
+    (bestOf(on, f, pick) / bestOf(off, f, pick)).toFixed(3);
+  const summary = (m: Mode, title: string, goal: string) => {
+    const q = quiet(m);
+    const quietAb = abPairs.filter(([x, y]) => q(x) && q(y));
+    const quietAa = aaPairs.filter(([x, y]) => q(x) && q(y));
+    const enough = quietAb.length >= 3;
+    const aaOk = enough && quietAa.length >= 3;
+    console.log(`\n${title}`);
+    console.log(row(m, "capture off", off));
+    console.log(row(m, "capture on", on));
     console.log(
-      `  only ${quietAb.length} of ${abPairs.length} pairs ran undisturbed: the machine was busy, ratios above are not trustworthy`,
+      `  ratio on/off, median of ${enough ? `${quietAb.length} undisturbed` : `all ${abPairs.length}`} pairs: ${ratios(m, enough ? quietAb : abPairs)}${goal}`,
     );
-  const nsReq = median(bpfNsPerRequest);
-  const cpuOffNs = median(off.map((x) => x.usPerRequest)) * 1000;
+    console.log(
+      `  A/A noise floor, adjacent same-arm runs (${aaOk ? `${quietAa.length} undisturbed` : `all ${aaPairs.length}`} pairs): ${ratios(m, aaOk ? quietAa : aaPairs)}`,
+    );
+    console.log(
+      m === "paced"
+        ? `  best run of each arm (interference only slows a run down): p50 ${bestRatio((r) => r.paced.load.p50Us, Math.min)}  p99 ${bestRatio((r) => r.paced.load.p99Us, Math.min)}  mean ${bestRatio((r) => r.paced.load.meanUs, Math.min)}`
+        : `  best run of each arm (interference only slows a run down): throughput ${bestRatio((r) => r.saturated.load.rps, Math.max)}  CPU/request ${bestRatio((r) => r.saturated.usPerRequest, Math.min)}  avg latency ${bestRatio((r) => r.saturated.load.meanUs, Math.min)}`,
+    );
+    if (enough) console.log(`  all ${abPairs.length} on/off pairs, disturbed included: ${ratios(m, abPairs)}`);
+    else
+      console.log(
+        `  only ${quietAb.length} of ${abPairs.length} pairs ran undisturbed: the machine was busy, ratios above are not trustworthy`,
+      );
+  };
+  summary(
+    "paced",
+    `REQUEST LATENCY OVERHEAD at a fixed ${rate} req/s (open loop, latency from each request's due time):`,
+    "  (goal ≤ 1.03)",
+  );
+  const lagging = runs.filter((r) => behind(r.paced.load)).length;
   console.log(
-    `BPF time per request (kernel-timed, all programs, ${STATS_RUNS} separate runs with bpf_stats on): ${nsReq.toFixed(0)} ns = ${((100 * nsReq) / cpuOffNs).toFixed(2)} % of the CPU a request costs without capture (${(cpuOffNs / 1000).toFixed(1)} µs, wrk + server)`,
+    `  achieved rate: median ${med(off, (r) => r.paced.load.rps).toFixed(0)} off, ${med(on, (r) => r.paced.load.rps).toFixed(0)} on, of ${rate} asked; ${lagging} of ${runs.length} runs behind schedule or with errors; sends more than 1 ms late: ${runs.reduce((t, r) => t + (r.paced.load.paced?.late ?? 0), 0)}`,
+  );
+  summary(
+    "saturated",
+    `THROUGHPUT / CPU OVERHEAD AT SATURATION (wrk -t1 -c${CONNS} closed loop on ${cores} cores: its latency is concurrency × CPU per request / cores, i.e. the capture's total CPU shown as queueing):`,
+    "",
+  );
+  const nsReq = median(bpfNsPerRequest);
+  const cpuOffNs = median(off.map((x) => x.saturated.usPerRequest)) * 1000;
+  const p50OffNs = median(off.map((x) => x.paced.load.p50Us)) * 1000;
+  console.log(
+    `BPF time per request (kernel-timed, all programs, ${STATS_RUNS} separate runs with bpf_stats on): ${nsReq.toFixed(0)} ns = ${((100 * nsReq) / cpuOffNs).toFixed(2)} % of the CPU a request costs without capture (${(cpuOffNs / 1000).toFixed(1)} µs, wrk + server, saturated), ${((100 * nsReq) / p50OffNs).toFixed(2)} % of the paced p50 latency without capture`,
   );
   console.log(
     `  (an upper bound: each run's figure includes one of the two clock reads bpf_stats adds; not included: the tracepoints' dispatch to the programs)`,
