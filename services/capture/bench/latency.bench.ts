@@ -16,9 +16,10 @@
 //       cores ~80 % busy and the latency is queueing again; at 15 % about half the machine is
 //       busy and the latency is the per-request service time plus wake-ups, where the hooks'
 //       added time shows. The
-//       generator runs on CPU 0 and the server on CPU 1 (taskset; PIN=0 leaves both free): left
-//       to the scheduler, whether they share a core flips a run's p50 between ~80 and ~140 µs;
-//       the capture and its nats-server stay unpinned, as deployed;
+//       generator runs on CPU 0 and the server on CPU 1 (taskset; PIN=0 leaves both free), so
+//       their placement is one variable less; the capture and its nats-server stay unpinned, as
+//       deployed. Runs of one arm still land at ~85 or ~135 µs p50 (cause not found; both arms
+//       alike), which the per-pair ratios and the A/A floor show;
 //     - SATURATED (the throughput / CPU overhead at saturation, not a latency figure): wrk -t1
 //       -c32 as fast as it goes; on 2 cores this closed loop's latency is concurrency × CPU per
 //       request / cores, so its ratio is the capture's total CPU (BPF + user space + nats)
@@ -40,7 +41,8 @@
 //       SCHEDULE (kept in, its latencies say what it cost);
 //     - also printed: the best run of each arm (interference only slows runs down), CPU per
 //       request (load generator + server, from /proc and getrusage) and how busy the machine was.
-//     PAIRS (8), PACED_SECONDS (5), RUN_SECONDS (3, the saturated load), PACE, RATE, PIN, CAPTURE.
+//     PAIRS (8), PACED_SECONDS (5), RUN_SECONDS (3, the saturated load), PACE, RATE, PIN, CAPTURE,
+//     CAPTURE_NICE (a diagnostic: the capture's processes at that nice level, not as deployed).
 //  2. Kernel-timed BPF cost, in separate runs with kernel.bpf_stats_enabled=1: ns per request
 //     per program, as a share of the CPU a (saturated) request costs without capture and of the
 //     paced p50 latency without capture.
@@ -79,6 +81,8 @@ const QUIET_CORES = 0.3;
 /** CPU per request above this × its arm's median: the run was slowed from outside. */
 const SLOW = 1.1;
 const CAPTURE = process.env["CAPTURE"] ?? "service";
+/** A diagnostic, not as deployed: run the capture's processes (not its nats-server) at this nice level. */
+const CAPTURE_NICE = process.env["CAPTURE_NICE"];
 if (CAPTURE !== "service" && CAPTURE !== "cli") throw new Error(`CAPTURE=service|cli, got ${CAPTURE}`);
 
 const HZ = 100; // USER_HZ: /proc/<pid>/stat and /proc/stat count in 1/100 s
@@ -183,6 +187,11 @@ const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => 
     await until("capture loader started", () => tree(child.pid).length > 1, 30_000);
   }
   if (child.exitCode !== null) throw new Error(`capture exited with ${child.exitCode}`);
+  if (CAPTURE_NICE !== undefined) {
+    // nice is per thread: every thread of every capture process (threads started later inherit it)
+    const tids = tree(child.pid).flatMap((pid) => readdirSync(`/proc/${pid}/task`));
+    execFileSync("renice", ["-n", CAPTURE_NICE, "-p", ...tids], { stdio: "ignore" });
+  }
   return { pids: () => tree(child.pid), stop: () => stopChild(child) };
 };
 
@@ -396,7 +405,9 @@ try {
   console.log(
     `keep-alive HTTP, ${CONNS} connections, ${PACED_SECONDS} s paced + ${SECONDS} s saturated per run, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
   );
-  console.log(`  on = ${onSide}; its CPU counted in "capture"; "other" = other processes + steal`);
+  console.log(
+    `  on = ${onSide}${CAPTURE_NICE === undefined ? "" : ` AT NICE ${CAPTURE_NICE} (diagnostic, not as deployed)`}; its CPU counted in "capture"; "other" = other processes + steal`,
+  );
   console.log(
     `  each run: the paced load (${rate} req/s, ${RATE === undefined ? `${(100 * PACE).toFixed(0)} % of the ${satRate.toFixed(0)} req/s the best of ${quietWarm.length > 0 ? `${quietWarm.length} undisturbed` : `${warm.length} (all disturbed)`} warm-up runs reached` : "RATE"}), then the saturated one (wrk -t1 -c${CONNS})`,
   );
