@@ -1,10 +1,13 @@
 // Sink insert throughput against `clickhouse-client` inserting the same rows, same run, same
 // server. Also measures the candidate wire formats (RowBinary / JSONEachRow / TabSeparated) with
-// the same HTTP client, which is how RowBinary was picked.
+// the same HTTP client, which is how RowBinary was picked for records, and the same bodies as
+// RowBinary and as Native posted back to back, which is why the legacy wire path sends Native.
+// With the server on this machine (pgrep finds it) each variant's server CPU is printed too.
 //   npx tsx services/sink/bench/sink.bench.ts [rows=1000000]
 // Needs a running ClickHouse (scripts/services.sh up clickhouse); env NETPULSE_CLICKHOUSE_URL,
 // NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client.
 import { spawnSync } from "node:child_process";
+import { Either } from "effect";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +21,8 @@ import { insertNames } from "../src/schema/columns.js";
 import { migrate } from "../src/schema/Migrator.js";
 import { flows } from "../src/schema/tables.js";
 import { makeRowEncoder } from "../src/rows/RowEncoder.js";
+import { transcodeBatch, type WireFlow } from "../src/rows/WireFlow.js";
+import { makeWireFlowEncoder } from "../src/rows/WireFlowEncoder.js";
 import { SinkWriter } from "../src/write/SinkWriter.js";
 import { codecInput, flowsInput, runTopic, type TopicInput } from "../src/SinkPipeline.js";
 import { defaults, type Compression } from "../src/SinkConfig.js";
@@ -34,6 +39,18 @@ const nativePort = process.env["NETPULSE_CLICKHOUSE_NATIVE_PORT"] ?? "9000";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rate = (rows: number, ms: number) => (rows / ms) * 1000;
 const fmt = (r: number) => `${(r / 1e6).toFixed(3)} M rows/s`;
+const serverPid = Number(
+  spawnSync("pgrep", ["-o", "-f", "clickhouse-server|clickhouse server"], { encoding: "utf8" }).stdout.trim() || NaN,
+);
+/** CPU seconds the local server has used so far (NaN when it is not on this machine). */
+const serverCpu = (): number => {
+  try {
+    const f = readFileSync(`/proc/${serverPid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+};
 
 const layerFor = (db: string, compression: Compression) =>
   SinkWriter.layer({ baseMs: 100, maxMs: 1000, retries: 3 }).pipe(
@@ -126,6 +143,7 @@ const main = async () => {
     return part;
   });
   const ccBatchTimes: number[] = [];
+  const nativeTimes: number[] = [];
   const ccQuery = `INSERT INTO ${CC_DB}.flows (${insertNames(flows.columns).join(", ")}) FORMAT RowBinary`;
   const BIG_BATCH = 250_000;
   const sinkTimes: number[] = [];
@@ -143,6 +161,34 @@ const main = async () => {
         Effect.provide(
           Effect.flatMap(ClickHouse, (ch) =>
             Effect.forEach(partBodies, (body) => ch.insert(ccQuery, body), { discard: true }),
+          ),
+          ClickHouse.layerWith({ ...testSettings(CC_DB), compression: "none", requestTimeoutMs: 120_000 }),
+        ),
+      ),
+    );
+  // The same rows as Native blocks, as the sink's wire path makes them (legacy servers only).
+  const nativeBodies: Buffer[] = [];
+  if (dialect === "legacy") {
+    const wireEnc = makeWireFlowEncoder(CC_DB);
+    for (let i = 0; i < rows.length; i += defaults.batchRows) {
+      const wire: WireFlow[] = [];
+      for (let j = i; j < Math.min(i + defaults.batchRows, rows.length); j += 1000) {
+        const avro = EnrichedFlowCodec.encodeBatch(rows.slice(j, Math.min(j + 1000, i + defaults.batchRows)), {
+          producer: "bench",
+          sequence: BigInt(j),
+        });
+        wire.push(...Either.getOrThrow(transcodeBatch(avro)));
+      }
+      nativeBodies.push(wireEnc.encode(wire).body);
+    }
+  }
+  const nativeStatement = makeWireFlowEncoder(CC_DB).insertStatement;
+  const httpNative = () =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.provide(
+          Effect.flatMap(ClickHouse, (ch) =>
+            Effect.forEach(nativeBodies, (body) => ch.insert(nativeStatement, body), { discard: true }),
           ),
           ClickHouse.layerWith({ ...testSettings(CC_DB), compression: "none", requestTimeoutMs: 120_000 }),
         ),
@@ -194,12 +240,14 @@ const main = async () => {
   };
   // Every variant starts on an empty table and a server with no merge running (merges of the
   // previous variant's parts would otherwise bill it), and the order turns round every round.
+  const cpu = new Map<number[], number[]>();
   const variants: { times: number[]; db: string; run: () => Promise<unknown> | void }[] = [
     { times: sinkTimes, db: SINK_DB, run: () => sinkRun(defaults.batchRows) },
     { times: bigTimes, db: SINK_DB, run: () => sinkRun(BIG_BATCH) },
     { times: codecTimes, db: SINK_DB, run: () => sinkRun(defaults.batchRows, "codec") },
     { times: plainTimes, db: SINK_DB, run: () => sinkRun(defaults.batchRows, "service", "none") },
     { times: httpTimes, db: CC_DB, run: httpAlone },
+    ...(nativeBodies.length > 0 ? [{ times: nativeTimes, db: CC_DB, run: httpNative }] : []),
     { times: ccTimes, db: CC_DB, run: () => clientRun([file]) },
     { times: ccBatchTimes, db: CC_DB, run: () => clientRun(parts) },
   ];
@@ -209,8 +257,10 @@ const main = async () => {
       await reset(v.db);
       await quiet();
       const t0 = performance.now();
+      const c0 = serverCpu();
       await v.run();
       v.times.push(performance.now() - t0);
+      cpu.set(v.times, [...(cpu.get(v.times) ?? []), serverCpu() - c0]);
     }
   }
   rmSync(dir, { recursive: true, force: true });
@@ -218,21 +268,37 @@ const main = async () => {
   const big = rate(N, median(bigTimes));
   const codec = rate(N, median(codecTimes));
   const http = rate(N, median(httpTimes));
+  const serverOf = (times: number[]) => {
+    const c = median(cpu.get(times) ?? [NaN]);
+    return Number.isNaN(c) ? "" : `   server CPU ${c.toFixed(2)} s`;
+  };
   const plain = rate(N, median(plainTimes));
   const client = rate(N, median(ccTimes));
   const clientBatches = rate(N, median(ccBatchTimes));
   console.log(
-    `sink (SinkPipeline: Avro → RowBinary, identity check, gzip, insert, ack), ${defaults.batchRows}-row batches  ${fmt(sink)}`,
+    `sink (SinkPipeline: Avro → Native, identity check, gzip, insert, ack), ${defaults.batchRows}-row batches  ${fmt(sink)}${serverOf(sinkTimes)}`,
   );
-  console.log(`sink, ${BIG_BATCH}-row batches                                                         ${fmt(big)}`);
-  console.log(`sink, codec path (decode to records, encode; what modern servers get)             ${fmt(codec)}`);
-  console.log(`sink, uncompressed (NETPULSE_CLICKHOUSE_COMPRESSION=none)                      ${fmt(plain)}`);
   console.log(
-    `HTTP insert alone: the same ${defaults.batchRows}-row RowBinary bodies posted back to back, no decode/check/gzip  ${fmt(http)}`,
+    `sink, ${BIG_BATCH}-row batches                                                  ${fmt(big)}${serverOf(bigTimes)}`,
   );
-  console.log(`clickhouse-client, the same rows as one RowBinary file                                 ${fmt(client)}`);
   console.log(
-    `clickhouse-client, the same rows as ${parts.length} files of ${defaults.batchRows} rows (one run each)   ${fmt(clientBatches)}`,
+    `sink, codec path (decode to records, RowBinary; what modern servers get)  ${fmt(codec)}${serverOf(codecTimes)}`,
+  );
+  console.log(
+    `sink, uncompressed (NETPULSE_CLICKHOUSE_COMPRESSION=none)               ${fmt(plain)}${serverOf(plainTimes)}`,
+  );
+  console.log(
+    `HTTP insert alone: the same ${defaults.batchRows}-row RowBinary bodies posted back to back, no decode/check/gzip  ${fmt(http)}${serverOf(httpTimes)}`,
+  );
+  if (nativeTimes.length > 0)
+    console.log(
+      `HTTP insert alone: the same rows as ${defaults.batchRows}-row Native bodies, back to back                   ${fmt(rate(N, median(nativeTimes)))}${serverOf(nativeTimes)}`,
+    );
+  console.log(
+    `clickhouse-client, the same rows as one RowBinary file                          ${fmt(client)}${serverOf(ccTimes)}`,
+  );
+  console.log(
+    `clickhouse-client, the same rows as ${parts.length} files of ${defaults.batchRows} rows (one run each)   ${fmt(clientBatches)}${serverOf(ccBatchTimes)}`,
   );
   console.log(
     `ratio sink / clickhouse-client = ${(sink / client).toFixed(2)} at ${defaults.batchRows} rows/batch, ${(big / client).toFixed(2)} at ${BIG_BATCH} (goal >= 0.8)`,

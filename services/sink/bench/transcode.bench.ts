@@ -1,5 +1,5 @@
 // The sink's hot CPU path per row, against the codec in the same run: enriched-flow bus batches
-// (Avro, 1000 records each) to RowBinary rows straight from the bytes (what the service does on
+// (Avro, 1000 records each) to Native columns straight from the bytes (what the service does on
 // legacy servers), vs decoding them to records with the codec and encoding those (the path for
 // modern servers and the CLI). No server involved.
 //   node --expose-gc --import tsx services/sink/bench/transcode.bench.ts [rows=200000]
@@ -43,6 +43,6 @@ const codec = perRow(() => {
   return n;
 });
 console.log(`${N} enriched flows in ${messages.length} batches, median of ${ROUNDS} rounds`);
-console.log(`transcode Avro → RowBinary      ${transcode.toFixed(2)} µs/row`);
+console.log(`transcode Avro → columns        ${transcode.toFixed(2)} µs/row`);
 console.log(`codec decode + encode records   ${codec.toFixed(2)} µs/row`);
 console.log(`ratio transcode / codec path = ${(transcode / codec).toFixed(2)}`);

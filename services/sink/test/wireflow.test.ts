@@ -1,11 +1,17 @@
-// The Avro→RowBinary transcoder must give, row for row, the bytes of decoding with the codec and
-// encoding with the flows encoder; and refuse what the codec refuses.
+// The Avro→columns transcoder must give the bytes of decoding with the codec and encoding with the
+// flows encoder, regrouped as a Native block (nativeOracle.ts); the wire encoder must give that
+// for whole messages and for any selection of rows; and both refuse what the codec refuses.
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { encodeFlows } from "../src/rows/FlowRowBinary.js";
 import { parseSchema } from "@netpulse/runtime/codec/avro";
-import { avroOf, decimalKey, transcodeBatch, transcodeRecords } from "../src/rows/WireFlow.js";
+import { avroOf, decimalKey, transcodeBatch, transcodeRecords, type WireFlow } from "../src/rows/WireFlow.js";
+import { FLOW_COLUMNS } from "../src/rows/FlowTranscoder.js";
+import { nativeBlock } from "../src/rows/NativeBlock.js";
+import { makeWireFlowEncoder } from "../src/rows/WireFlowEncoder.js";
+import type { EnrichedFlow } from "@netpulse/runtime/records";
+import { nativeOfRowBinary } from "./nativeOracle.js";
 import { corruptions } from "../../../test/support/corrupt.js";
 import { makeFlows } from "./fixtures.js";
 
@@ -22,19 +28,30 @@ const rows = makeFlows(3000).map((r, i) => {
   return r;
 });
 
+/** What the server should get for these records: the codec path's RowBinary, as Native. */
+const expectedNative = (records: ReadonlyArray<EnrichedFlow>) =>
+  nativeOfRowBinary(FLOW_COLUMNS, encodeFlows(records, "legacy").body, records.length);
+
+/** Byte equality without vitest's diff of two 1 MB buffers (seconds each). */
+const same = (got: Buffer, want: Buffer) => {
+  expect(got.length).toBe(want.length);
+  expect(got.equals(want)).toBe(true);
+};
+
+const message = (records: ReadonlyArray<EnrichedFlow>, sequence = 1n): WireFlow[] =>
+  Either.getOrThrow(transcodeBatch(EnrichedFlowCodec.encodeBatch(records, { producer: "t", sequence })));
+
 describe("WireFlow transcoder", () => {
-  it("gives the codec+encoder bytes, keys and Avro slices for every row", () => {
+  it("gives the codec+encoder columns, keys and Avro slices for every row", () => {
     const bytes = EnrichedFlowCodec.encodeBatch(rows, { producer: "t", sequence: 1n });
     const out = transcodeBatch(bytes);
     expect(Either.isRight(out)).toBe(true);
     const wire = Either.getOrThrow(out);
     expect(wire).toHaveLength(rows.length);
+    same(nativeBlock(FLOW_COLUMNS, [wire[0]!.batch.columns]), expectedNative(rows));
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const w = wire[i]!;
-      expect(Buffer.compare(w.rows.subarray(w.rowStart, w.rowEnd), encodeFlows([r], "legacy").body), `row ${i}`).toBe(
-        0,
-      );
       expect(decimalKey(wire[i]!)).toBe(`${r.flow_id}\u0000${r.start_ns}`);
       expect(w.keys.readBigInt64LE(w.keyAt)).toBe(r.flow_id);
       expect(w.keys.readBigInt64LE(w.keyAt + 8)).toBe(r.start_ns);
@@ -42,7 +59,7 @@ describe("WireFlow transcoder", () => {
     }
   });
 
-  it("grows its output when rows take more bytes than their Avro (zero counters: 1 byte → 8)", () => {
+  it("grows its columns when rows take more bytes than their Avro (zero counters: 1 byte → 8)", () => {
     const zeros = makeFlows(2000).map((r) => ({
       ...r,
       bytes_sent: 0n,
@@ -55,10 +72,27 @@ describe("WireFlow transcoder", () => {
       cgroup_id: 0n,
     }));
     const bytes = EnrichedFlowCodec.encodeBatch(zeros, { producer: "t", sequence: 1n });
-    const expected = encodeFlows(zeros, "legacy").body;
+    const expected = expectedNative(zeros);
     expect(expected.length).toBeGreaterThan(bytes.length * 1.25 + 1024);
     const wire = Either.getOrThrow(transcodeBatch(bytes));
-    expect(Buffer.concat(wire.map((w) => w.rows.subarray(w.rowStart, w.rowEnd)))).toEqual(expected);
+    same(nativeBlock(FLOW_COLUMNS, [wire[0]!.batch.columns]), expected);
+  });
+
+  it("encodes whole messages, and any selection of their rows, as the codec path's rows", () => {
+    const enc = makeWireFlowEncoder("db");
+    const parts = [rows.slice(0, 1000), rows.slice(1000, 1001), rows.slice(1001, 3000)];
+    const wire = parts.flatMap((p, i) => message(p, BigInt(i)));
+    same(enc.encode(wire).body, expectedNative(rows));
+    // what de-duplication, the stored-rows check and bisection hand the encoder
+    const every3 = (xs: ReadonlyArray<unknown>) => xs.filter((_, i) => i % 3 !== 1);
+    same(enc.encode(every3(wire) as WireFlow[]).body, expectedNative(every3(rows) as EnrichedFlow[]));
+    same(enc.encode(wire.slice(500, 1500)).body, expectedNative(rows.slice(500, 1500)));
+    same(enc.encode(wire.slice(1000, 1001)).body, expectedNative(rows.slice(1000, 1001)));
+    const keys = enc.encodeKeys(every3(wire) as WireFlow[]);
+    (every3(rows) as EnrichedFlow[]).forEach((r, i) => {
+      expect(keys.readBigInt64LE(16 * i)).toBe(r.flow_id);
+      expect(keys.readBigInt64LE(16 * i + 8)).toBe(r.start_ns);
+    });
   });
 
   it("keeps each record's own Avro bytes across array blocks (one counted by size)", () => {

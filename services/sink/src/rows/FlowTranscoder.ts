@@ -1,20 +1,30 @@
-// The inner loop of WireFlow.ts: one EnrichedFlow record from its Avro bytes to its RowBinary row
-// for netpulse.flows (legacy column types), in one pass, with input cursor and output buffer in
-// one object so the hot copies stay monomorphic and inlinable. A test holds the output to the
-// codec + FlowRowBinary bytes for every field.
+// The inner loop of WireFlow.ts: one EnrichedFlow record from its Avro bytes to one row of each
+// netpulse.flows column (legacy types, Native layout: NativeBlock.ts), in one pass, with input
+// cursor and column buffers in one object so the hot copies stay monomorphic and inlinable.
+// Fields are written in column order, each to the next column. A test holds the output to a
+// Native block built from the codec's records, and one to the server's own.
 import { AvroCursor, AvroCursorError, longLess, longOf } from "@netpulse/runtime/codec/AvroCursor";
 import { CLOSE_REASON_BYTES, DIRECTION_BYTES, flowProblem } from "@netpulse/runtime/codec/flowRules";
+import { flows } from "../schema/tables.js";
+import { legacyNativeColumns, type ColumnBlock } from "./NativeBlock.js";
 import { grown } from "./RowBinaryWriter.js";
 
-/**
- * More than a row's fixed-width fields and length headers take in all. `room` keeps this much free
- * at the start of a record and after every string, so fixed-width writes need no check of their own.
- */
-const FIXED_BYTES = 256;
+/** netpulse.flows' insert columns as the transcoder writes them, one after another. */
+export const FLOW_COLUMNS = legacyNativeColumns(flows);
+const COLUMNS = FLOW_COLUMNS.length;
+const IS_ARRAY = Uint8Array.from(FLOW_COLUMNS, (c) => (c.type.startsWith("Array(") ? 1 : 0));
 
 export class FlowTranscoder extends AvroCursor {
-  out: Buffer = Buffer.allocUnsafe(1 << 16);
-  q = 0;
+  /** Column buffers (array columns: elements), reused message after message. */
+  private data: Buffer[] = FLOW_COLUMNS.map(() => Buffer.allocUnsafe(1 << 12));
+  private at = new Int32Array(COLUMNS);
+  /** Array columns: cumulative element counts, 4 bytes a row (UInt32 here, UInt64 in the block). */
+  private offs: Int32Array[] = FLOW_COLUMNS.map(() => new Int32Array(1 << 10));
+  private totals = new Int32Array(COLUMNS);
+  /** Records written since begin. */
+  rows = 0;
+  /** The column the next field goes to. */
+  private c = 0;
   /** The identity of the last record: flow_id and start_ns as 32-bit halves. */
   flowLo = 0;
   flowHi = 0;
@@ -23,67 +33,85 @@ export class FlowTranscoder extends AvroCursor {
   /** Label spans of one endpoint (key start, key end, value start, value end, …), reused. */
   private spans = new Int32Array(64);
 
-  /** Start a batch: `expectBytes` sizes the output (it grows when needed). */
-  begin(records: Buffer, expectBytes: number): void {
+  /** Start a message. */
+  begin(records: Buffer): void {
     this.reset(records);
-    this.out = Buffer.allocUnsafe(Math.max(expectBytes, FIXED_BYTES * 4));
-    this.q = 0;
+    this.at.fill(0);
+    this.totals.fill(0);
+    this.rows = 0;
   }
 
-  private room(n: number): void {
-    if (this.q + n > this.out.length) this.out = grown(this.out, this.q, n);
+  /** Column c's buffer with room for n more bytes. */
+  private room(c: number, n: number): Buffer {
+    const out = this.data[c]!;
+    return this.at[c]! + n <= out.length ? out : (this.data[c] = grown(out, this.at[c]!, n));
   }
 
   private put8(v: number): void {
-    this.out[this.q++] = v;
+    const c = this.c++;
+    const q = this.at[c]!;
+    this.room(c, 1)[q] = v;
+    this.at[c] = q + 1;
   }
 
   private put16(v: number): void {
-    const o = this.out;
-    const q = this.q;
+    const c = this.c++;
+    const q = this.at[c]!;
+    const o = this.room(c, 2);
     o[q] = v;
     o[q + 1] = v >>> 8;
-    this.q = q + 2;
+    this.at[c] = q + 2;
   }
 
   private put32(v: number): void {
-    const o = this.out;
-    const q = this.q;
+    const c = this.c++;
+    const q = this.at[c]!;
+    const o = this.room(c, 4);
     o[q] = v;
     o[q + 1] = v >>> 8;
     o[q + 2] = v >>> 16;
     o[q + 3] = v >>> 24;
-    this.q = q + 4;
+    this.at[c] = q + 4;
   }
 
-  private putLength(n: number): void {
-    let v = n;
-    while (v >= 0x80) {
-      this.out[this.q++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    this.out[this.q++] = v;
+  /** The long just read (lo, hi) as an Int64. */
+  private put64(): void {
+    const c = this.c++;
+    const q = this.at[c]!;
+    const o = this.room(c, 8);
+    const { lo, hi } = this;
+    o[q] = lo;
+    o[q + 1] = lo >>> 8;
+    o[q + 2] = lo >>> 16;
+    o[q + 3] = lo >>> 24;
+    o[q + 4] = hi;
+    o[q + 5] = hi >>> 8;
+    o[q + 6] = hi >>> 16;
+    o[q + 7] = hi >>> 24;
+    this.at[c] = q + 8;
   }
 
-  /** `in[s, e)` as a RowBinary String (length-prefixed). */
-  private putSpan(s: number, e: number): void {
+  /** `in[s, e)` as a String (LEB128 length, bytes) at the end of column c. */
+  private putSpan(c: number, s: number, e: number): void {
     const n = e - s;
-    this.room(n + 5 + FIXED_BYTES);
-    if (n < 0x80) this.out[this.q++] = n;
-    else this.putLength(n);
-    const src = this.buf;
-    if (n <= 48) {
-      const o = this.out;
-      let q = this.q;
-      for (let i = s; i < e; i++) o[q++] = src[i]!;
-      this.q = q;
-    } else {
-      src.copy(this.out, this.q, s, e);
-      this.q += n;
+    let q = this.at[c]!;
+    const o = this.room(c, n + 5);
+    if (n < 0x80) o[q++] = n;
+    else {
+      let v = n;
+      while (v >= 0x80) {
+        o[q++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      o[q++] = v;
     }
+    const src = this.buf;
+    if (n <= 48) for (let i = s; i < e; i++) o[q++] = src[i]!;
+    else q += src.copy(o, q, s, e);
+    this.at[c] = q;
   }
 
-  /** Avro string → RowBinary String; its span stays in s/e. */
+  /** Avro string → String column; its span stays in s/e. */
   private copyString(): void {
     const src = this.buf;
     const b = src[this.pos]!;
@@ -102,18 +130,17 @@ export class FlowTranscoder extends AvroCursor {
       throw new AvroCursorError("truncated", `string of ${n} bytes at byte ${s} runs past the end`);
     this.s = s;
     this.pos = this.e = e;
-    this.putSpan(s, e);
+    this.putSpan(this.c++, s, e);
   }
 
   private copyLong(): void {
     this.long();
-    this.put32(this.lo);
-    this.put32(this.hi);
+    this.put64();
   }
 
   private endpoint(): void {
     for (let i = 0; i < 7; i++) this.copyString(); // kind … service
-    // RowBinary wants all keys, then all values: note the spans, write both after the map
+    // keys and values are two array columns: note the spans, write both after the map
     let n = 0;
     for (let count = this.block(); count !== 0; count = this.block()) {
       for (let i = 0; i < count; i++) {
@@ -134,16 +161,19 @@ export class FlowTranscoder extends AvroCursor {
     }
     const spans = this.spans;
     for (let part = 0; part < 4; part += 2) {
-      this.putLength(n / 4);
-      for (let i = part; i < n; i += 4) this.putSpan(spans[i]!, spans[i + 1]!);
+      const c = this.c++;
+      const total = (this.totals[c] = this.totals[c]! + n / 4);
+      this.offs[c]![this.rows] = total;
+      for (let i = part; i < n; i += 4) this.putSpan(c, spans[i]!, spans[i + 1]!);
     }
     this.put8(this.boolean() ? 1 : 0); // host_network
     this.copyString(); // external_name
   }
 
-  /** One record appended to `out`; a message naming the broken codec rule, else undefined. */
+  /** One record appended to the columns; a message naming the broken codec rule, else undefined. */
   record(): string | undefined {
-    this.room(FIXED_BYTES);
+    this.c = 0;
+    if (this.rows === this.offs[0]!.length) this.offs = this.offs.map((o) => grownInts(o));
     this.copyLong();
     this.flowLo = this.lo;
     this.flowHi = this.hi;
@@ -177,9 +207,43 @@ export class FlowTranscoder extends AvroCursor {
     this.endpoint();
     this.endpoint();
     if (this.overrun) throw new AvroCursorError("truncated", "record runs past the end");
+    if (this.c !== COLUMNS)
+      throw new Error(`wrote ${this.c} of ${COLUMNS} flows columns: record() and the spec disagree`);
+    this.rows++;
     const backwards = longLess(endLo, endHi, this.startLo, this.startHi)
       ? ([longOf(endLo, endHi), longOf(this.startLo, this.startHi)] as const)
       : undefined;
     return flowProblem(badDirection, badClose, srcPort, dstPort, backwards, sampling);
   }
+
+  /** The message's rows as one ColumnBlock (a copy: the column buffers serve the next message). */
+  finish(): ColumnBlock {
+    const rows = this.rows;
+    const cols = new Int32Array(COLUMNS + 1);
+    let size = 0;
+    for (let c = 0; c < COLUMNS; c++) {
+      cols[c] = size;
+      size += this.at[c]! + (IS_ARRAY[c] ? 8 * rows : 0);
+    }
+    cols[COLUMNS] = size;
+    const block = Buffer.allocUnsafe(size);
+    for (let c = 0; c < COLUMNS; c++) {
+      let q = cols[c]!;
+      if (IS_ARRAY[c]) {
+        const offs = this.offs[c]!;
+        for (let r = 0; r < rows; r++, q += 8) {
+          block.writeUInt32LE(offs[r]!, q);
+          block.writeUInt32LE(0, q + 4);
+        }
+      }
+      this.data[c]!.copy(block, q, 0, this.at[c]);
+    }
+    return { rows, block, cols };
+  }
 }
+
+const grownInts = (a: Int32Array): Int32Array => {
+  const next = new Int32Array(a.length * 2);
+  next.set(a);
+  return next;
+};

@@ -83,7 +83,7 @@ export interface Rejected<R> {
 
 export interface RowEncoder<R> {
   readonly spec: TableSpec<R>;
-  /** `INSERT INTO db.table (cols) FORMAT RowBinary` */
+  /** `INSERT INTO db.table (cols) FORMAT RowBinary` (or Native: WireFlowEncoder) */
   readonly insertStatement: string;
   readonly encode: (rows: ReadonlyArray<R>) => {
     readonly body: Buffer;

@@ -1,24 +1,25 @@
-// Enriched-flow bus batches straight from Avro bytes to RowBinary rows for netpulse.flows (legacy
-// dialect), without building JS objects: decoding enriched flows into objects cost ≈3.5 µs a
-// record here, more than encoding and the server's insert together. Each row keeps its identity,
-// its RowBinary bytes and its own Avro bytes (for the DLQ). The same semantic checks as the codec
-// apply; a batch written with another writer schema goes through the codec instead.
+// Enriched-flow bus batches straight from Avro bytes to the columns of netpulse.flows (legacy
+// dialect, Native layout), without building JS objects: decoding enriched flows into objects
+// cost ≈3.5 µs a record here, more than encoding and the server's insert together. A message
+// becomes one ColumnBlock; each row keeps its identity and its own Avro bytes (for the DLQ, and
+// to be transcoded again when a batch needs only some rows of a message). The same semantic
+// checks as the codec apply; a batch written with another writer schema goes through the codec.
 import { Either } from "effect";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { AvroCursor, AvroCursorError } from "@netpulse/runtime/codec/AvroCursor";
 import { FlowTranscoder } from "./FlowTranscoder.js";
+import type { ColumnBlock } from "./NativeBlock.js";
 import { RowBinaryWriter } from "./RowBinaryWriter.js";
 
-/** One bus message transcoded: its rows' RowBinary, identities and Avro, side by side. */
+/** One bus message transcoded: its rows' columns, identities and Avro, side by side. */
 export interface WireBatch {
-  /** RowBinary of every row, in order (flows column order, legacy types). */
-  readonly rows: Buffer;
+  readonly columns: ColumnBlock;
   /** flow_id and start_ns per row, Int64 LE each (16 bytes a row). */
   readonly keys: Buffer;
   /** The records' Avro. */
   readonly avro: Buffer;
-  /** Row i: RowBinary from marks[3i] to marks[3i+3], Avro from marks[3i+1] to marks[3i+2]. */
+  /** Row i's Avro: avro[marks[2i], marks[2i + 1]). */
   readonly marks: Int32Array;
 }
 
@@ -33,15 +34,6 @@ export class WireFlow {
     readonly batch: WireBatch,
     readonly i: number,
   ) {}
-  get rows(): Buffer {
-    return this.batch.rows;
-  }
-  get rowStart(): number {
-    return this.batch.marks[3 * this.i]!;
-  }
-  get rowEnd(): number {
-    return this.batch.marks[3 * this.i + 3]!;
-  }
   get keys(): Buffer {
     return this.batch.keys;
   }
@@ -52,10 +44,10 @@ export class WireFlow {
     return this.batch.avro;
   }
   get avroStart(): number {
-    return this.batch.marks[3 * this.i + 1]!;
+    return this.batch.marks[2 * this.i]!;
   }
   get avroEnd(): number {
-    return this.batch.marks[3 * this.i + 2]!;
+    return this.batch.marks[2 * this.i + 1]!;
   }
 }
 
@@ -84,15 +76,14 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
   if (expected < 0 || expected > records.length)
     return fail("garbage", `batch says ${expected} records in ${records.length} bytes`);
   const t = transcoder;
-  t.begin(records, records.length + (records.length >>> 2) + 1024);
+  t.begin(records);
   const keys = Buffer.alloc(expected * 16);
-  const marks = new Int32Array(expected * 3 + 1);
+  const marks = new Int32Array(expected * 2);
   let count = 0;
   try {
     for (let n = t.block(); n !== 0; n = t.block()) {
       for (let i = 0; i < n; i++) {
         if (count >= expected) return fail("garbage", `batch says ${expected} records, holds more`);
-        const rowStart = t.q;
         const avroStart = t.pos;
         const problem = t.record();
         if (problem !== undefined)
@@ -102,9 +93,8 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
         writeU32(keys, k + 4, t.flowHi);
         writeU32(keys, k + 8, t.startLo);
         writeU32(keys, k + 12, t.startHi);
-        marks[count * 3] = rowStart;
-        marks[count * 3 + 1] = avroStart;
-        marks[count * 3 + 2] = t.pos;
+        marks[2 * count] = avroStart;
+        marks[2 * count + 1] = t.pos;
         count++;
       }
     }
@@ -116,8 +106,7 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
   }
   if (t.pos !== records.length || count !== expected)
     return fail("garbage", `batch says ${expected} records, holds ${count} (${records.length - t.pos} bytes left)`);
-  marks[count * 3] = t.q;
-  const batch: WireBatch = { rows: t.out.subarray(0, t.q), keys, avro: records, marks };
+  const batch: WireBatch = { columns: t.finish(), keys, avro: records, marks };
   const out: WireFlow[] = new Array<WireFlow>(count);
   for (let i = 0; i < count; i++) out[i] = new WireFlow(keys.toString("latin1", i * 16, i * 16 + 16), batch, i);
   return Either.right(out);
@@ -147,16 +136,13 @@ export const transcodeBatch = (bytes: Buffer): Either.Either<WireFlow[], CodecEr
   if (header.fp === EnrichedFlowCodec.fingerprint) return transcodeRecords(header.records, header.count);
   // an older writer schema: let the codec resolve it, then take the current encoding
   return Either.flatMap(EnrichedFlowCodec.decodeBatch(bytes), ({ records }) =>
-    transcodeRecords(
-      Buffer.concat([
-        arrayBlockHeader(records.length),
-        ...records.map((x) => EnrichedFlowCodec.encode(x)),
-        Buffer.from([0]),
-      ]),
-      records.length,
-    ),
+    transcodeEach(records.map((x) => Buffer.from(EnrichedFlowCodec.encode(x)))),
   );
 };
+
+/** Records (each its own Avro encoding) transcoded as one message. */
+export const transcodeEach = (records: ReadonlyArray<Buffer>): Either.Either<WireFlow[], CodecError> =>
+  transcodeRecords(Buffer.concat([arrayBlockHeader(records.length), ...records, Buffer.from([0])]), records.length);
 
 const arrayBlockHeader = (n: number): Buffer => {
   const w = new RowBinaryWriter(16);
