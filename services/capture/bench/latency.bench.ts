@@ -4,7 +4,8 @@
 //     ≤ 1.03. "On" is the capture as deployed: its own process (services/capture/src/main.ts:
 //     loader + pipeline + windows + metrics + heartbeat) publishing to a nats-server of the
 //     bench's own, started before and stopped after each on-run; `CAPTURE=cli` runs `netpulse
-//     capture --stdout` into /dev/null instead. Every run of either arm carries two loads:
+//     capture --stdout` into /dev/null instead, `CAPTURE=loader` (a diagnostic) the C loader
+//     alone into /dev/null. Every run of either arm carries two loads:
 //     - PACED (the request latency overhead, the headline): paced-load.c, built here with cc,
 //       sends at a fixed rate, request j due at start + j / rate (open loop, evenly spaced, µs
 //       timer), and times every request from its due time, so a stalled request also delays
@@ -61,6 +62,7 @@ import {
   bpfStatsSetting,
   setBpfStats,
   startCaptureService,
+  progStats,
   startOkServer,
   type ProgStats,
 } from "./stage.js";
@@ -72,6 +74,7 @@ const PACE = Number(process.env["PACE"] ?? "0.15");
 const PIN = process.env["PIN"] !== "0";
 const PACED_SECONDS = Number(process.env["PACED_SECONDS"] ?? "5");
 const RATE = process.env["RATE"] === undefined ? undefined : Number(process.env["RATE"]);
+const loaderBin = fileURLToPath(new URL("../../../bpf/.output/netpulse-loader", import.meta.url));
 const pacedLoadSource = fileURLToPath(new URL("./paced-load.c", import.meta.url));
 const STATS_RUNS = 2;
 const CONNS = 32;
@@ -83,7 +86,8 @@ const SLOW = 1.1;
 const CAPTURE = process.env["CAPTURE"] ?? "service";
 /** A diagnostic, not as deployed: run the capture's processes (not its nats-server) at this nice level. */
 const CAPTURE_NICE = process.env["CAPTURE_NICE"];
-if (CAPTURE !== "service" && CAPTURE !== "cli") throw new Error(`CAPTURE=service|cli, got ${CAPTURE}`);
+if (CAPTURE !== "service" && CAPTURE !== "cli" && CAPTURE !== "loader")
+  throw new Error(`CAPTURE=service|cli|loader, got ${CAPTURE}`);
 
 const HZ = 100; // USER_HZ: /proc/<pid>/stat and /proc/stat count in 1/100 s
 
@@ -177,6 +181,11 @@ const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => 
   let child: ChildProcess;
   if (CAPTURE === "service") {
     child = (await startCaptureService({ natsUrl, cidr: pair.cidr })).child;
+  } else if (CAPTURE === "loader") {
+    // a diagnostic: the kernel side and the C loader alone, records into /dev/null, no Node, no bus
+    child = spawn(loaderBin, ["--cidr", pair.cidr], { stdio: ["ignore", devNull, "pipe"] });
+    child.stderr?.resume();
+    await until("capture programs attached", () => child.exitCode === null && progStats().length > 0, 30_000);
   } else {
     child = spawn(
       process.execPath,
@@ -401,7 +410,9 @@ try {
   const onSide =
     CAPTURE === "service"
       ? "capture service process (loader + pipeline + metrics + heartbeat) publishing to its own nats-server"
-      : "`netpulse capture --stdout` process (loader + pipeline) into /dev/null";
+      : CAPTURE === "cli"
+        ? "`netpulse capture --stdout` process (loader + pipeline) into /dev/null"
+        : "the C loader alone (BPF programs + ring buffer reads) into /dev/null: a diagnostic, no Node, no bus";
   console.log(
     `keep-alive HTTP, ${CONNS} connections, ${PACED_SECONDS} s paced + ${SECONDS} s saturated per run, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
   );
