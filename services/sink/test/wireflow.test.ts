@@ -95,6 +95,29 @@ describe("WireFlow transcoder", () => {
     });
   });
 
+  it("keeps the first row of each identity, in order, as a Set of identities would", () => {
+    const enc = makeWireFlowEncoder("db");
+    // the same records again in a later message (a redelivery), and repeats inside one message
+    const first = message(rows.slice(0, 2000), 1n);
+    const again = message(
+      [...rows.slice(1500, 2500), rows[7]!, rows[7]!, { ...rows[8]!, start_ns: rows[8]!.start_ns + (1n << 32n) }],
+      2n,
+    );
+    const all = [...first, ...again];
+    const seen = new Set<string>();
+    const expected = all.filter((f) => !seen.has(decimalKey(f)) && seen.add(decimalKey(f)) !== undefined);
+    const got = enc.unique!(all);
+    expect(got.length).toBe(2501); // 2000 + rows 2000..2499 + row 8 with another start_ns
+    expect(got).toEqual(expected);
+    // identities that differ only in start_ns's high word share three of four words: probes meet
+    const near = Array.from({ length: 3000 }, (_, i) => {
+      const start_ns = rows[8]!.start_ns + (BigInt(i) << 32n);
+      return { ...rows[8]!, start_ns, end_ns: start_ns + 1n };
+    });
+    const nearWire = message(near, 3n);
+    expect(enc.unique!([...nearWire, ...nearWire]).length).toBe(3000);
+  });
+
   it("keeps each record's own Avro bytes across array blocks (one counted by size)", () => {
     const zz = (n: number) => Buffer.from(longType.toBuffer(BigInt(n)));
     const [a, b, c] = rows.slice(0, 3).map((r) => Buffer.from(EnrichedFlowCodec.encode(r)));

@@ -98,6 +98,8 @@ export interface RowEncoder<R> {
   readonly keyColumns: ReadonlyArray<string>;
   /** One string per identity, for de-duplicating inside a batch. */
   readonly keyOf: (row: R) => string;
+  /** One row per identity, in arrival order; without it, a Set of keyOf strings decides. */
+  readonly unique?: (rows: ReadonlyArray<R>) => R[];
   /** The identity as the server prints it (TabSeparated, `\0` between columns); default keyOf. */
   readonly storedKeyOf?: (row: R) => string;
 }

@@ -17,6 +17,8 @@ export interface WireBatch {
   readonly columns: ColumnBlock;
   /** flow_id and start_ns per row, Int64 LE each (16 bytes a row). */
   readonly keys: Buffer;
+  /** The same bytes as four 32-bit words a row (for hashing and comparing identities). */
+  readonly words: Int32Array;
   /** The records' Avro. */
   readonly avro: Buffer;
   /** Row i's Avro: avro[marks[2i], marks[2i + 1]). */
@@ -24,16 +26,18 @@ export interface WireBatch {
 }
 
 /**
- * One row of a WireBatch. Three fields, the rest derived: a sink holds three batches of 50 k of
+ * One row of a WireBatch. Two fields, the rest derived: a sink holds three batches of 50 k of
  * these, and every field more is garbage the collector walks.
  */
 export class WireFlow {
   constructor(
-    /** The identity's 16 key bytes as a latin1 string (for de-duplication and lanes). */
-    readonly key: string,
     readonly batch: WireBatch,
     readonly i: number,
   ) {}
+  /** The identity's 16 key bytes as a latin1 string (commit lanes; de-duplication uses `words`). */
+  get key(): string {
+    return this.batch.keys.toString("latin1", 16 * this.i, 16 * this.i + 16);
+  }
   get keys(): Buffer {
     return this.batch.keys;
   }
@@ -77,7 +81,8 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
     return fail("garbage", `batch says ${expected} records in ${records.length} bytes`);
   const t = transcoder;
   t.begin(records);
-  const keys = Buffer.alloc(expected * 16);
+  const words = new Int32Array(expected * 4);
+  const keys = Buffer.from(words.buffer);
   const marks = new Int32Array(expected * 2);
   let count = 0;
   try {
@@ -106,9 +111,9 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
   }
   if (t.pos !== records.length || count !== expected)
     return fail("garbage", `batch says ${expected} records, holds ${count} (${records.length - t.pos} bytes left)`);
-  const batch: WireBatch = { columns: t.finish(), keys, avro: records, marks };
+  const batch: WireBatch = { columns: t.finish(), keys, words, avro: records, marks };
   const out: WireFlow[] = new Array<WireFlow>(count);
-  for (let i = 0; i < count; i++) out[i] = new WireFlow(keys.toString("latin1", i * 16, i * 16 + 16), batch, i);
+  for (let i = 0; i < count; i++) out[i] = new WireFlow(batch, i);
   return Either.right(out);
 };
 

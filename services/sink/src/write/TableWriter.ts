@@ -62,14 +62,18 @@ const tsvKey = (k: string): string => k.replace(/[\t\n\\]/g, (c) => (c === "\t" 
 export const prepareBatch = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>, keys?: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const ch = yield* ClickHouse;
-    const seen = new Set<string>();
-    const unique: R[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] as R;
-      const k = keys?.[i] ?? enc.keyOf(r);
-      if (!seen.has(k)) {
-        seen.add(k);
-        unique.push(r);
+    let unique: R[];
+    if (keys === undefined && enc.unique !== undefined) unique = enc.unique(rows);
+    else {
+      const seen = new Set<string>();
+      unique = [];
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as R;
+        const k = keys?.[i] ?? enc.keyOf(r);
+        if (!seen.has(k)) {
+          seen.add(k);
+          unique.push(r);
+        }
       }
     }
     const { body, encoded, rejected } = enc.encode(unique);
