@@ -3,7 +3,7 @@
 // the same HTTP client, which is how RowBinary was picked for records, and the same bodies as
 // RowBinary and as Native posted back to back, which is why the legacy wire path sends Native.
 // With the server on this machine (pgrep finds it) each variant's server CPU is printed too.
-//   npx tsx services/sink/bench/sink.bench.ts [rows=1000000]
+//   npx tsx services/sink/bench/sink.bench.ts [rows=1000000]   (ROUNDS=5)
 // Needs a running ClickHouse (scripts/services.sh up clickhouse); env NETPULSE_CLICKHOUSE_URL,
 // NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client.
 import { spawnSync } from "node:child_process";
@@ -31,7 +31,10 @@ import { makeFlows, testSettings } from "../test/fixtures.js";
 import { formatBodies } from "./formats.js";
 
 const N = Number(process.argv[2] ?? 1_000_000);
-const ROUNDS = 3;
+// clickhouse-client's one 1 M-row insert swung 0.21–0.36 M rows/s between runs (server CPU 1.4–2.8 s;
+// in a slow one, 45 % of the server's samples were the kernel zeroing fresh pages for its one big
+// block), so medians of five rounds
+const ROUNDS = Number(process.env["ROUNDS"] ?? 5);
 const SINK_DB = "netpulse_bench_sink";
 const CC_DB = "netpulse_bench_client";
 const FMT_DB = "netpulse_bench_formats";
