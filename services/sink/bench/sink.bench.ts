@@ -159,17 +159,19 @@ const main = async () => {
   // What the transport allows at the sink's batch size: the same RowBinary bodies posted back to
   // back by the sink's HTTP client, with no decoding, no identity check and no compression.
   const partBodies = parts.map((part) => readFileSync(part));
-  const httpAlone = () =>
+  /** Bodies posted back to back by the sink's HTTP client, uncompressed. */
+  const postAll = (statement: string, bodies: ReadonlyArray<Buffer>) => () =>
     Effect.runPromise(
       Effect.scoped(
         Effect.provide(
           Effect.flatMap(ClickHouse, (ch) =>
-            Effect.forEach(partBodies, (body) => ch.insert(ccQuery, body), { discard: true }),
+            Effect.forEach(bodies, (body) => ch.insert(statement, body), { discard: true }),
           ),
           ClickHouse.layerWith({ ...testSettings(CC_DB), compression: "none", requestTimeoutMs: 120_000 }),
         ),
       ),
     );
+  const httpAlone = postAll(ccQuery, partBodies);
   // The same rows as Native blocks, as the sink's wire path makes them (legacy servers only).
   const nativeBodies: Buffer[] = [];
   if (dialect === "legacy") {
@@ -186,18 +188,7 @@ const main = async () => {
       nativeBodies.push(wireEnc.encode(wire).body);
     }
   }
-  const nativeStatement = makeWireFlowEncoder(CC_DB).insertStatement;
-  const httpNative = () =>
-    Effect.runPromise(
-      Effect.scoped(
-        Effect.provide(
-          Effect.flatMap(ClickHouse, (ch) =>
-            Effect.forEach(nativeBodies, (body) => ch.insert(nativeStatement, body), { discard: true }),
-          ),
-          ClickHouse.layerWith({ ...testSettings(CC_DB), compression: "none", requestTimeoutMs: 120_000 }),
-        ),
-      ),
-    );
+  const httpNative = postAll(makeWireFlowEncoder(CC_DB).insertStatement, nativeBodies);
   // The sink's input as the bus carries it: Avro batches of 1000 records. Decoding them is part
   // of the sink's work. The generated objects are dropped before anything is timed: a sink holds
   // one batch at a time, and a million live records would make every collection slower.

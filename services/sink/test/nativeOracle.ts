@@ -2,7 +2,7 @@
 // encoder.test.ts holds to the generic one) regrouped column by column into a Native block, the
 // slow obvious way. Checked byte for byte against the 18.16 server's own `FORMAT Native` output.
 import { grown } from "../src/rows/RowBinaryWriter.js";
-import type { NativeColumn } from "../src/rows/NativeBlock.js";
+import { leb128, lebString, type NativeColumn } from "../src/rows/NativeBlock.js";
 
 const KIND_FIXED = 0;
 const KIND_STRING = 1;
@@ -15,22 +15,6 @@ const kindOf = (c: NativeColumn): number => {
   if (c.type === "Array(String)") return KIND_STRINGS;
   if (FIXED_WIDTH[c.type] !== undefined) return KIND_FIXED;
   throw new Error(`column ${c.name}: no Native layout for ${c.type} here`);
-};
-
-const leb128 = (n: number): number[] => {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
-    v >>>= 7;
-  }
-  out.push(v);
-  return out;
-};
-
-const lebString = (s: string): Buffer => {
-  const b = Buffer.from(s, "utf8");
-  return Buffer.concat([Buffer.from(leb128(b.length)), b]);
 };
 
 const readLeb = (src: Buffer, p: number): number => {
@@ -145,7 +129,7 @@ export class NativeBlockWriter {
 
   /** The Native block of every row appended since the last finish. */
   finish(): Buffer {
-    const parts: Buffer[] = [Buffer.from([...leb128(this.columns.length), ...leb128(this.count)])];
+    const parts: Buffer[] = [leb128(this.columns.length), leb128(this.count)];
     this.columns.forEach((col, c) => {
       parts.push(lebString(col.name), lebString(col.type));
       const o = this.offsets[c];

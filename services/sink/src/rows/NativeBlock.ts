@@ -34,7 +34,8 @@ export const legacyNativeColumns = <R>(spec: TableSpec<R>): NativeColumn[] => {
   return insertNames(spec.columns).map((name, i) => ({ name, type: types[i]! }));
 };
 
-const leb128 = (n: number): Buffer => {
+/** n as an unsigned LEB128 varint (Native's counts and string lengths). */
+export const leb128 = (n: number): Buffer => {
   const out: number[] = [];
   let v = n;
   while (v >= 0x80) {
@@ -45,7 +46,8 @@ const leb128 = (n: number): Buffer => {
   return Buffer.from(out);
 };
 
-const lebString = (s: string): Buffer => {
+/** A Native String: LEB128 byte length, UTF-8 bytes. */
+export const lebString = (s: string): Buffer => {
   const b = Buffer.from(s, "utf8");
   return Buffer.concat([leb128(b.length), b]);
 };
