@@ -54,6 +54,7 @@ describe.skipIf(unavailable !== undefined)("capture service with NATS", () => {
     const settings = {
       heartbeatMs: 300,
       metricsPort,
+      sched: "normal" as const, // runCapture leaves the policy alone (main.ts sets it); this is the test's own process
       pipeline: pipelineSettings({
         node,
         binary: defaultLoaderPath(),

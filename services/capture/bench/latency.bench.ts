@@ -19,8 +19,10 @@
 //       added time shows. The
 //       generator runs on CPU 0 and the server on CPU 1 (taskset; PIN=0 leaves both free), so
 //       their placement is one variable less; the capture and its nats-server stay unpinned, as
-//       deployed. Runs of one arm still land at ~85 or ~135 µs p50 (cause not found; both arms
-//       alike), which the per-pair ratios and the A/A floor show;
+//       deployed, at the scheduling policy the service sets itself (NETPULSE_CAPTURE_SCHED, passed
+//       on from this process's environment; printed). Runs of one arm still land at ~85 or
+//       ~135 µs p50 (cause not found; both arms alike), which the per-pair ratios and the A/A
+//       floor show;
 //     - SATURATED (the throughput / CPU overhead at saturation, not a latency figure): wrk -t1
 //       -c32 as fast as it goes; on 2 cores this closed loop's latency is concurrency × CPU per
 //       request / cores, so its ratio is the capture's total CPU (BPF + user space + nats)
@@ -201,8 +203,17 @@ const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => 
     const tids = tree(child.pid).flatMap((pid) => readdirSync(`/proc/${pid}/task`));
     execFileSync("renice", ["-n", CAPTURE_NICE, "-p", ...tids], { stdio: "ignore" });
   }
+  for (const pid of tree(child.pid))
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const policy = Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ")[38]);
+      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      capturePolicies.add(`${comm} ${POLICY_NAMES[policy] ?? `policy ${policy}`}`);
+    }
   return { pids: () => tree(child.pid), stop: () => stopChild(child) };
 };
+/** Scheduling policies seen on the capture's threads (/proc/<tid>/stat field 41), for the report. */
+const POLICY_NAMES: Record<number, string> = { 0: "SCHED_OTHER", 3: "SCHED_BATCH", 5: "SCHED_IDLE" };
+const capturePolicies = new Set<string>();
 
 /** At least 500 ms, then until `pids` used at most one tick in 250 ms (start-up work done); 10 s at most. */
 const settle = async (pids: () => number[]): Promise<void> => {
@@ -417,7 +428,7 @@ try {
     `keep-alive HTTP, ${CONNS} connections, ${PACED_SECONDS} s paced + ${SECONDS} s saturated per run, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
   );
   console.log(
-    `  on = ${onSide}${CAPTURE_NICE === undefined ? "" : ` AT NICE ${CAPTURE_NICE} (diagnostic, not as deployed)`}; its CPU counted in "capture"; "other" = other processes + steal`,
+    `  on = ${onSide}${CAPTURE_NICE === undefined ? "" : ` AT NICE ${CAPTURE_NICE} (diagnostic, not as deployed)`}, its threads at ${[...capturePolicies].join(", ")}; its CPU counted in "capture"; "other" = other processes + steal`,
   );
   console.log(
     `  each run: the paced load (${rate} req/s, ${RATE === undefined ? `${(100 * PACE).toFixed(0)} % of the ${satRate.toFixed(0)} req/s the best of ${quietWarm.length > 0 ? `${quietWarm.length} undisturbed` : `${warm.length} (all disturbed)`} warm-up runs reached` : "RATE"}), then the saturated one (wrk -t1 -c${CONNS})`,

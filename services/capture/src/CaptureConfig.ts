@@ -6,6 +6,7 @@ import { Config, ConfigError, Either } from "effect";
 import { parseCidrs, parsePorts } from "./filters.js";
 import { defaultLoaderPath, type LoaderOptions } from "./LoaderProcess.js";
 import type { PipelineSettings } from "./CapturePipeline.js";
+import { SCHED_POLICIES, type SchedPolicy } from "./schedPolicy.js";
 
 export const defaults = {
   activeTimeoutMs: 5_000,
@@ -17,6 +18,8 @@ export const defaults = {
   statsMs: 1_000,
   heartbeatMs: 5_000,
   metricsPort: 9462,
+  /** The service's CPU scheduling policy (schedPolicy.ts). */
+  sched: "idle" as SchedPolicy,
   /** Loader chunks (≤ 64 KiB each) waiting for the pipeline before they are dropped. */
   maxQueuedChunks: 256,
 } as const;
@@ -25,6 +28,7 @@ export interface CaptureSettings {
   readonly pipeline: PipelineSettings;
   readonly heartbeatMs: number;
   readonly metricsPort: number;
+  readonly sched: SchedPolicy;
 }
 
 const invalid = (name: string, message: string) => ConfigError.InvalidData([name], `${name}: ${message}`);
@@ -52,11 +56,13 @@ export const captureConfig: Config.Config<CaptureSettings> = Config.all({
   maxFlows: intIn("NETPULSE_CAPTURE_MAX_FLOWS", defaults.maxFlows, 64, 1 << 24),
   heartbeatMs: intIn("NETPULSE_CAPTURE_HEARTBEAT_MS", defaults.heartbeatMs, 100, 3_600_000),
   metricsPort: intIn("NETPULSE_METRICS_PORT", defaults.metricsPort, 1, 65_535),
+  sched: Config.literal(...SCHED_POLICIES)("NETPULSE_CAPTURE_SCHED").pipe(Config.withDefault(defaults.sched)),
   loaderPath: Config.string("NETPULSE_LOADER_PATH").pipe(Config.withDefault(defaultLoaderPath())),
 }).pipe(
   Config.map((c) => ({
     heartbeatMs: c.heartbeatMs,
     metricsPort: c.metricsPort,
+    sched: c.sched,
     pipeline: pipelineSettings({ ...c, binary: c.loaderPath }),
   })),
 );
