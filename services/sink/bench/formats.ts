@@ -4,7 +4,7 @@ import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { insertNames } from "../src/schema/columns.js";
 import type { Dialect } from "../src/schema/ServerVersion.js";
 import { flows } from "../src/schema/tables.js";
-import { makeRowEncoder } from "../src/rows/RowEncoder.js";
+import { insertStatementOf, makeRowEncoder } from "../src/rows/RowEncoder.js";
 
 type Build = (rows: ReadonlyArray<EnrichedFlow>) => { statement: string; body: Buffer };
 
@@ -30,7 +30,7 @@ export const formatBodies = (d: Dialect, db: string): Record<string, Build> => {
       : [(r: EnrichedFlow) => c.get(r)],
   );
   const enc = makeRowEncoder(flows, d, db);
-  const into = (format: string) => `INSERT INTO ${db}.flows (${names.join(", ")}) FORMAT ${format}`;
+  const into = (format: string) => insertStatementOf(flows, db, format);
   return {
     RowBinary: (rows) => ({ statement: enc.insertStatement, body: enc.encode(rows).body }),
     JSONEachRow: (rows) => ({

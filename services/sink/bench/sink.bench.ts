@@ -17,7 +17,6 @@ import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "../src/clickhouse/ClickHouse.js";
-import { insertNames } from "../src/schema/columns.js";
 import { migrate } from "../src/schema/Migrator.js";
 import { flows } from "../src/schema/tables.js";
 import { makeRowEncoder } from "../src/rows/RowEncoder.js";
@@ -148,7 +147,7 @@ const main = async () => {
   });
   const ccBatchTimes: number[] = [];
   const nativeTimes: number[] = [];
-  const ccQuery = `INSERT INTO ${CC_DB}.flows (${insertNames(flows.columns).join(", ")}) FORMAT RowBinary`;
+  const ccQuery = ccEnc.insertStatement;
   const BIG_BATCH = 250_000;
   const sinkTimes: number[] = [];
   const bigTimes: number[] = [];

@@ -6,13 +6,13 @@
 import { AvroCursor, AvroCursorError, longLess, longOf } from "@netpulse/runtime/codec/AvroCursor";
 import { CLOSE_REASON_BYTES, DIRECTION_BYTES, flowProblem } from "@netpulse/runtime/codec/flowRules";
 import { flows } from "../schema/tables.js";
-import { legacyNativeColumns, type ColumnBlock } from "./NativeBlock.js";
+import { isArrayColumn, legacyNativeColumns, type ColumnBlock } from "./NativeBlock.js";
 import { grown } from "./RowBinaryWriter.js";
 
 /** netpulse.flows' insert columns as the transcoder writes them, one after another. */
 export const FLOW_COLUMNS = legacyNativeColumns(flows);
 const COLUMNS = FLOW_COLUMNS.length;
-const IS_ARRAY = Uint8Array.from(FLOW_COLUMNS, (c) => (c.type.startsWith("Array(") ? 1 : 0));
+const IS_ARRAY = Uint8Array.from(FLOW_COLUMNS, (c) => (isArrayColumn(c) ? 1 : 0));
 
 export class FlowTranscoder extends AvroCursor {
   /** Column buffers (array columns: elements), reused message after message. */

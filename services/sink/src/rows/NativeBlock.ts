@@ -26,6 +26,9 @@ export interface ColumnBlock {
   readonly cols: Int32Array;
 }
 
+/** An array column: a column of offsets, then one of elements. */
+export const isArrayColumn = (c: NativeColumn): boolean => c.type.startsWith("Array(");
+
 /** The insert columns of a table in its legacy DDL's types, in insertNames order. */
 export const legacyNativeColumns = <R>(spec: TableSpec<R>): NativeColumn[] => {
   const types = spec.columns.flatMap((c) =>
@@ -67,7 +70,7 @@ export const nativeBlock = (columns: ReadonlyArray<NativeColumn>, blocks: Readon
   let q = header.copy(out, 0);
   columns.forEach((col, c) => {
     q += heads[c]!.copy(out, q);
-    const array = col.type.startsWith("Array(");
+    const array = isArrayColumn(col);
     if (array) {
       let base = 0;
       for (const b of blocks) {

@@ -111,6 +111,10 @@ export const laneOfKey = (key: string, lanes: number): number => {
   return (h >>> 0) % lanes;
 };
 
+/** `INSERT INTO db.table (insert columns) FORMAT <format>` for a table's rows. */
+export const insertStatementOf = <R>(spec: TableSpec<R>, db: string, format: string): string =>
+  `INSERT INTO ${db}.${spec.name} (${insertNames(spec.columns).join(", ")}) FORMAT ${format}`;
+
 const keyType = (t: Logical): string => (t === "Tag" || t === "String" ? "String" : t);
 
 export const makeRowEncoder = <R>(spec: TableSpec<R>, d: Dialect, db: string): RowEncoder<R> => {
@@ -126,7 +130,7 @@ export const makeRowEncoder = <R>(spec: TableSpec<R>, d: Dialect, db: string): R
 
   return {
     spec,
-    insertStatement: `INSERT INTO ${db}.${spec.name} (${insertNames(spec.columns).join(", ")}) FORMAT RowBinary`,
+    insertStatement: insertStatementOf(spec, db, "RowBinary"),
     keyStructure: keyCols.map(({ c }) => `${c.name} ${keyType(c.type)}`).join(", "),
     keyColumns,
     keyOf: (row) => identity.map((c) => String(c.get(row))).join("\u0000"),

@@ -4,10 +4,9 @@
 // dropped, rows already stored, halves of a bisected batch) is transcoded again from the rows'
 // own Avro first. Keys are copied from the key buffers.
 import { Either } from "effect";
-import { makeRowEncoder, type RowEncoder } from "./RowEncoder.js";
+import { insertStatementOf, makeRowEncoder, type RowEncoder } from "./RowEncoder.js";
 import { FLOW_COLUMNS } from "./FlowTranscoder.js";
 import { nativeBlock, type ColumnBlock } from "./NativeBlock.js";
-import { insertNames } from "../schema/columns.js";
 import { flows } from "../schema/tables.js";
 import { avroOf, decimalKey, transcodeEach, type WireFlow } from "./WireFlow.js";
 
@@ -75,7 +74,7 @@ export const makeWireFlowEncoder = (db: string): RowEncoder<WireFlow> => {
   const base = makeRowEncoder(flows, "legacy", db);
   return {
     spec: flows as unknown as RowEncoder<WireFlow>["spec"],
-    insertStatement: `INSERT INTO ${db}.${flows.name} (${insertNames(flows.columns).join(", ")}) FORMAT Native`,
+    insertStatement: insertStatementOf(flows, db, "Native"),
     keyStructure: base.keyStructure,
     keyColumns: base.keyColumns,
     keyOf: (f) => f.key,
