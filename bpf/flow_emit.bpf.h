@@ -33,13 +33,14 @@ static __always_inline __u32 advance32(__u32 *base, __u32 cur)
 	return 0;
 }
 
-static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kind, __u8 state, __u64 now)
+/* False when the ring buffer was full: the record is dropped (counted), f keeps its deltas and
+ * stays active, so the next record carries them. */
+static __always_inline bool emit(const struct sock *sk, struct flow *f, __u8 kind, __u8 state, __u64 now)
 {
 	struct np_flow_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
-		/* Deltas stay pending in f, so the next record carries them. */
 		count(NP_CNT_RINGBUF_DROPS);
-		return;
+		return false;
 	}
 	const struct tcp_sock *tp = tcp_ro(sk);
 	const struct sock *s = sk_ro(sk);
@@ -98,6 +99,7 @@ static __always_inline void emit(const struct sock *sk, struct flow *f, __u8 kin
 	f->max_rtt_us = 0;
 	f->emit_epoch = flush_epoch;
 	f->active = 0;
+	return true;
 }
 
 /* Decide whether a flow whose tuple is now complete is tracked; fills sampling and flags.

@@ -113,12 +113,14 @@ static int set_knobs(struct netpulse *skel, const struct loader_opts *o)
 	skel->rodata->sampling = o->sampling;
 	skel->rodata->keep_rtt_us = o->keep_rtt_us;
 	skel->rodata->keep_retrans = o->keep_retrans;
+	skel->rodata->max_flows = o->map_size;
 	skel->rodata->port_count = o->port_count;
 	memcpy((void *)skel->rodata->ports, o->ports, sizeof(o->ports));
 	skel->rodata->cidr_count = o->cidr_count;
 	memcpy((void *)skel->rodata->cidrs, o->cidrs, sizeof(o->cidrs));
 	if (bpf_map__set_max_entries(skel->maps.flows, o->map_size) ||
 	    bpf_map__set_max_entries(skel->maps.skipped, o->map_size) ||
+	    bpf_map__set_max_entries(skel->maps.dirty, o->map_size) ||
 	    bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024))
 		return -1;
 	return 0;

@@ -108,7 +108,7 @@ int on_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
 	if (f->emit_epoch != flush_epoch)
 		emit(sk, f, NP_REC_PERIODIC, TCP_ESTABLISHED, bpf_ktime_get_ns());
 	else
-		f->active = 1;
+		mark_active(key, f);
 	return 0;
 }
 
@@ -129,7 +129,7 @@ int on_retransmit(struct bpf_raw_tracepoint_args *ctx)
 	if (f->pending)
 		f->syn_retrans += 1;
 	else
-		f->active = 1;
+		mark_active(key, f);
 	return 0;
 }
 
@@ -206,25 +206,47 @@ int on_recv_length(struct bpf_raw_tracepoint_args *ctx)
 	return learn_pid((const struct sock *)ctx->args[0]);
 }
 
-static long flush_one(struct bpf_map *map, __u64 *key, struct flow *f, __u64 *now)
+static __always_inline void flush_flow(__u64 key, struct flow *f, __u64 now)
 {
 	if (f->pending || !f->active)
-		return 0;
-	const struct sock *sk = (const struct sock *)*key;
-	emit(sk, f, NP_REC_PERIODIC, sk_ro(sk)->__sk_common.skc_state, *now);
+		return;
+	const struct sock *sk = (const struct sock *)key;
+	if (!emit(sk, f, NP_REC_PERIODIC, sk_ro(sk)->__sk_common.skc_state, now))
+		dirty_overflow = 1; /* no longer queued but still active: the next flush walks them all */
+}
+
+static long flush_each(struct bpf_map *map, __u64 *key, struct flow *f, __u64 *now)
+{
+	flush_flow(*key, f, *now);
+	return 0;
+}
+
+static long flush_next_dirty(__u64 i, __u64 *now)
+{
+	__u64 key;
+	if (bpf_map_pop_elem(&dirty, &key))
+		return 1; /* drained */
+	struct flow *f = bpf_map_lookup_elem(&flows, &key);
+	if (f) /* else closed (or evicted) since it was queued */
+		flush_flow(key, f, *now);
 	return 0;
 }
 
 /* Run by the loader (BPF_PROG_TEST_RUN) every interval and before it exits: flows with activity
  * the per-segment path has not reported yet (a burst, then silence) get a periodic record, so
- * user-space windows never wait for the next segment or the close. Entries exist only for
- * sockets not yet closed, so the sock they point to is alive. */
+ * user-space windows never wait for the next segment or the close. It visits the flows queued in
+ * `dirty`, so it costs what is active, not the map's size; after a queue overflow, every flow.
+ * Entries exist only for sockets not yet closed, so the sock a flow's key points to is alive. */
 SEC("syscall")
 int flush(void *ctx)
 {
 	__sync_fetch_and_add(&flush_epoch, 1);
 	__u64 now = bpf_ktime_get_ns();
-	bpf_for_each_map_elem(&flows, flush_one, &now, 0);
+	if (dirty_overflow) {
+		dirty_overflow = 0; /* before the walk: an overflow during it is seen next time */
+		bpf_for_each_map_elem(&flows, flush_each, &now, 0);
+	}
+	bpf_loop(max_flows, flush_next_dirty, &now, 0);
 	return 0;
 }
 

@@ -5,7 +5,7 @@ import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeRecord } from "@netpulse/capture/FlowRecordDecoder";
+import { decodeRecord, type KernelFlowRecord } from "@netpulse/capture/FlowRecordDecoder";
 import { RECORD_SIZE } from "@netpulse/capture/FlowRecordLayout";
 import { defaultLoaderPath } from "@netpulse/capture/LoaderProcess";
 import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
@@ -70,5 +70,45 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
     expect(drops).toBeGreaterThan(0);
     // open + close on both ends of each connection: delivered or counted, nothing in between
     expect(flowRecords + drops).toBe(4 * CONNECTIONS);
+  });
+
+  // The flush visits the flows queued as active since their last record; a full queue makes it
+  // walk the whole flow map instead. Either way a burst followed by silence is reported while the
+  // connection is still open. Flushes here: only the last one, at exit. With --map-size 64 the
+  // queue holds 64 keys, and the churn before the burst queues about 2 per connection.
+  it.each([
+    { queue: "drained", mapSize: 65_536, churn: 0 },
+    { queue: "overflowed", mapSize: 64, churn: 200 },
+  ])("reports a still-open flow's burst at the next flush when the active queue $queue", async (c) => {
+    const out = join(mkdtempSync(join(tmpdir(), "np-loader-")), "records.bin");
+    const run = pair.spawn(pair.server, [
+      "sh",
+      "-c",
+      `${loader} --map-size ${c.mapSize} --interval-ms 3600000 --cidr ${pair.cidr} --port ${PORT} --duration-ms 3000 > ${out}`,
+    ]);
+    const exited = new Promise<void>((resolve) => run.on("close", () => resolve()));
+    await new Promise((r) => setTimeout(r, 1_000)); // loaded and attached
+    if (c.churn) await lineFrom(pair.peer(pair.client, "churn", [pair.serverIp, PORT, c.churn, "8"]), "ports", 60_000);
+    const UP = 300_000;
+    const client = pair.peer(pair.client, "client", [pair.serverIp, PORT, UP, 1_000]);
+    const [lport] = await lineFrom(client, "ready");
+    await exited;
+    client.stdin.write("fin\n");
+    await lineFrom(client, "closed");
+    const bytes = readFileSync(out);
+    const ends = { client: [] as KernelFlowRecord[], server: [] as KernelFlowRecord[] };
+    for (let o = 0; o < bytes.length; o += RECORD_SIZE) {
+      const r = decodeRecord(bytes, o);
+      if (r === undefined || r.kind === 4) continue;
+      if (r.direction === 1 && String(r.lport) === lport) ends.client.push(r);
+      if (r.direction === 2 && String(r.rport) === lport) ends.server.push(r);
+    }
+    const sum = (rs: KernelFlowRecord[], f: (r: KernelFlowRecord) => number) => rs.reduce((a, r) => a + f(r), 0);
+    // open, then one periodic record from the exit flush: the connection never closed while watched
+    expect(ends.client.map((r) => r.kind)).toEqual([1, 2]);
+    expect(ends.server.map((r) => r.kind)).toEqual([1, 2]);
+    expect(sum(ends.client, (r) => r.dBytesOut)).toBe(UP);
+    expect(sum(ends.server, (r) => r.dBytesIn)).toBe(UP);
+    expect(sum(ends.client, (r) => r.dBytesIn)).toBe(1_000);
   });
 });
