@@ -45,7 +45,9 @@
 //     - also printed: the best run of each arm (interference only slows runs down), CPU per
 //       request (load generator + server, from /proc and getrusage) and how busy the machine was.
 //     PAIRS (8), PACED_SECONDS (5), RUN_SECONDS (3, the saturated load), PACE, RATE, PIN, CAPTURE,
-//     CAPTURE_NICE (a diagnostic: the capture's processes at that nice level, not as deployed).
+//     CAPTURE_NICE (a diagnostic: the capture's processes at that nice level, not as deployed),
+//     BUS_SCHED (a diagnostic: the bench's nats-server at idle|batch policy; a deployment's bus is
+//     not on the node). While it measures, this process runs at SCHED_IDLE (see below).
 //  2. Kernel-timed BPF cost, in separate runs with kernel.bpf_stats_enabled=1: ns per request
 //     per program, as a share of the CPU a (saturated) request costs without capture and of the
 //     paced p50 latency without capture.
@@ -56,9 +58,12 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
+import { Effect } from "effect";
 import { NetnsPair, startCapture } from "../../../test/capture-netns.js";
 import { startNatsServer, stopChild, until } from "../../../test/support/processes.js";
+import { applySchedPolicy, SCHED_POLICIES, type SchedPolicy } from "../src/schedPolicy.js";
 import {
   bpfCostOf,
   bpfStatsSetting,
@@ -88,6 +93,11 @@ const SLOW = 1.1;
 const CAPTURE = process.env["CAPTURE"] ?? "service";
 /** A diagnostic, not as deployed: run the capture's processes (not its nats-server) at this nice level. */
 const CAPTURE_NICE = process.env["CAPTURE_NICE"];
+/** A diagnostic: the bench's nats-server (a stand-in for the cluster's bus, which is not on the node in
+ * a deployment) at this scheduling policy, `idle` | `batch` | `normal` (the default). */
+const BUS_SCHED = process.env["BUS_SCHED"] ?? "normal";
+if (!(SCHED_POLICIES as readonly string[]).includes(BUS_SCHED))
+  throw new Error(`BUS_SCHED=${SCHED_POLICIES.join("|")}, got ${BUS_SCHED}`);
 if (CAPTURE !== "service" && CAPTURE !== "cli" && CAPTURE !== "loader")
   throw new Error(`CAPTURE=service|cli|loader, got ${CAPTURE}`);
 
@@ -161,9 +171,12 @@ const sleep = (msecs: number) => new Promise((r) => setTimeout(r, msecs));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const pair = new NetnsPair();
+/** This process runs at SCHED_IDLE while it measures (see below); what it starts runs at normal. */
+const atNormal = (args: string[]): string[] => ["chrt", "--other", "0", ...args];
 const wrk = async (args: string[]): Promise<WrkResult> =>
   parseWrk(
     await pair.execAsync(pair.client, [
+      ...atNormal([]),
       "bash",
       "-c",
       `wrk -t1 -d${SECONDS}s --latency ${args.join(" ")} http://${pair.serverIp}:${PORT}/; times`,
@@ -185,15 +198,16 @@ const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => 
     child = (await startCaptureService({ natsUrl, cidr: pair.cidr })).child;
   } else if (CAPTURE === "loader") {
     // a diagnostic: the kernel side and the C loader alone, records into /dev/null, no Node, no bus
-    child = spawn(loaderBin, ["--cidr", pair.cidr], { stdio: ["ignore", devNull, "pipe"] });
+    const [cmd, ...args] = atNormal([loaderBin, "--cidr", pair.cidr]);
+    child = spawn(cmd!, args, { stdio: ["ignore", devNull, "pipe"] });
     child.stderr?.resume();
     await until("capture programs attached", () => child.exitCode === null && progStats().length > 0, 30_000);
   } else {
-    child = spawn(
+    const [cmd, ...args] = atNormal([
       process.execPath,
-      ["--import", "tsx", "packages/cli/src/main.ts", "capture", "--stdout", "--cidr", pair.cidr],
-      { stdio: ["ignore", devNull, "pipe"] },
-    );
+      ...["--import", "tsx", "packages/cli/src/main.ts", "capture", "--stdout", "--cidr", pair.cidr],
+    ]);
+    child = spawn(cmd!, args, { stdio: ["ignore", devNull, "pipe"] });
     // no readiness signal on stdout (it goes to /dev/null): the loader is up once it is a child
     await until("capture loader started", () => tree(child.pid).length > 1, 30_000);
   }
@@ -252,6 +266,7 @@ const saturated = async (): Promise<Load> => fromWrk(await wrk([`-c${CONNS}`]));
 /** The paced load: paced-load.c at `rate` requests/s, latency from each request's due time. */
 const pacedLoad = async (rate: number): Promise<Load> => {
   const out = await pair.execAsync(pair.client, [
+    ...atNormal([]),
     ...(PIN ? ["taskset", "-c", "0"] : []),
     pacedLoadBin,
     pair.serverIp,
@@ -350,6 +365,7 @@ try {
   pair.up();
   const natsServer = await startNatsServer(natsDir);
   nats = natsServer.child;
+  if (BUS_SCHED !== "normal") await Effect.runPromise(applySchedPolicy(BUS_SCHED as SchedPolicy, nats.pid));
   const server = await startOkServer(pair, PORT);
   const serverPid = server.pid ?? 0;
   if (PIN) execFileSync("taskset", ["-a", "-p", "-c", "1", String(serverPid)], { stdio: "ignore" });
@@ -369,6 +385,14 @@ try {
   let perProg: ProgStats[] = [];
   try {
     setBpfStats(false);
+    // This process only waits while a load runs, but its own wake-ups took the CPU from the server
+    // and the generator (perf sched: 99 of 140 ms of their scheduling delays in one on-run were
+    // this process, up to 10 ms at a time, mostly V8's GC threads, started by the memory reducer
+    // that shrinks an idle heap). Here it runs at SCHED_IDLE, so it only fills idle time, every
+    // process it starts runs at normal (atNormal; the capture service sets its own policy), and
+    // the memory reducer is off (even at SCHED_IDLE its GC threads still stalled the others).
+    setFlagsFromString("--no-memory-reducer");
+    await Effect.runPromise(applySchedPolicy("idle"));
     for (let p = 0; p < PAIRS; p++)
       for (const arm of p % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const))
         runs.push(await measure(arm, natsServer.url, nats.pid, serverPid, rate));
@@ -384,6 +408,7 @@ try {
     }
   } finally {
     setBpfStats(statsWas);
+    await Effect.runPromise(applySchedPolicy("normal")); // the connection-rate runs read records in here
   }
 
   // A host slowed by its neighbours shows in no counter inside this VM, only as the same work
@@ -428,7 +453,7 @@ try {
     `keep-alive HTTP, ${CONNS} connections, ${PACED_SECONDS} s paced + ${SECONDS} s saturated per run, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
   );
   console.log(
-    `  on = ${onSide}${CAPTURE_NICE === undefined ? "" : ` AT NICE ${CAPTURE_NICE} (diagnostic, not as deployed)`}, its threads at ${[...capturePolicies].join(", ")}; its CPU counted in "capture"; "other" = other processes + steal`,
+    `  on = ${onSide}${CAPTURE_NICE === undefined ? "" : ` AT NICE ${CAPTURE_NICE} (diagnostic, not as deployed)`}${BUS_SCHED === "normal" ? "" : ` (its nats-server at ${BUS_SCHED}: diagnostic)`}, its threads at ${[...capturePolicies].join(", ")}; its CPU counted in "capture"; "other" = other processes + steal`,
   );
   console.log(
     `  each run: the paced load (${rate} req/s, ${RATE === undefined ? `${(100 * PACE).toFixed(0)} % of the ${satRate.toFixed(0)} req/s the best of ${quietWarm.length > 0 ? `${quietWarm.length} undisturbed` : `${warm.length} (all disturbed)`} warm-up runs reached` : "RATE"}), then the saturated one (wrk -t1 -c${CONNS})`,
