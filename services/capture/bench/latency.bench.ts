@@ -1,7 +1,7 @@
 // Capture overhead and connection-rate headroom on the real kernel, root only:
 //  1. HTTP request latency against a node server in a network namespace (32 keep-alive
 //     connections from the other namespace of a veth pair), capture off vs on → ratios; goal
-//     ≤ 1.03. "On" is the capture as deployed: its own process (services/capture/src/main.ts:
+//     ≤ 1.03. "On" is the capture as deployed: its own process (services/capture/dist/main.js:
 //     loader + pipeline + windows + metrics + heartbeat) publishing to a nats-server of the
 //     bench's own, started before and stopped after each on-run; `CAPTURE=cli` runs `netpulse
 //     capture --stdout` into /dev/null instead, `CAPTURE=loader` (a diagnostic) the C loader
@@ -32,7 +32,9 @@
 //       both sides; before each load (both arms) the bench waits until the capture processes
 //       are idle (no start-up work left) and the machine had 500 ms to settle;
 //     - kernel.bpf_stats_enabled is 0 during these runs (it adds two clock reads per program run);
-//     - the ratio is the median of per-pair ratios (each on-run against its adjacent off-run);
+//     - the ratio is the median of per-pair ratios (each on-run against its adjacent off-run),
+//       printed for the paced load with a distribution-free interval (order statistics of the
+//       pair ratios, ≥ 90 % coverage: with 8 pairs the 2nd smallest to the 2nd largest, 93 %);
 //       the same on adjacent same-arm runs (off/off, on/on: the A/A noise floor of this run);
 //     - the machine is shared: each load's CPU used by processes other than the bench's (load
 //       generator, server, capture, its nats-server, this process), plus steal time, is measured
@@ -47,7 +49,8 @@
 //     PAIRS (8), PACED_SECONDS (5), RUN_SECONDS (3, the saturated load), PACE, RATE, PIN, CAPTURE,
 //     CAPTURE_NICE (a diagnostic: the capture's processes at that nice level, not as deployed),
 //     BUS_SCHED (a diagnostic: the bench's nats-server at idle|batch policy; a deployment's bus is
-//     not on the node). While it measures, this process runs at SCHED_IDLE (see below).
+//     not on the node), CAPTURE_NODE_ARGS (a diagnostic: flags for the capture service's node, e.g.
+//     "--single-threaded-gc"). While it measures, this process runs at SCHED_IDLE (see below).
 //  2. Kernel-timed BPF cost, in separate runs with kernel.bpf_stats_enabled=1: ns per request
 //     per program, as a share of the CPU a (saturated) request costs without capture and of the
 //     paced p50 latency without capture.
@@ -68,6 +71,7 @@ import {
   bpfCostOf,
   bpfStatsSetting,
   setBpfStats,
+  buildDist,
   startCaptureService,
   progStats,
   startOkServer,
@@ -96,6 +100,8 @@ const CAPTURE_NICE = process.env["CAPTURE_NICE"];
 /** A diagnostic: the bench's nats-server (a stand-in for the cluster's bus, which is not on the node in
  * a deployment) at this scheduling policy, `idle` | `batch` | `normal` (the default). */
 const BUS_SCHED = process.env["BUS_SCHED"] ?? "normal";
+/** A diagnostic: flags for the capture service's node (e.g. V8 GC flags), not as deployed. */
+const CAPTURE_NODE_ARGS = (process.env["CAPTURE_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
 if (!(SCHED_POLICIES as readonly string[]).includes(BUS_SCHED))
   throw new Error(`BUS_SCHED=${SCHED_POLICIES.join("|")}, got ${BUS_SCHED}`);
 if (CAPTURE !== "service" && CAPTURE !== "cli" && CAPTURE !== "loader")
@@ -195,7 +201,7 @@ const devNull = openSync("/dev/null", "w");
 const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => {
   let child: ChildProcess;
   if (CAPTURE === "service") {
-    child = (await startCaptureService({ natsUrl, cidr: pair.cidr })).child;
+    child = (await startCaptureService({ natsUrl, cidr: pair.cidr, nodeArgs: CAPTURE_NODE_ARGS })).child;
   } else if (CAPTURE === "loader") {
     // a diagnostic: the kernel side and the C loader alone, records into /dev/null, no Node, no bus
     const [cmd, ...args] = atNormal([loaderBin, "--cidr", pair.cidr]);
@@ -203,9 +209,10 @@ const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => 
     child.stderr?.resume();
     await until("capture programs attached", () => child.exitCode === null && progStats().length > 0, 30_000);
   } else {
+    buildDist(".");
     const [cmd, ...args] = atNormal([
       process.execPath,
-      ...["--import", "tsx", "packages/cli/src/main.ts", "capture", "--stdout", "--cidr", pair.cidr],
+      ...["--enable-source-maps", "packages/cli/dist/main.js", "capture", "--stdout", "--cidr", pair.cidr],
     ]);
     child = spawn(cmd!, args, { stdio: ["ignore", devNull, "pipe"] });
     // no readiness signal on stdout (it goes to /dev/null): the loader is up once it is a child
@@ -440,6 +447,23 @@ try {
       ? `p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}  mean ${r((s) => s.load.meanUs)}  (from the actual send: p50 ${r((s) => s.load.paced?.sendP50Us ?? NaN)}  p99 ${r((s) => s.load.paced?.sendP99Us ?? NaN)}  mean ${r((s) => s.load.paced?.sendMeanUs ?? NaN)})  CPU/request ${r((s) => s.usPerRequest)}`
       : `throughput ${r((s) => s.load.rps)}  CPU/request ${r((s) => s.usPerRequest)}  avg latency ${r((s) => s.load.meanUs)}  p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}`;
   };
+  // How far the median pair ratio can be trusted, without assuming a distribution: the pair
+  // ratios' k-th smallest and k-th largest bound the true median with probability 1 − 2·P(B < k),
+  // B ~ Binomial(n, ½); k is the largest that keeps that ≥ 90 %.
+  const medianInterval = (xs: number[]): string => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const n = sorted.length;
+    const choose = (k: number) => [...Array(k).keys()].reduce((c, i) => (c * (n - i)) / (i + 1), 1);
+    let k = 0;
+    let tail = 0; // P(B < k + 1)
+    while (k + 1 <= n / 2 && 1 - 2 * (tail + choose(k) / 2 ** n) >= 0.9) tail += choose(k++) / 2 ** n;
+    if (k === 0) return "n/a";
+    return `${(sorted[k - 1] as number).toFixed(3)}–${(sorted[n - k] as number).toFixed(3)} (${(100 * (1 - 2 * tail)).toFixed(0)} %)`;
+  };
+  const intervals = (ps: [Run, Run][]) => {
+    const r = (f: (s: Sample) => number) => medianInterval(ps.map(([x, y]) => f(y.paced) / f(x.paced)));
+    return `p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}  mean ${r((s) => s.load.meanUs)}`;
+  };
   const med = (xs: Run[], f: (r: Run) => number) => median(xs.map(f));
   const row = (m: Mode, name: string, xs: Run[]) =>
     `  ${name.padEnd(12)} mean ${med(xs, (x) => x[m].load.meanUs).toFixed(0)} µs  p50 ${med(xs, (x) => x[m].load.p50Us).toFixed(0)} µs  p99 ${med(xs, (x) => x[m].load.p99Us).toFixed(0)} µs  ${med(xs, (x) => x[m].load.rps).toFixed(0)} req/s  ${med(xs, (x) => x[m].usPerRequest).toFixed(2)} µs CPU/request  capture ${(100 * med(xs, (x) => x[m].captureCores)).toFixed(1)} % of a core  other processes ${med(xs, (x) => x[m].otherCores).toFixed(2)} cores  machine busy ${med(xs, (x) => x[m].busyCores).toFixed(2)} of ${cores} cores`;
@@ -481,6 +505,10 @@ try {
     console.log(
       `  ratio on/off, median of ${enough ? `${quietAb.length} undisturbed` : `all ${abPairs.length}`} pairs: ${ratios(m, enough ? quietAb : abPairs)}${goal}`,
     );
+    if (m === "paced")
+      console.log(
+        `  interval of that median (distribution-free, from the ${enough ? quietAb.length : abPairs.length} pair ratios): ${intervals(enough ? quietAb : abPairs)}`,
+      );
     console.log(
       `  A/A noise floor, adjacent same-arm runs (${aaOk ? `${quietAa.length} undisturbed` : `all ${aaPairs.length}`} pairs): ${ratios(m, aaOk ? quietAa : aaPairs)}`,
     );

@@ -2,7 +2,7 @@
 // bench's load (wrk -t1 -c32 keep-alive against a node server in a netns), root only. Per process:
 // CPU from /proc/<pid>/task/*/schedstat (ns on CPU, every thread) and /proc/<pid>/stat utime+stime
 // (ticks), and wake-ups (voluntary context switches, every thread). The capture runs as deployed
-// (services/capture/src/main.ts publishing to a nats-server of the bench's own).
+// (services/capture/dist/main.js, built by stage.ts, publishing to a nats-server of the bench's own).
 //   TREES=old=/path/to/baseline-checkout,new=.  compares trees in the same run (ABBA rounds; each tree
 //   needs its own built loader: make -C <tree>/bpf; node_modules may be a symlink to this repo's).
 //   CAPTURE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" passes flags to the capture's node (profiling).
@@ -177,7 +177,7 @@ try {
     const order = r % 2 === 0 ? TREES : [...TREES].reverse();
     for (const t of order) {
       const cap = await startCapture(t.path, natsServer.url);
-      await sleep(3000); // start-up work (tsx compile, JIT) out of the way
+      await sleep(3000); // start-up work (module loading, JIT) out of the way
       const idle = await window(`${t.name} idle`, cap, () => sleep(IDLE_S * 1000));
       const load = await window(`${t.name} load`, cap, wrk);
       await stopChild(cap.child);
