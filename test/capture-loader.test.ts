@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeRecord, type KernelFlowRecord } from "@netpulse/capture/FlowRecordDecoder";
-import { RECORD_SIZE } from "@netpulse/capture/FlowRecordLayout";
+import { KernelDirection, RECORD_SIZE, RecordKind } from "@netpulse/capture/FlowRecordLayout";
 import { defaultLoaderPath } from "@netpulse/capture/LoaderProcess";
 import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
 
@@ -64,7 +64,7 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
     let drops = 0;
     for (let o = 0; o < bytes.length; o += RECORD_SIZE) {
       const r = decodeRecord(bytes, o);
-      if (r?.kind === 4) drops = r.ringbufDrops;
+      if (r?.kind === RecordKind.stats) drops = r.ringbufDrops;
       else if (r !== undefined) flowRecords++;
     }
     expect(drops).toBeGreaterThan(0);
@@ -99,14 +99,14 @@ describe.skipIf(unavailable !== undefined)("netpulse-loader", () => {
     const ends = { client: [] as KernelFlowRecord[], server: [] as KernelFlowRecord[] };
     for (let o = 0; o < bytes.length; o += RECORD_SIZE) {
       const r = decodeRecord(bytes, o);
-      if (r === undefined || r.kind === 4) continue;
-      if (r.direction === 1 && String(r.lport) === lport) ends.client.push(r);
-      if (r.direction === 2 && String(r.rport) === lport) ends.server.push(r);
+      if (r === undefined || r.kind === RecordKind.stats) continue;
+      if (r.direction === KernelDirection.client && String(r.lport) === lport) ends.client.push(r);
+      if (r.direction === KernelDirection.server && String(r.rport) === lport) ends.server.push(r);
     }
     const sum = (rs: KernelFlowRecord[], f: (r: KernelFlowRecord) => number) => rs.reduce((a, r) => a + f(r), 0);
     // open, then one periodic record from the exit flush: the connection never closed while watched
-    expect(ends.client.map((r) => r.kind)).toEqual([1, 2]);
-    expect(ends.server.map((r) => r.kind)).toEqual([1, 2]);
+    expect(ends.client.map((r) => r.kind)).toEqual([RecordKind.open, RecordKind.periodic]);
+    expect(ends.server.map((r) => r.kind)).toEqual([RecordKind.open, RecordKind.periodic]);
     expect(sum(ends.client, (r) => r.dBytesOut)).toBe(UP);
     expect(sum(ends.server, (r) => r.dBytesIn)).toBe(UP);
     expect(sum(ends.client, (r) => r.dBytesIn)).toBe(1_000);

@@ -210,10 +210,8 @@ const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => 
     await until("capture programs attached", () => child.exitCode === null && progStats().length > 0, 30_000);
   } else {
     buildDist(".");
-    const [cmd, ...args] = atNormal([
-      process.execPath,
-      ...["--enable-source-maps", "packages/cli/dist/main.js", "capture", "--stdout", "--cidr", pair.cidr],
-    ]);
+    const cli = ["packages/cli/dist/main.js", "capture", "--stdout", "--cidr", pair.cidr];
+    const [cmd, ...args] = atNormal([process.execPath, "--enable-source-maps", ...cli]);
     child = spawn(cmd!, args, { stdio: ["ignore", devNull, "pipe"] });
     // no readiness signal on stdout (it goes to /dev/null): the loader is up once it is a child
     await until("capture loader started", () => tree(child.pid).length > 1, 30_000);
