@@ -2,7 +2,12 @@
 // from NETPULSE_NATS_URL / NETPULSE_KAFKA_BROKERS; `npm test` starts both). Topics and groups get a
 // random suffix per run. Each case asserts the property it names, so breaking that property in an
 // implementation turns it red (see the bus report for what was broken on purpose to check this).
-import { Effect, Exit, Fiber, ManagedRuntime, Ref, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Fiber from "effect/Fiber";
+import * as ManagedRuntime from "effect/ManagedRuntime";
+import * as Ref from "effect/Ref";
+import * as Stream from "effect/Stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
 import {

@@ -2,7 +2,7 @@
 // raw-flow schema's field names for real connections, and exit 2 with one line for bad flags.
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRawFlowJson } from "@netpulse/runtime/codec/json";
 import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";

@@ -4,7 +4,10 @@
 import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Deferred, Effect, Fiber, Stream } from "effect";
+import * as Deferred from "effect/Deferred";
+import * as Effect from "effect/Effect";
+import * as Fiber from "effect/Fiber";
+import * as Stream from "effect/Stream";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { capturePipeline } from "@netpulse/capture/CapturePipeline";
 import { pipelineSettings } from "@netpulse/capture/CaptureConfig";

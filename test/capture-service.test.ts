@@ -1,7 +1,12 @@
 // The capture service end to end: real kernel, real nats-server. Connections between two
 // namespaces must come out of netpulse.flows.raw as RawFlow batches keyed by the sorted IP pair,
 // a heartbeat must arrive on netpulse.heartbeats, and /metrics + /readyz must answer.
-import { Deferred, Effect, Exit, Fiber, Layer, Stream } from "effect";
+import * as Deferred from "effect/Deferred";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Fiber from "effect/Fiber";
+import * as Layer from "effect/Layer";
+import * as Stream from "effect/Stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "./support/processes.js";
 import { Bus } from "@netpulse/runtime/bus/Bus";

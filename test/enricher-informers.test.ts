@@ -1,6 +1,8 @@
 // The enricher's informers, driven by the real @kubernetes/client-node against a local server
 // that speaks the list/watch protocol (test/support/fakeKubeApi.ts).
-import { Effect, Exit, Scope } from "effect";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Scope from "effect/Scope";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { encodeEndpoint } from "@netpulse/enricher/enrich/endpointType";

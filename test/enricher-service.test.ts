@@ -1,6 +1,12 @@
 // The enricher stage end to end on an in-memory bus: consume raw batches, publish enriched ones
 // under the same key, DLQ for a corrupt message, ack only after the publish.
-import { Cause, Effect, Either, Fiber, Layer, Queue, Stream } from "effect";
+import * as Cause from "effect/Cause";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Fiber from "effect/Fiber";
+import * as Layer from "effect/Layer";
+import * as Queue from "effect/Queue";
+import * as Stream from "effect/Stream";
 import { describe, expect, it } from "vitest";
 import { Bus, BusError, type BusShape, type Delivery, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";

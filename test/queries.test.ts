@@ -1,11 +1,11 @@
 // Runs every `sql` block of docs/queries.md through `netpulse query`'s code path against the real
 // ClickHouse, on a data set that gives each of them rows, and checks a few answers by hand.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runQuery } from "@netpulse/sink/query/runQuery";
 import { SinkWriter } from "@netpulse/sink/write/SinkWriter";
 import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";
-import { Layer } from "effect";
+import * as Layer from "effect/Layer";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { cookbookData, cookbookQueries, paramsFor } from "../services/sink/test/cookbook.js";
 import { chLayer, dropDb, uniqueDb } from "../services/sink/test/fixtures.js";

@@ -6,7 +6,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Effect, Either } from "effect";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servicesArgs } from "../packages/cli/src/commands/services.js";
 

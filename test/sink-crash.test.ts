@@ -3,7 +3,7 @@
 // not doubled. On both buses: a real nats-server (JetStream redelivers what was never acked) and
 // a real Kafka broker (the restarted member resumes from the last committed offset), each
 // isolated via scripts/services.sh, and the real ClickHouse.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";

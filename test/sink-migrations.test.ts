@@ -1,7 +1,7 @@
 // Schema migrations on the real server: from an empty server, from the previous schema version
 // (v1 with data in it), re-running is a no-op, and a database migrated by newer code is refused
 // with both versions named.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { afterAll, describe, expect, it } from "vitest";
 import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";
 import { makeRowEncoder } from "@netpulse/sink/rows/RowEncoder";

@@ -2,7 +2,8 @@
 // backs off, keeps everything un-acked on the bus, and catches up with no loss and no duplicate.
 // The outage lasts NETPULSE_TEST_OUTAGE_S seconds (default 60, as the issue asks; a shorter one
 // runs the same code path when iterating). Isolated nats-server and ClickHouse.
-import { Effect, ManagedRuntime } from "effect";
+import * as Effect from "effect/Effect";
+import * as ManagedRuntime from "effect/ManagedRuntime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";

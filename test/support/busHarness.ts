@@ -5,7 +5,12 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Chunk, ConfigProvider, Duration, Effect, Layer, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as ConfigProvider from "effect/ConfigProvider";
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Stream from "effect/Stream";
 import { Bus, type BusError, type BusMessage } from "@netpulse/runtime/bus/Bus";
 import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";

@@ -1,5 +1,5 @@
 // Bad input from the user: one line on stderr naming what was wrong, exit code 2.
-import { Data } from "effect";
+import * as Data from "effect/Data";
 
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
 

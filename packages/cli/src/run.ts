@@ -1,6 +1,8 @@
 // Runs a command's Effect at the CLI edge: UsageError → one line + exit 2, other failures →
 // one line + exit 1. Commands never call process.exit themselves.
-import { Cause, Effect, Exit } from "effect";
+import * as Cause from "effect/Cause";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
 import { EXIT_USAGE } from "./UsageError.js";
 
 export const runCommand = async <A, E>(effect: Effect.Effect<A, E>): Promise<void> => {

@@ -1,7 +1,7 @@
 // Verdicts per second with 1000 policies and 5000 pods (50 namespaces × 100 pods, 20 policies
 // each), cached and uncached, next to a bare Map.get per probe measured in the same run.
 // Run: npx tsx packages/policy/bench/policy.bench.ts   (goals: ≥ 1 M/s cached, ≥ 100 k/s uncached)
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { namespaceInfo, parsePod, parsePolicy, PolicyEngine, type Probe } from "../src/index.js";
 
 const NAMESPACES = 50;

@@ -2,7 +2,7 @@
 // IP and namespace, policies by namespace, which policies select each pod (lazy, invalidated
 // per namespace/pod), resolved endpoints, and a bounded verdict cache emptied whenever the state
 // changes. Pure: no I/O, no clocks; the detector feeds it watch events, `policy check` manifests.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { evaluateDirection, NO_POLICY, type Endpoint } from "./evaluateDirection.js";
 import type { EndpointDesc, Labels, NamespaceInfo, PodInfo, Policy, Probe, Verdict } from "./model.js";
 import { namespaceInfo } from "./parseObjects.js";

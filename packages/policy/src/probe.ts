@@ -1,6 +1,7 @@
 // Probe input: one JSON object per line, {"from","to","port","protocol"}; protocol defaults to
 // TCP and is case-insensitive. Errors name file:line and the field.
-import { Data, Either } from "effect";
+import * as Data from "effect/Data";
+import * as Either from "effect/Either";
 import { PROTOCOLS, type Probe, type Protocol } from "./model.js";
 import { isObject } from "./raw.js";
 

@@ -1,6 +1,7 @@
 // Turns a probe end ("namespace/name" or an IP) into an Endpoint: a pod, or an external IP.
 // Also picks the address family of a connection and describes endpoints for verdicts.
-import { Data, Either } from "effect";
+import * as Data from "effect/Data";
+import * as Either from "effect/Either";
 import type { Endpoint } from "./evaluateDirection.js";
 import { parseIp, type ParsedIp } from "./ip.js";
 import type { EndpointDesc } from "./model.js";

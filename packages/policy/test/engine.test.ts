@@ -1,6 +1,6 @@
 // PolicyEngine as the detector uses it: verdict details (policies and rules), unknown endpoints,
 // incremental updates with cache invalidation, and the text explanation.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
 import { namespaceInfo, parsePod, parsePolicy, PolicyEngine, verdictText, type Policy } from "../src/index.js";
 import { gridEngine, policy, verdict } from "./grid.js";

@@ -1,7 +1,7 @@
 // Test fixture in the style of the upstream network-policy e2e suite: namespaces x, y, z with
 // pods a, b, c each (dual-stack IPs, several named ports), plus helpers that turn a policy
 // manifest into a reachability matrix and compare it with an expected grid written as text.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { engineFromManifests, loadManifests, type PolicyEngine, type Protocol, type Verdict } from "../src/index.js";
 
 export const NAMESPACES = ["x", "y", "z"] as const;

@@ -1,6 +1,6 @@
 // The engine's indexes and caches against a brute-force evaluation (every policy checked on
 // every probe, nothing cached) over random clusters and random sequences of watch-style changes.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
 import {
   evaluateDirection,

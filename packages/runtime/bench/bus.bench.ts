@@ -4,7 +4,9 @@
 // Brokers from NETPULSE_NATS_URL / NETPULSE_KAFKA_BROKERS (`npm run bench:bus` starts them).
 // Run: npx tsx packages/runtime/bench/bus.bench.ts [nats|kafka]
 import { randomBytes } from "node:crypto";
-import { Effect, ManagedRuntime, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as ManagedRuntime from "effect/ManagedRuntime";
+import * as Stream from "effect/Stream";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { AckPolicy, connect, nanos, StorageType } from "nats";
 import { Bus, type BusError } from "../src/bus/Bus.js";

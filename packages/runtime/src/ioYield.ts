@@ -5,7 +5,7 @@
 // ClickHouse wait on the sink.) `makeIoYield` gives an effect that, once `everyMs` have passed
 // since the last time it let I/O run, defers to the next event-loop turn (setImmediate); in
 // between it costs one clock read.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 
 export const makeIoYield = (everyMs = 5): Effect.Effect<void> => {
   let last = performance.now();

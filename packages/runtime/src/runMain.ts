@@ -5,7 +5,10 @@
 // Once the program has ended, the process ends within a second even if a library still holds a
 // timer: kafkajs keeps retrying a broker it could not reach for about 30 s after its connect was
 // interrupted, which kept a stopped service alive past a pod's 30 s grace.
-import { Cause, Deferred, Effect, Fiber } from "effect";
+import * as Cause from "effect/Cause";
+import * as Deferred from "effect/Deferred";
+import * as Effect from "effect/Effect";
+import * as Fiber from "effect/Fiber";
 import { pinoLogger } from "./observability/Logging.js";
 
 export interface RunMainOptions {

@@ -1,5 +1,8 @@
 // Bus settings from the environment: defaults, both brokers, and failures that name the variable.
-import { Cause, ConfigProvider, Effect, Redacted } from "effect";
+import * as Cause from "effect/Cause";
+import * as ConfigProvider from "effect/ConfigProvider";
+import * as Effect from "effect/Effect";
+import * as Redacted from "effect/Redacted";
 import { describe, expect, it } from "vitest";
 import { busSettings, describeSettings, redactUrl } from "@netpulse/runtime/bus/BusConfig";
 

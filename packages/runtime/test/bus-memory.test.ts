@@ -1,6 +1,10 @@
 // MemoryBus, the stand-in other stages' unit tests use: it must behave like the brokers where
 // those tests can tell (per-key order, group sharing, redelivery after a restart, replay by time).
-import { Chunk, Effect, Fiber, Stream, TestClock } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Effect from "effect/Effect";
+import * as Fiber from "effect/Fiber";
+import * as Stream from "effect/Stream";
+import * as TestClock from "effect/TestClock";
 import { describe, expect, it } from "@effect/vitest";
 import { Bus, type Delivery } from "@netpulse/runtime/bus/Bus";
 import { MemoryBus } from "@netpulse/runtime/bus/MemoryBus";

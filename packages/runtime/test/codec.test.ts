@@ -1,4 +1,4 @@
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
 import { makeBatchCodec } from "../src/codec/BatchCodec.js";
 import { loadSchemaFile, parseSchema, type AvroSchema } from "../src/codec/avro.js";

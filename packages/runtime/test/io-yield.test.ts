@@ -1,6 +1,6 @@
 // makeIoYield lets the event loop's other phases (timers, sockets) run during a long run of
 // effects that are always ready, as a bus backlog is; without it they wait for the whole run.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { describe, expect, it } from "vitest";
 import { makeIoYield } from "../src/ioYield.js";
 

@@ -63,7 +63,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { NetnsPair, startCapture } from "../../../test/capture-netns.js";
 import { startNatsServer, stopChild, until } from "../../../test/support/processes.js";
 import { applySchedPolicy, SCHED_POLICIES, type SchedPolicy } from "../src/schedPolicy.js";

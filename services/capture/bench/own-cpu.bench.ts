@@ -1,10 +1,12 @@
 // The capture's own user-space CPU, loader and Node service separately, idle and under the latency
 // bench's load (wrk -t1 -c32 keep-alive against a node server in a netns), root only. Per process:
 // CPU from /proc/<pid>/task/*/schedstat (ns on CPU, every thread) and /proc/<pid>/stat utime+stime
-// (ticks), and wake-ups (voluntary context switches, every thread). The capture runs as deployed
+// (ticks), and wake-ups (voluntary context switches, every thread); the Node service's resident
+// memory (VmRSS) at the end of the load window. The capture runs as deployed
 // (services/capture/dist/main.js, built by stage.ts, publishing to a nats-server of the bench's own).
 //   TREES=old=/path/to/baseline-checkout,new=.  compares trees in the same run (ABBA rounds; each tree
-//   needs its own built loader: make -C <tree>/bpf; node_modules may be a symlink to this repo's).
+//   needs its own built loader, make -C <tree>/bpf, and node_modules: cp -al this repo's node_modules
+//   into it; a symlink would resolve the @netpulse/* workspace packages to this repo's).
 //   CAPTURE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" passes flags to the capture's node (profiling).
 //   THREADS=1 also prints each thread's share (name from /proc/<pid>/task/<tid>/comm).
 //   flock /tmp/netpulse-bench.lock node --import tsx services/capture/bench/own-cpu.bench.ts
@@ -104,6 +106,14 @@ const children = (pid: number): number[] => {
     return [];
   }
 };
+/** Resident set size in bytes (VmRSS), NaN when the process is gone. */
+const rss = (pid: number): number => {
+  try {
+    return 1024 * Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+};
 const comm = (pid: number) => {
   try {
     return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
@@ -126,6 +136,8 @@ interface Sample {
   tree: string;
   idle: { node: Usage; loader: Usage; records: number };
   load: { node: Usage; loader: Usage; records: number; requests: number };
+  /** the Node service's VmRSS after the load window */
+  rss: number;
 }
 
 /** Kernel records the capture has read so far (its own gauge, synced every second). */
@@ -180,8 +192,9 @@ try {
       await sleep(3000); // start-up work (module loading, JIT) out of the way
       const idle = await window(`${t.name} idle`, cap, () => sleep(IDLE_S * 1000));
       const load = await window(`${t.name} load`, cap, wrk);
+      const nodeRss = rss(cap.node);
       await stopChild(cap.child);
-      samples.push({ tree: t.name, idle, load: { ...load, requests: load.r as number } });
+      samples.push({ tree: t.name, idle, load: { ...load, requests: load.r as number }, rss: nodeRss });
     }
   }
 
@@ -222,6 +235,7 @@ try {
         LOAD_S,
       )}`,
     );
+    console.log(`  node RSS after load ${(median(ss.map((x) => x.rss)) / 2 ** 20).toFixed(1)} MiB`);
     console.log(
       `  load  ${median(ss.map((x) => x.load.requests / LOAD_S)).toFixed(0)} req/s; kernel records read ${median(ss.map((x) => x.idle.records / IDLE_S)).toFixed(1)}/s idle, ${median(ss.map((x) => x.load.records / LOAD_S)).toFixed(1)}/s under load`,
     );
@@ -237,6 +251,7 @@ try {
     console.log(
       `  load  node CPU ${ratio((x) => x.load.node.ns)}  wake-ups ${ratio((x) => x.load.node.wakeups)}   loader CPU ${ratio((x) => x.load.loader.ns)}  wake-ups ${ratio((x) => x.load.loader.wakeups)}`,
     );
+    console.log(`  node RSS ${ratio((x) => x.rss)}`);
   }
 } finally {
   await stopChild(nats);

@@ -2,7 +2,7 @@
 // batch. Records are grouped by the partition their sorted IP pair hashes to, so a message stays
 // large (never one per flow or per pair) and both directions of a conversation share a partition.
 // The message key is its first record's pair: every record in it hashes where that key does.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { Bus, type BusError, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
 import { groupByPartition } from "@netpulse/runtime/bus/partitionGroups";
 import { RawFlowCodec } from "@netpulse/runtime/codec/codecs";

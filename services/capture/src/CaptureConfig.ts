@@ -2,7 +2,9 @@
 // value fails at start with a message naming the variable. Filter syntax checks are shared with
 // the CLI flags (filters.ts).
 import { hostname } from "node:os";
-import { Config, ConfigError, Either } from "effect";
+import * as Config from "effect/Config";
+import * as ConfigError from "effect/ConfigError";
+import * as Either from "effect/Either";
 import { parseCidrs, parsePorts } from "./filters.js";
 import { defaultLoaderPath, type LoaderOptions } from "./LoaderProcess.js";
 import type { PipelineSettings } from "./CapturePipeline.js";

@@ -1,7 +1,9 @@
 // The capture pipeline up to the sink, shared by the service (bus sink) and the CLI (stdout):
 // loader chunks → decode → FlowTable windows (close records at once, the rest every active
 // timeout) → RawFlow stream. When the loader stops, still-open flows emit their last window.
-import { Chunk, Effect, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Effect from "effect/Effect";
+import * as Stream from "effect/Stream";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { CaptureStats } from "./CaptureStats.js";
 import { decodeRecord } from "./FlowRecordDecoder.js";

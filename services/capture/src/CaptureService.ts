@@ -1,7 +1,12 @@
 // The capture service, wired top to bottom: metrics + health endpoints, topics, the capture
 // pipeline batched into RawFlow batches, a bounded dropping hand-off to the bus publisher (the
 // kernel side is never slowed by the bus), and the heartbeat.
-import { Chunk, Effect, Queue, Ref, Schedule, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Effect from "effect/Effect";
+import * as Queue from "effect/Queue";
+import * as Ref from "effect/Ref";
+import * as Schedule from "effect/Schedule";
+import * as Stream from "effect/Stream";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";
 import type { RawFlow } from "@netpulse/runtime/records";

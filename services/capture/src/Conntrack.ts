@@ -4,7 +4,7 @@
 // three small procfs files that never block on I/O, without twelve thread-pool round trips
 // (open, stat, read, close each) every heartbeat.
 import { readFileSync } from "node:fs";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 
 export interface ConntrackPressure {
   readonly count: bigint;

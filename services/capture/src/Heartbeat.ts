@@ -1,7 +1,8 @@
 // The node's heartbeat: conntrack pressure plus the capture's own counters, published every few
 // seconds to netpulse.heartbeats (keyed by node). A failed publish is logged and retried next beat;
 // the capture itself never waits on it.
-import { Effect, Schedule } from "effect";
+import * as Effect from "effect/Effect";
+import * as Schedule from "effect/Schedule";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { HeartbeatCodec } from "@netpulse/runtime/codec/codecs";
 import type { Heartbeat } from "@netpulse/runtime/records";

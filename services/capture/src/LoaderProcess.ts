@@ -5,7 +5,12 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Context, Data, Effect, Fiber, Layer, Stream } from "effect";
+import * as Context from "effect/Context";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
+import * as Fiber from "effect/Fiber";
+import * as Layer from "effect/Layer";
+import * as Stream from "effect/Stream";
 import { RecordFramer } from "./FlowRecordDecoder.js";
 import { RECORD_SIZE } from "./FlowRecordLayout.js";
 

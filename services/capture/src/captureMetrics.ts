@@ -2,7 +2,7 @@
 // netpulse_dropped_total{stage="capture",reason} advanced by the counters' growth, brought up to
 // date on every loader stats record (every second; the pipeline's onStatsRecord hook) rather than
 // on a timer of their own: one wake-up a second fewer for an idle capture.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import type { CaptureStats } from "./CaptureStats.js";
 

@@ -1,6 +1,6 @@
 // Syntax of the capture filters (ports, CIDRs), shared by env config and CLI flags so both
 // reject the same inputs with the same words. Limits match bpf/flow_record.h.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import ipaddr from "ipaddr.js";
 
 export const MAX_PORTS = 8;

@@ -3,7 +3,8 @@
 // the ring buffer, still-open flows emit their last window, the last batch goes to the bus).
 // First the process takes its scheduling policy (NETPULSE_CAPTURE_SCHED, default SCHED_IDLE: see
 // schedPolicy.ts), so every thread and the loader it spawns run at it.
-import { Effect, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { runMain } from "@netpulse/runtime/runMain";

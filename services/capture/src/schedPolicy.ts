@@ -10,7 +10,7 @@
 // and counted (ringbuf_full), never waited for.
 // `batch`: SCHED_BATCH (never preempts others on wake-up, normal share). `normal`: SCHED_OTHER.
 import { execFile } from "node:child_process";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 
 export const SCHED_POLICIES = ["idle", "batch", "normal"] as const;
 export type SchedPolicy = (typeof SCHED_POLICIES)[number];

@@ -1,5 +1,7 @@
 // Environment config: defaults, parsed filters, and errors that name the variable.
-import { ConfigProvider, Effect, Either } from "effect";
+import * as ConfigProvider from "effect/ConfigProvider";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
 import { captureConfig } from "../src/CaptureConfig.js";
 import { Bus } from "@netpulse/runtime/bus/Bus";

@@ -1,7 +1,9 @@
 // The pipeline's stream wiring without a kernel (Loader.layerTest replays bytes): closes come out
 // as they arrive, still-open flows emit their last window when the loader ends, and records
 // split across chunk boundaries are framed back together.
-import { Chunk, Effect, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Effect from "effect/Effect";
+import * as Stream from "effect/Stream";
 import { describe, expect, it } from "vitest";
 import { pipelineSettings } from "../src/CaptureConfig.js";
 import { capturePipeline } from "../src/CapturePipeline.js";

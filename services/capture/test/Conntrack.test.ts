@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { describe, expect, it } from "vitest";
 import { parseConntrackStat, readConntrack } from "../src/Conntrack.js";
 import { CaptureStats } from "../src/CaptureStats.js";

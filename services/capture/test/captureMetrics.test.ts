@@ -1,6 +1,6 @@
 // The capture's /metrics view is brought up to date by each loader stats record (no timer of its
 // own): drops counted between two stats records appear in netpulse_dropped_total after the next.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { describe, expect, it } from "vitest";
 import { Metrics, renderMetrics } from "@netpulse/runtime/observability/Metrics";
 import { applyChunk } from "../src/CapturePipeline.js";

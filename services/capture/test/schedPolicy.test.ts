@@ -2,7 +2,9 @@
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { ConfigProvider, Effect, Either } from "effect";
+import * as ConfigProvider from "effect/ConfigProvider";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
 import { afterEach, describe, expect, it } from "vitest";
 import { captureConfig } from "../src/CaptureConfig.js";
 import { LINUX_POLICY, applySchedPolicy } from "../src/schedPolicy.js";

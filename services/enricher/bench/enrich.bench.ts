@@ -6,7 +6,7 @@
 // Goals: ≥ 400 k flows/s; lookup of both ends ≤ 1.5 × two Map.get.
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { BatchEnricher } from "../src/enrich/BatchEnricher.js";

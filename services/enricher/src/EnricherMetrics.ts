@@ -1,6 +1,6 @@
 // The enricher's own metrics: resolved/unresolved ends by kind, index sizes, sampled lookup
 // latency. Counted per batch, never per record.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import type { Registry } from "prom-client";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import type { EndCounts } from "./enrich/BatchEnricher.js";

@@ -3,7 +3,11 @@
 // under the same key and ack only after the publish; a batch that can't be decoded goes to the
 // DLQ with its reason and the stream goes on; a failed publish is retried before anything is
 // acked. Index sweeping and size gauges run alongside.
-import { Duration, Effect, Ref, Schedule, Stream } from "effect";
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Ref from "effect/Ref";
+import * as Schedule from "effect/Schedule";
+import * as Stream from "effect/Stream";
 import { Bus, type Delivery, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
 import { deadLetter } from "@netpulse/runtime/bus/deadLetter";
 import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";

@@ -1,5 +1,7 @@
 // The process's one MetadataIndex as a service, built from the enricher config.
-import { Context, Effect, Layer } from "effect";
+import * as Context from "effect/Context";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { encodeEndpoint } from "./enrich/endpointType.js";
 import { MetadataIndex } from "./index/MetadataIndex.js";
 import { EnricherConfig, type EnricherConfigShape } from "./config.js";

@@ -1,6 +1,7 @@
 // Where the index's objects come from: Kubernetes informers in a cluster, static manifests for
 // the local demo and offline tools. Both feed the same MetadataIndex through MetaEvents.
-import { Context, type Effect } from "effect";
+import * as Context from "effect/Context";
+import type * as Effect from "effect/Effect";
 
 export interface MetadataSourceShape {
   /** Which source this is, for logs ("kubernetes" | "manifests"). */

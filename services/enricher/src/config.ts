@@ -1,6 +1,11 @@
 // Enricher configuration from the environment, read once with clear errors naming the variable.
 import { hostname } from "node:os";
-import { Config, ConfigError, Context, Either, Layer, Option } from "effect";
+import * as Config from "effect/Config";
+import * as ConfigError from "effect/ConfigError";
+import * as Context from "effect/Context";
+import * as Either from "effect/Either";
+import * as Layer from "effect/Layer";
+import * as Option from "effect/Option";
 import { parseNamedCidrs, type NamedCidr } from "./index/CidrNames.js";
 
 const defaults = {

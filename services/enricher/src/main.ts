@@ -1,7 +1,8 @@
 // Entry point of the enricher service (Deployment, N replicas in one consumer group): config,
 // bus, metrics, logger, the metadata index and its source (informers, or static manifests when
 // NETPULSE_MANIFESTS is set) around runEnricher; SIGTERM/SIGINT stop it cleanly.
-import { Effect, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { runMain } from "@netpulse/runtime/runMain";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";

@@ -1,4 +1,4 @@
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
 import { loadSchemaFile, parseSchema } from "@netpulse/runtime/codec/avro";
 import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";

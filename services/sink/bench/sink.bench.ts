@@ -7,11 +7,13 @@
 // Needs a running ClickHouse (scripts/services.sh up clickhouse); env NETPULSE_CLICKHOUSE_URL,
 // NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client.
 import { spawnSync } from "node:child_process";
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Effect, Fiber, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Fiber from "effect/Fiber";
+import * as Layer from "effect/Layer";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";

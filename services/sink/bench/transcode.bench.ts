@@ -3,7 +3,7 @@
 // legacy servers), vs decoding them to records with the codec and encoding those (the path for
 // modern servers and the CLI). No server involved.
 //   node --expose-gc --import tsx services/sink/bench/transcode.bench.ts [rows=200000]
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { encodeFlows } from "../src/rows/FlowRowBinary.js";
 import { transcodeBatch } from "../src/rows/WireFlow.js";

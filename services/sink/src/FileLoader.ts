@@ -3,7 +3,11 @@
 // through the same exactly-once writer as the bus path, so loading a file twice changes nothing.
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { Chunk, Data, Effect, Either, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Stream from "effect/Stream";
 import { parseEnrichedFlowJson, parseRawFlowJson } from "@netpulse/runtime/codec/json";
 import { emptyEndpoint, type EnrichedFlow } from "@netpulse/runtime/records";
 import { SinkWriter } from "./write/SinkWriter.js";

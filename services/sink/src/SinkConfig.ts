@@ -1,6 +1,10 @@
 // Sink settings from the NETPULSE_CLICKHOUSE_* / NETPULSE_SINK_* environment, read once with
 // Effect Config. The password stays Redacted until the client constructor in ClickHouse.ts.
-import { Config, ConfigError, Either, Option, type Redacted } from "effect";
+import * as Config from "effect/Config";
+import * as ConfigError from "effect/ConfigError";
+import * as Either from "effect/Either";
+import * as Option from "effect/Option";
+import type * as Redacted from "effect/Redacted";
 
 export const defaults = {
   url: "http://127.0.0.1:8123",

@@ -3,7 +3,12 @@
 // dead-letter the rows ClickHouse refused, and only then ack every delivery of the batch.
 // The bus bounds what is fetched but un-acked (maxInFlight), so while ClickHouse is away memory
 // stays bounded and the broker keeps the rest.
-import { Chunk, Effect, Either, Schedule, Sink, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Schedule from "effect/Schedule";
+import * as Sink from "effect/Sink";
+import * as Stream from "effect/Stream";
 import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
 import { deadLetter } from "@netpulse/runtime/bus/deadLetter";
 import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";

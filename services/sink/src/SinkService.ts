@@ -1,6 +1,8 @@
 // Wiring of the sink service, top to bottom: config → ClickHouse → schema migration → /metrics +
 // /healthz → one pipeline per input topic (enriched flows, anomalies, heartbeats).
-import { Effect, Layer, Ref } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Ref from "effect/Ref";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { AnomalyCodec, HeartbeatCodec } from "@netpulse/runtime/codec/codecs";
 import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";

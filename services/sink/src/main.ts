@@ -1,6 +1,7 @@
 // Entry point of the sink service: launches the service layer with the configured bus, metrics
 // and logger; SIGTERM/SIGINT interrupt it (in-flight batches are un-acked and will be redelivered).
-import { Effect, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { runMain } from "@netpulse/runtime/runMain";

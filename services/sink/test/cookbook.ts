@@ -2,7 +2,7 @@
 // the parameter values the tests bind, and the data set every cookbook query finds rows in.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { bindQuery, scanPlaceholders } from "../src/query/params.js";
 import { baseDay, makeAnomaly, makeFlows, makeHeartbeat } from "./fixtures.js";
 

@@ -1,6 +1,9 @@
 // A tiny in-memory Bus for the sink's unit tests: consume hands out whatever the test offers,
 // acks are recorded, publishes are kept per topic. (Real NATS is used in the end-to-end tests.)
-import { Effect, Layer, Queue, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Queue from "effect/Queue";
+import * as Stream from "effect/Stream";
 import { Bus, type BusMessage, type Delivery, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
 
 export interface FakeBus {

@@ -1,5 +1,7 @@
 // Test data and a throwaway database per test file on the real ClickHouse server.
-import { Effect, Layer, Redacted } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Redacted from "effect/Redacted";
 import type { Anomaly, EnrichedFlow, Endpoint, Heartbeat } from "@netpulse/runtime/records";
 import { ClickHouse } from "../src/clickhouse/ClickHouse.js";
 import type { ClickHouseSettings } from "../src/SinkConfig.js";

@@ -1,11 +1,13 @@
 // Bus → ClickHouse through SinkPipeline with an in-memory bus and the real server: acks only
 // after the insert, undecodable messages and refused rows go to the DLQ, redelivery adds nothing.
-import { Effect, Fiber, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Fiber from "effect/Fiber";
+import * as Layer from "effect/Layer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnrichedFlowCodec, DeadLetterCodec } from "@netpulse/runtime/codec/codecs";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { flowsInput as input, runTopic } from "../src/SinkPipeline.js";
 import { SinkWriter } from "../src/write/SinkWriter.js";
 import { chLayer, count, dropDb, makeFlows, uniqueDb } from "./fixtures.js";

@@ -1,7 +1,7 @@
 // The Avro→columns transcoder must give the bytes of decoding with the codec and encoding with the
 // flows encoder, regrouped as a Native block (nativeOracle.ts); the wire encoder must give that
 // for whole messages and for any selection of rows; and both refuse what the codec refuses.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { encodeFlows } from "../src/rows/FlowRowBinary.js";

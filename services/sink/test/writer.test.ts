@@ -1,7 +1,8 @@
 // TableWriter against the real server: exactly-once inserts, in-batch repeats, re-sent batches,
 // and rows the server refuses (bisected out, the rest inserted); on the codec path (RowBinary) and
 // on the legacy wire path (Avro transcoded to Native blocks).
-import { Effect, Either } from "effect";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClickHouse } from "../src/clickhouse/ClickHouse.js";

@@ -3,7 +3,12 @@
 // differs. Bad flags → UsageError (exit 2); a loader that cannot start → its one-line reason.
 import { hostname } from "node:os";
 import type { Command } from "commander";
-import { Chunk, Config, Data, Effect, Either, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Config from "effect/Config";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Stream from "effect/Stream";
 import { toJsonLine } from "@netpulse/runtime/codec/json";
 import { CaptureStats } from "@netpulse/capture/CaptureStats";
 import { capturePipeline } from "@netpulse/capture/CapturePipeline";

@@ -5,7 +5,9 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { Effect, Either, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Stream from "effect/Stream";
 import { parseRawFlowJson, toJsonLine } from "@netpulse/runtime/codec/json";
 import { parseNamedCidrs } from "@netpulse/enricher/index/CidrNames";
 import { EnricherConfig } from "@netpulse/enricher/config";

@@ -3,7 +3,8 @@
 // probe in input order (JSON or a sentence). Bad probes, unknown pods, no usable input → exit 2.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { Effect, Either } from "effect";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
 import {
   engineFromManifests,
   formatIssue,

@@ -2,7 +2,7 @@
 // ClickHouse (NETPULSE_CLICKHOUSE_*). Parameters are `{name:Type}` placeholders, checked against
 // their type and never pasted into the SQL as raw text. Usage errors exit 2, server errors 1.
 import type { Command } from "commander";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";
 import type { OutputFormat } from "@netpulse/sink/query/output";
 import { runQuery } from "@netpulse/sink/query/runQuery";

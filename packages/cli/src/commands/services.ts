@@ -5,7 +5,8 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { Data, Effect } from "effect";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
 import { runCommand } from "../run.js";
 import { UsageError } from "../UsageError.js";
 

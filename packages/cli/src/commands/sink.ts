@@ -3,7 +3,10 @@
 // Bad lines → exit 2 naming file:line; ClickHouse unreachable or rows refused → exit 1.
 import { access } from "node:fs/promises";
 import type { Command } from "commander";
-import { Data, Effect, Layer, LogLevel } from "effect";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as LogLevel from "effect/LogLevel";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { pinoLogger } from "@netpulse/runtime/observability/Logging";
 import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";

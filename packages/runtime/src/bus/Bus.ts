@@ -1,7 +1,10 @@
 // The one bus interface every stage uses; NATS JetStream and Kafka implement it (NatsBus.ts,
 // KafkaBus.ts) and one contract suite (test/bus-contract.test.ts) holds both to it.
 // A bus message always carries a whole batch (see schemas/batch.v1.avsc), never one record.
-import { Context, Data, type Effect, type Stream } from "effect";
+import * as Context from "effect/Context";
+import * as Data from "effect/Data";
+import type * as Effect from "effect/Effect";
+import type * as Stream from "effect/Stream";
 
 /** Everything that can go wrong talking to a broker. `op` names the call, `cause` keeps the client's error. */
 export class BusError extends Data.TaggedError("BusError")<{

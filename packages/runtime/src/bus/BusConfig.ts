@@ -1,7 +1,12 @@
 // Bus connection settings and where they come from: the NETPULSE_BUS / NETPULSE_NATS_* /
 // NETPULSE_KAFKA_* environment, read once with Effect Config. Secrets stay Redacted end to end;
 // the one place that unwraps them is the client constructor in nats/connect.ts and kafka/client.ts.
-import { Config, ConfigError, Effect, Either, Option, type Redacted } from "effect";
+import * as Config from "effect/Config";
+import * as ConfigError from "effect/ConfigError";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Option from "effect/Option";
+import type * as Redacted from "effect/Redacted";
 
 export interface NatsTls {
   readonly caFile?: string;

@@ -2,7 +2,8 @@
 // One admin and one producer per layer; each consume or replay stream opens its own consumer.
 // Provisioning and publishing: kafka/topics.ts; group consumption: kafka/consume.ts; replay:
 // kafka/replay.ts.
-import { Effect, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { Bus, type BusError, type BusShape } from "./Bus.js";
 import { describeSettings, type KafkaSettings } from "./BusConfig.js";
 import { connectAdmin, connectProducer, makeKafka } from "./kafka/client.js";

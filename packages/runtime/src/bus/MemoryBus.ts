@@ -3,7 +3,11 @@
 // message handed out and not acked comes back when its member's stream closes, replay by time or
 // offset ends at the end of the topic as it was when the replay began. Nothing leaves the process;
 // timestamps come from the Effect Clock, so TestClock controls them.
-import { Clock, Deferred, Effect, Layer, Stream } from "effect";
+import * as Clock from "effect/Clock";
+import * as Deferred from "effect/Deferred";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Stream from "effect/Stream";
 import { Bus, BusError, type BusMessage, type BusShape, type Delivery, type ReplayFrom } from "./Bus.js";
 import { checkTopic, partitionOutOfRange, shardOf } from "./shard.js";
 

@@ -2,7 +2,8 @@
 // splits the same API into modules and would be a drop-in change here). One connection per
 // layer; provisioning and publishing live in nats/streams.ts, group consumption in
 // nats/consume.ts, replay in nats/replay.ts.
-import { Effect, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { Bus, BusError, type BusShape } from "./Bus.js";
 import { describeSettings, type NatsSettings } from "./BusConfig.js";
 import { natsConnect } from "./nats/connect.js";

@@ -1,7 +1,7 @@
 // Key → partition for buses that shard by subject (NATS, memory). FNV-1a over the key's UTF-8
 // bytes: stable across processes and versions, so one key always lands on one shard and stays
 // ordered. Kafka uses its own murmur2 partitioner instead (see kafka/publish.ts).
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { BusError, type OutgoingMessage } from "./Bus.js";
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 // A typed codec for one record type: single records and Batch envelopes (schemas/batch.v1.avsc).
 // The envelope names its writer schema by fingerprint, so readers decode batches written with any
 // known older version of the schema (Avro schema resolution fills added fields from defaults).
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { type AvroSchema, type AvroType, fingerprint, loadSchemaFile, parseSchema } from "./avro.js";
 import { boundsChecker } from "./avroBounds.js";
 import { AvroCursorError } from "./AvroCursor.js";

@@ -1,5 +1,5 @@
 // The one error type for bytes or JSON that don't make a valid record.
-import { Data } from "effect";
+import * as Data from "effect/Data";
 
 export type CodecErrorKind = "garbage" | "truncated" | "wrong_schema" | "invalid_record";
 

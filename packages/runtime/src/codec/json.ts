@@ -2,7 +2,7 @@
 // print as JSON numbers when they are safe integers, else as decimal strings (as protobuf's JSON
 // mapping does for int64); the reader accepts both. Parsing is driven by the Avro schema, so the
 // JSON form can never drift from the wire form.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import type { AvroType } from "./avro.js";
 import { CodecError } from "./CodecError.js";
 import { EnrichedFlowCodec, RawFlowCodec, checkFlow } from "./codecs.js";

@@ -1,7 +1,9 @@
 // /metrics and /healthz for every service on one small node:http server, opened and closed with
 // the service's scope.
 import { createServer } from "node:http";
-import { Data, Effect, Ref } from "effect";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
+import * as Ref from "effect/Ref";
 import { Metrics } from "./Metrics.js";
 
 export class HttpListenError extends Data.TaggedError("HttpListenError")<{

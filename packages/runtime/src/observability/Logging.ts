@@ -1,6 +1,10 @@
 // One pino-backed logger for every service: Effect.log* calls become JSON lines on stderr with
 // their annotations (service, topic, partition, ...) as fields.
-import { HashMap, Layer, List, Logger, LogLevel } from "effect";
+import * as HashMap from "effect/HashMap";
+import * as Layer from "effect/Layer";
+import * as List from "effect/List";
+import * as Logger from "effect/Logger";
+import * as LogLevel from "effect/LogLevel";
 import { pino, destination, type Level } from "pino";
 
 const levelName = (level: LogLevel.LogLevel): Level => {

@@ -1,6 +1,8 @@
 // Prometheus metrics shared by every service. A registry per process, passed as a service so
 // tests get their own and nothing is a module-level singleton.
-import { Context, Effect, Layer } from "effect";
+import * as Context from "effect/Context";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export interface MetricsShape {

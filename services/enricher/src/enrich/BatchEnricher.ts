@@ -2,7 +2,7 @@
 // the current RawFlow schema): scan, look both ends up, and write each raw record's bytes followed
 // by the two endpoints' cached Avro bytes — an EnrichedFlow by construction of the schema.
 // Batches from an older RawFlow writer schema go through full decode + encode instead.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { loadSchemaFile, parseSchema } from "@netpulse/runtime/codec/avro";
 import { asBuffer } from "@netpulse/runtime/codec/BatchCodec";
 import { CodecError } from "@netpulse/runtime/codec/CodecError";

@@ -3,7 +3,13 @@
 // any other error (list failure, cut connection) it only emits `error` and stays dead, so each
 // informer is restarted here with exponential backoff. Synced once every resource listed once.
 import { KubeConfig, ListWatch, type KubernetesObject } from "@kubernetes/client-node";
-import { Data, Deferred, Duration, Effect, FiberSet, Layer, Option } from "effect";
+import * as Data from "effect/Data";
+import * as Deferred from "effect/Deferred";
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as FiberSet from "effect/FiberSet";
+import * as Layer from "effect/Layer";
+import * as Option from "effect/Option";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { slim, type MetaEvent, type SlimKind } from "../model/slim.js";
 import { listAll, WATCHED, type WatchedResource } from "./resources.js";

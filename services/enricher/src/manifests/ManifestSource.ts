@@ -4,7 +4,10 @@
 // code path as informer events. A reload that fails to parse keeps the previous objects.
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { Duration, Effect, Layer, Stream } from "effect";
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Stream from "effect/Stream";
 import type { MetaEvent } from "../model/slim.js";
 import { MetadataSource } from "../MetadataSource.js";
 import { Index } from "../IndexService.js";

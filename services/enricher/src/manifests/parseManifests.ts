@@ -2,7 +2,8 @@
 // wrappers (what `kubectl get pods,rs,ns -A -o yaml` prints). Kinds the enricher doesn't use are
 // skipped; anything malformed is reported with the file, document and line.
 import { readFile } from "node:fs/promises";
-import { Data, Effect } from "effect";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
 import { parseAllDocuments } from "yaml";
 import { slim, type Slim } from "../model/slim.js";
 

@@ -9,7 +9,10 @@ import { Readable } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { gzip } from "node:zlib";
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from "@clickhouse/client";
-import { Context, Effect, Layer, Redacted } from "effect";
+import * as Context from "effect/Context";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Redacted from "effect/Redacted";
 import { classify, ClickHouseError } from "./ClickHouseError.js";
 import { clickHouseConfig, type ClickHouseSettings, type Compression } from "../SinkConfig.js";
 

@@ -1,7 +1,7 @@
 // The one error type for talking to ClickHouse, classified so callers know what to do:
 // `unavailable` → keep the data and retry later; `rejected` → the data itself is bad (bisect the
 // batch, dead-letter the row); `failed` → any other server error (retried, logged loudly).
-import { Data } from "effect";
+import * as Data from "effect/Data";
 
 export type ClickHouseErrorKind = "unavailable" | "rejected" | "failed";
 

@@ -2,7 +2,7 @@
 // against its declared type here, on every server; modern servers then bind it themselves
 // (query_params), and for 18.x, which has no server-side binding, the value is rendered as a
 // quoted literal cast to the declared type — user text is never pasted into SQL unquoted.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 
 export interface Placeholder {
   readonly name: string;

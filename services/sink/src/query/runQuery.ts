@@ -1,7 +1,9 @@
 // `netpulse query`: one SQL statement on the configured ClickHouse with typed parameters. Reads
 // (SELECT/WITH/SHOW/DESCRIBE/EXISTS) come back as JSONCompact for rendering; anything else runs
 // as a command. Parameters are bound by the server where it can, else inlined as typed literals.
-import { Data, Effect, Either } from "effect";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
 import { parseServerVersion } from "../schema/ServerVersion.js";
 import { render, type Answer, type OutputFormat } from "./output.js";

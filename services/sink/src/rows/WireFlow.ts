@@ -4,7 +4,7 @@
 // becomes one ColumnBlock; each row keeps its identity and its own Avro bytes (for the DLQ, and
 // to be transcoded again when a batch needs only some rows of a message). The same semantic
 // checks as the codec apply; a batch written with another writer schema goes through the codec.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { AvroCursor, AvroCursorError } from "@netpulse/runtime/codec/AvroCursor";

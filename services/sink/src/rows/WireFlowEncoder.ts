@@ -3,7 +3,7 @@
 // messages' column blocks joined into one Native block; any other selection of rows (repeats
 // dropped, rows already stored, halves of a bisected batch) is transcoded again from the rows'
 // own Avro first. Keys are copied from the key buffers.
-import { Either } from "effect";
+import * as Either from "effect/Either";
 import { insertStatementOf, makeRowEncoder, type RowEncoder } from "./RowEncoder.js";
 import { FLOW_COLUMNS } from "./FlowTranscoder.js";
 import { nativeBlock, type ColumnBlock } from "./NativeBlock.js";

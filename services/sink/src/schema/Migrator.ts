@@ -1,7 +1,8 @@
 // Brings the database to the schema this code knows, at sink start: reads the server version
 // (→ DDL dialect) and the recorded schema version, applies the missing steps in order, and
 // refuses to run against a database migrated by newer code.
-import { Data, Effect } from "effect";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
 import type { ClickHouseError } from "../clickhouse/ClickHouseError.js";
 import { latestVersion, migrations as allMigrations, type Migration } from "./migrations.js";

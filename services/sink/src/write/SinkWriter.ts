@@ -2,7 +2,11 @@
 // schema at start, then writes batches per table exactly once, retrying (with capped exponential
 // back-off) for as long as ClickHouse is unavailable. Callers ack their input only after `write`
 // returns, so nothing un-acked is ever lost and nothing acked is ever missing.
-import { Context, Effect, Layer, Schedule, Stream } from "effect";
+import * as Context from "effect/Context";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Schedule from "effect/Schedule";
+import * as Stream from "effect/Stream";
 import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";

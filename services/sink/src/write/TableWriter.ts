@@ -8,7 +8,7 @@
 // as data is bisected down to the offending rows, which come back as `rejected`.
 // The CPU half (de-dup, encode, compress: `prepareBatch`) needs no server state, so the next
 // batch can be prepared while this one commits; `commitBatch` (2–3) runs strictly one at a time.
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { ClickHouse } from "../clickhouse/ClickHouse.js";
 import type { ClickHouseError } from "../clickhouse/ClickHouseError.js";
 import type { Rejected, RowEncoder } from "../rows/RowEncoder.js";

@@ -2,7 +2,9 @@
 // here), kafkajs' own logging routed into Effect logs at ERROR and above, and admin/producer
 // connections held for the bus's scope (disconnect on release).
 import { readFileSync } from "node:fs";
-import { Effect, Redacted, Runtime } from "effect";
+import * as Effect from "effect/Effect";
+import * as Redacted from "effect/Redacted";
+import * as Runtime from "effect/Runtime";
 import {
   Kafka,
   logLevel,

@@ -10,7 +10,11 @@
 // timer and once more on close. A rebalance makes kafkajs re-read every assigned partition from
 // its committed offset, so all un-acked state is dropped then; those messages come again to
 // whoever owns them now.
-import { Duration, Effect, Runtime, Schedule, Stream } from "effect";
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Runtime from "effect/Runtime";
+import * as Schedule from "effect/Schedule";
+import * as Stream from "effect/Stream";
 import type { Consumer, Kafka } from "kafkajs";
 import { BusError, type ConsumeOptions, type Delivery } from "../Bus.js";
 import { busMessage, errorText } from "./client.js";

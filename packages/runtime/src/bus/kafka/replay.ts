@@ -3,7 +3,9 @@
 // the first message past `toMs`. kafkajs has no group-less reader, so a throwaway group reads,
 // seeks, pauses partitions as they finish, and is deleted afterwards.
 import { randomUUID } from "node:crypto";
-import { Effect, Runtime, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Runtime from "effect/Runtime";
+import * as Stream from "effect/Stream";
 import type { Admin, Kafka } from "kafkajs";
 import { BusError, type BusMessage, type ReplayFrom } from "../Bus.js";
 import { busMessage, errorText } from "./client.js";

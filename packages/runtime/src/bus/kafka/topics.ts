@@ -2,7 +2,8 @@
 // limit that fits a whole batch per partition (kafkajs writes one record batch per partition per
 // request and never splits it). Publishing sends in chunks of bounded bytes with acks from all
 // replicas, keys as given.
-import { Effect, Schedule } from "effect";
+import * as Effect from "effect/Effect";
+import * as Schedule from "effect/Schedule";
 import type { Admin, Message, Producer } from "kafkajs";
 import { BusError, type OutgoingMessage, type TopicSpec } from "../Bus.js";
 import { checkTopic } from "../shard.js";

@@ -2,7 +2,9 @@
 // here), reconnect forever (a broker restart must not kill a service), status events to the log,
 // drain on release. A failed first connect becomes one BusError line naming the URL, never a secret.
 import { readFileSync } from "node:fs";
-import { Effect, Redacted, Runtime } from "effect";
+import * as Effect from "effect/Effect";
+import * as Redacted from "effect/Redacted";
+import * as Runtime from "effect/Runtime";
 import {
   connect,
   credsAuthenticator,

@@ -3,7 +3,11 @@
 // message count small enough that count x max_payload fits the client's pending limit, the stream
 // reads the client's buffer a chunk at a time, and messages handed out but not acked are nak'ed
 // shortly after the stream closes so a restarted member gets them before ack_wait runs out.
-import { Chunk, Effect, Option, Runtime, Stream } from "effect";
+import * as Chunk from "effect/Chunk";
+import * as Effect from "effect/Effect";
+import * as Option from "effect/Option";
+import * as Runtime from "effect/Runtime";
+import * as Stream from "effect/Stream";
 import {
   AckPolicy,
   DeliverPolicy,

@@ -1,7 +1,9 @@
 // Replay on JetStream: an ordered (ephemeral, ack-less) consumer starting at a time or a stream
 // sequence, ending at `toMs` or at the last sequence the stream (or the shard, for an offset
 // replay) held when the replay began, so a replay of a live topic still finishes.
-import { Effect, Option, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Option from "effect/Option";
+import * as Stream from "effect/Stream";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type OrderedConsumerOptions } from "nats";
 import { BusError, type BusMessage, type ReplayFrom } from "../Bus.js";
 import { pullMessages, toBusMessage } from "./consume.js";

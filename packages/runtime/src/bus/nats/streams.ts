@@ -3,7 +3,8 @@
 // Nats-Msg-Id fixed for the whole publish call, so retries after a timeout or a broker restart are
 // dropped by the server's duplicate window instead of stored twice.
 import { randomUUID } from "node:crypto";
-import { Effect, Schedule } from "effect";
+import * as Effect from "effect/Effect";
+import * as Schedule from "effect/Schedule";
 import {
   DiscardPolicy,
   headers,
