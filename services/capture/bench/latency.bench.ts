@@ -27,6 +27,13 @@
 //       -c32 as fast as it goes; on 2 cores this closed loop's latency is concurrency × CPU per
 //       request / cores, so its ratio is the capture's total CPU (BPF + user space + nats)
 //       seen as queueing delay; printed with throughput and CPU per request ratios.
+//     The capture is measured running, as a node's capture is for days: each run (both arms)
+//     first carries a COLD paced load of PACED_SECONDS right after the capture started (its first
+//     records through decode, windows, Avro and the bus: lazy compilation, the heap growing to
+//     its working size; printed as its own ratio), then WARM_SECONDS (8) more of the paced load,
+//     unmeasured, past V8's memory reducer (it runs up to three full GCs about 8 s after the
+//     start-up collections: 30–80 ms of CPU each in the service's first 10 s under --trace-gc),
+//     and only then the measured paced and saturated loads.
 //     Method, for both loads:
 //     - runs alternate off,on | on,off | … (ABBA), so drift and start/stop after-effects fall on
 //       both sides; before each load (both arms) the bench waits until the capture processes
@@ -46,7 +53,7 @@
 //       SCHEDULE (kept in, its latencies say what it cost);
 //     - also printed: the best run of each arm (interference only slows runs down), CPU per
 //       request (load generator + server, from /proc and getrusage) and how busy the machine was.
-//     PAIRS (8), PACED_SECONDS (5), RUN_SECONDS (3, the saturated load), PACE, RATE, PIN, CAPTURE,
+//     PAIRS (8), PACED_SECONDS (5), WARM_SECONDS (8), RUN_SECONDS (3, the saturated load), PACE, RATE, PIN, CAPTURE,
 //     CAPTURE_NICE (a diagnostic: the capture's processes at that nice level, not as deployed),
 //     BUS_SCHED (a diagnostic: the bench's nats-server at idle|batch policy; a deployment's bus is
 //     not on the node), CAPTURE_NODE_ARGS (a diagnostic: flags for the capture service's node, e.g.
@@ -84,6 +91,8 @@ const SECONDS = Number(process.env["RUN_SECONDS"] ?? "3");
 const PACE = Number(process.env["PACE"] ?? "0.15");
 const PIN = process.env["PIN"] !== "0";
 const PACED_SECONDS = Number(process.env["PACED_SECONDS"] ?? "5");
+/** Unmeasured paced load between the cold and the measured runs (see the header). */
+const WARM_SECONDS = Number(process.env["WARM_SECONDS"] ?? "8");
 const RATE = process.env["RATE"] === undefined ? undefined : Number(process.env["RATE"]);
 const loaderBin = fileURLToPath(new URL("../../../bpf/.output/netpulse-loader", import.meta.url));
 const pacedLoadSource = fileURLToPath(new URL("./paced-load.c", import.meta.url));
@@ -269,7 +278,7 @@ const fromWrk = (w: WrkResult): Load => ({
 const saturated = async (): Promise<Load> => fromWrk(await wrk([`-c${CONNS}`]));
 
 /** The paced load: paced-load.c at `rate` requests/s, latency from each request's due time. */
-const pacedLoad = async (rate: number): Promise<Load> => {
+const pacedLoad = async (rate: number, seconds = PACED_SECONDS): Promise<Load> => {
   const out = await pair.execAsync(pair.client, [
     ...atNormal([]),
     ...(PIN ? ["taskset", "-c", "0"] : []),
@@ -278,7 +287,7 @@ const pacedLoad = async (rate: number): Promise<Load> => {
     String(PORT),
     String(CONNS),
     String(rate),
-    String(PACED_SECONDS),
+    String(seconds),
   ]);
   const j = JSON.parse(out) as Record<string, number>;
   const n = (k: string) => j[k] ?? NaN;
@@ -317,10 +326,12 @@ interface Sample {
 
 interface Run {
   arm: "off" | "on";
+  /** the paced load right after the capture started (on) or at the same point (off) */
+  cold: Sample;
   paced: Sample;
   saturated: Sample;
 }
-type Mode = "paced" | "saturated";
+type Mode = "cold" | "paced" | "saturated";
 
 /** Runs `load` and accounts the CPU of every party while it runs. */
 const accounted = async (pids: number[], serverPid: number, load: () => Promise<Load>): Promise<Sample> => {
@@ -355,11 +366,14 @@ const measure = async (
   const cap = arm === "on" ? await startCaptureProcess(natsUrl) : undefined;
   const capturePids = () => [...(cap?.pids() ?? []), ...(arm === "on" ? tree(natsPid) : [])];
   await settle(capturePids);
+  const cold = await accounted(capturePids(), serverPid, () => pacedLoad(rate));
+  await pacedLoad(rate, WARM_SECONDS);
+  await settle(capturePids);
   const paced = await accounted(capturePids(), serverPid, () => pacedLoad(rate));
   await settle(capturePids);
   const sat = await accounted(capturePids(), serverPid, saturated);
   await cap?.stop();
-  return { arm, paced, saturated: sat };
+  return { arm, cold, paced, saturated: sat };
 };
 
 let nats: ChildProcess | undefined;
@@ -422,6 +436,7 @@ try {
   const off = runs.filter((r) => r.arm === "off");
   const on = runs.filter((r) => r.arm === "on");
   const medians = {
+    cold: { off: median(off.map((r) => r.cold.usPerRequest)), on: median(on.map((r) => r.cold.usPerRequest)) },
     paced: { off: median(off.map((r) => r.paced.usPerRequest)), on: median(on.map((r) => r.paced.usPerRequest)) },
     saturated: {
       off: median(off.map((r) => r.saturated.usPerRequest)),
@@ -441,7 +456,7 @@ try {
   const pairRatio = (ps: [Run, Run][], f: (r: Run) => number) => median(ps.map(([x, y]) => f(y) / f(x)));
   const ratios = (m: Mode, ps: [Run, Run][]) => {
     const r = (f: (s: Sample) => number) => pairRatio(ps, (x) => f(x[m])).toFixed(3);
-    return m === "paced"
+    return m !== "saturated"
       ? `p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}  mean ${r((s) => s.load.meanUs)}  (from the actual send: p50 ${r((s) => s.load.paced?.sendP50Us ?? NaN)}  p99 ${r((s) => s.load.paced?.sendP99Us ?? NaN)}  mean ${r((s) => s.load.paced?.sendMeanUs ?? NaN)})  CPU/request ${r((s) => s.usPerRequest)}`
       : `throughput ${r((s) => s.load.rps)}  CPU/request ${r((s) => s.usPerRequest)}  avg latency ${r((s) => s.load.meanUs)}  p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}`;
   };
@@ -458,8 +473,8 @@ try {
     if (k === 0) return "n/a";
     return `${(sorted[k - 1] as number).toFixed(3)}–${(sorted[n - k] as number).toFixed(3)} (${(100 * (1 - 2 * tail)).toFixed(0)} %)`;
   };
-  const intervals = (ps: [Run, Run][]) => {
-    const r = (f: (s: Sample) => number) => medianInterval(ps.map(([x, y]) => f(y.paced) / f(x.paced)));
+  const intervals = (m: Mode, ps: [Run, Run][]) => {
+    const r = (f: (s: Sample) => number) => medianInterval(ps.map(([x, y]) => f(y[m]) / f(x[m])));
     return `p50 ${r((s) => s.load.p50Us)}  p99 ${r((s) => s.load.p99Us)}  mean ${r((s) => s.load.meanUs)}`;
   };
   const med = (xs: Run[], f: (r: Run) => number) => median(xs.map(f));
@@ -472,19 +487,19 @@ try {
         ? "`netpulse capture --stdout` process (loader + pipeline) into /dev/null"
         : "the C loader alone (BPF programs + ring buffer reads) into /dev/null: a diagnostic, no Node, no bus";
   console.log(
-    `keep-alive HTTP, ${CONNS} connections, ${PACED_SECONDS} s paced + ${SECONDS} s saturated per run, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
+    `keep-alive HTTP, ${CONNS} connections, ${PACED_SECONDS} s paced cold + ${WARM_SECONDS} s paced unmeasured + ${PACED_SECONDS} s paced + ${SECONDS} s saturated per run, ${PAIRS} off/on pairs in ABBA order, kernel.bpf_stats_enabled=0`,
   );
   console.log(
     `  on = ${onSide}${CAPTURE_NICE === undefined ? "" : ` AT NICE ${CAPTURE_NICE} (diagnostic, not as deployed)`}${BUS_SCHED === "normal" ? "" : ` (its nats-server at ${BUS_SCHED}: diagnostic)`}, its threads at ${[...capturePolicies].join(", ")}; its CPU counted in "capture"; "other" = other processes + steal`,
   );
   console.log(
-    `  each run: the paced load (${rate} req/s, ${RATE === undefined ? `${(100 * PACE).toFixed(0)} % of the ${satRate.toFixed(0)} req/s the best of ${quietWarm.length > 0 ? `${quietWarm.length} undisturbed` : `${warm.length} (all disturbed)`} warm-up runs reached` : "RATE"}), then the saturated one (wrk -t1 -c${CONNS})`,
+    `  each run: the cold paced load, the unmeasured one, the measured paced load (${rate} req/s, ${RATE === undefined ? `${(100 * PACE).toFixed(0)} % of the ${satRate.toFixed(0)} req/s the best of ${quietWarm.length > 0 ? `${quietWarm.length} undisturbed` : `${warm.length} (all disturbed)`} warm-up runs reached` : "RATE"}), then the saturated one (wrk -t1 -c${CONNS})`,
   );
   for (const r of runs) {
     const p = r.paced;
     const s = r.saturated;
     console.log(
-      `  ${r.arm.padEnd(3)} paced ${p.load.rps.toFixed(0)}/${p.load.paced?.target.toFixed(0)} req/s  p50 ${p.load.p50Us.toFixed(0)} µs  p99 ${p.load.p99Us.toFixed(0)} µs  mean ${p.load.meanUs.toFixed(0)} µs  capture ${(100 * p.captureCores).toFixed(1)} %  other ${p.otherCores.toFixed(2)}${behind(p.load) ? "  (BEHIND SCHEDULE)" : ""}${quiet("paced")(r) ? "" : "  (disturbed)"}` +
+      `  ${r.arm.padEnd(3)} cold p99 ${r.cold.load.p99Us.toFixed(0)} µs  paced ${p.load.rps.toFixed(0)}/${p.load.paced?.target.toFixed(0)} req/s  p50 ${p.load.p50Us.toFixed(0)} µs  p99 ${p.load.p99Us.toFixed(0)} µs  mean ${p.load.meanUs.toFixed(0)} µs  capture ${(100 * p.captureCores).toFixed(1)} %  other ${p.otherCores.toFixed(2)}${behind(p.load) ? "  (BEHIND SCHEDULE)" : ""}${quiet("paced")(r) ? "" : "  (disturbed)"}` +
         `  | saturated ${s.load.rps.toFixed(0).padStart(6)} req/s  avg ${s.load.meanUs.toFixed(0)} µs  ${s.usPerRequest.toFixed(2)} µs CPU/request  capture ${(100 * s.captureCores).toFixed(1)} %  other ${s.otherCores.toFixed(2)}${quiet("saturated")(r) ? "" : "  (disturbed)"}`,
     );
   }
@@ -503,16 +518,16 @@ try {
     console.log(
       `  ratio on/off, median of ${enough ? `${quietAb.length} undisturbed` : `all ${abPairs.length}`} pairs: ${ratios(m, enough ? quietAb : abPairs)}${goal}`,
     );
-    if (m === "paced")
+    if (m !== "saturated")
       console.log(
-        `  interval of that median (distribution-free, from the ${enough ? quietAb.length : abPairs.length} pair ratios): ${intervals(enough ? quietAb : abPairs)}`,
+        `  interval of that median (distribution-free, from the ${enough ? quietAb.length : abPairs.length} pair ratios): ${intervals(m, enough ? quietAb : abPairs)}`,
       );
     console.log(
       `  A/A noise floor, adjacent same-arm runs (${aaOk ? `${quietAa.length} undisturbed` : `all ${aaPairs.length}`} pairs): ${ratios(m, aaOk ? quietAa : aaPairs)}`,
     );
     console.log(
-      m === "paced"
-        ? `  best run of each arm (interference only slows a run down): p50 ${bestRatio((r) => r.paced.load.p50Us, Math.min)}  p99 ${bestRatio((r) => r.paced.load.p99Us, Math.min)}  mean ${bestRatio((r) => r.paced.load.meanUs, Math.min)}`
+      m !== "saturated"
+        ? `  best run of each arm (interference only slows a run down): p50 ${bestRatio((r) => r[m].load.p50Us, Math.min)}  p99 ${bestRatio((r) => r[m].load.p99Us, Math.min)}  mean ${bestRatio((r) => r[m].load.meanUs, Math.min)}`
         : `  best run of each arm (interference only slows a run down): throughput ${bestRatio((r) => r.saturated.load.rps, Math.max)}  CPU/request ${bestRatio((r) => r.saturated.usPerRequest, Math.min)}  avg latency ${bestRatio((r) => r.saturated.load.meanUs, Math.min)}`,
     );
     if (enough) console.log(`  all ${abPairs.length} on/off pairs, disturbed included: ${ratios(m, abPairs)}`);
@@ -525,6 +540,11 @@ try {
     "paced",
     `REQUEST LATENCY OVERHEAD at a fixed ${rate} req/s (open loop, latency from each request's due time):`,
     "  (goal ≤ 1.03)",
+  );
+  summary(
+    "cold",
+    `  COLD: the same paced load in the first ${PACED_SECONDS} s after the capture started (its start-up, once per node; not the goal's figure):`,
+    "",
   );
   const lagging = runs.filter((r) => behind(r.paced.load)).length;
   console.log(
