@@ -10,6 +10,9 @@ import { freePort, until } from "../../../test/support/processes.js";
 
 const devNull = openSync("/dev/null", "w");
 
+/** node's flags in deploy/capture-daemonset.yaml (see services/capture/src/main.ts). */
+export const CAPTURE_NODE_FLAGS = ["--no-memory-reducer", "--enable-source-maps"];
+
 export interface CaptureServiceOptions {
   readonly natsUrl: string;
   /** NETPULSE_CAPTURE_CIDRS: the bench pair's addresses. */
@@ -36,7 +39,7 @@ export const startCaptureService = async (
   buildDist(tree);
   const child = spawn(
     process.execPath,
-    [...(o.nodeArgs ?? []), "--enable-source-maps", join(tree, "services/capture/dist/main.js")],
+    [...(o.nodeArgs ?? []), ...CAPTURE_NODE_FLAGS, join(tree, "services/capture/dist/main.js")],
     {
       cwd: tree,
       env: {
