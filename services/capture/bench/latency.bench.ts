@@ -31,8 +31,8 @@
 //     first carries a COLD paced load of PACED_SECONDS right after the capture started (its first
 //     records through decode, windows, Avro and the bus: lazy compilation, the heap growing to
 //     its working size; printed as its own ratio), then WARM_SECONDS (8) more of the paced load,
-//     unmeasured, past V8's memory reducer (it runs up to three full GCs about 8 s after the
-//     start-up collections: 30–80 ms of CPU each in the service's first 10 s under --trace-gc),
+//     unmeasured (two more active-timeout windows, the heap at its working size; the service
+//     runs without V8's memory reducer, see services/capture/src/main.ts),
 //     and only then the measured paced and saturated loads.
 //     Method, for both loads:
 //     - runs alternate off,on | on,off | … (ABBA), so drift and start/stop after-effects fall on
