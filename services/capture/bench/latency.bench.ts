@@ -119,8 +119,6 @@ const CAPTURE_NICE = process.env["CAPTURE_NICE"];
 /** A diagnostic: the bench's nats-server (a stand-in for the cluster's bus, which is not on the node in
  * a deployment) at this scheduling policy, `idle` | `batch` | `normal` (the default). */
 const BUS_SCHED = process.env["BUS_SCHED"] ?? "normal";
-/** A diagnostic: flags for the capture service's node (e.g. V8 GC flags), not as deployed. */
-const CAPTURE_NODE_ARGS = (process.env["CAPTURE_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
 if (!(SCHED_POLICIES as readonly string[]).includes(BUS_SCHED))
   throw new Error(`BUS_SCHED=${SCHED_POLICIES.join("|")}, got ${BUS_SCHED}`);
 if (CAPTURE !== "service" && CAPTURE !== "cli" && CAPTURE !== "loader")
@@ -220,7 +218,7 @@ const devNull = openSync("/dev/null", "w");
 const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => {
   let child: ChildProcess;
   if (CAPTURE === "service") {
-    child = (await startCaptureService({ natsUrl, cidr: pair.cidr, nodeArgs: CAPTURE_NODE_ARGS })).child;
+    child = (await startCaptureService({ natsUrl, cidr: pair.cidr })).child;
   } else if (CAPTURE === "loader") {
     // a diagnostic: the kernel side and the C loader alone, records into /dev/null, no Node, no bus
     const [cmd, ...args] = atNormal([loaderBin, "--cidr", pair.cidr]);

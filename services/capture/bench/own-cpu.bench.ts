@@ -125,8 +125,7 @@ const comm = (pid: number) => {
 const pair = new NetnsPair();
 
 const startCapture = async (tree: string, natsUrl: string) => {
-  const nodeArgs = (process.env["CAPTURE_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
-  const { child, metricsPort } = await startCaptureService({ natsUrl, cidr: pair.cidr, tree, nodeArgs });
+  const { child, metricsPort } = await startCaptureService({ natsUrl, cidr: pair.cidr, tree });
   const loader = children(child.pid ?? 0).find((p) => comm(p).startsWith("netpulse-loade"));
   if (loader === undefined) throw new Error("no loader process");
   return { child, node: child.pid ?? 0, loader, metricsPort };

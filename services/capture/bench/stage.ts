@@ -1,17 +1,37 @@
 // What the capture benches share: the HTTP server they load (answers "ok", in the pair's server
 // namespace) and the capture service as deployed (its own Node process running the compiled
-// services/capture/dist/main.js like deploy/capture-daemonset.yaml, publishing to the given
-// nats-server, stdout discarded, resolved once /readyz answers: the loader is attached by then).
+// services/capture/dist/main.js with the command of deploy/capture-daemonset.yaml, publishing to
+// the given nats-server, stdout discarded, resolved once /readyz answers: the loader is attached by
+// then). CAPTURE_NODE_ARGS (a diagnostic, not as deployed, e.g. "--cpu-prof --cpu-prof-dir=/tmp/x")
+// adds flags for the service's node.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { openSync } from "node:fs";
+import { openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { lineFrom, type NetnsPair } from "../../../test/capture-netns.js";
 import { freePort, until } from "../../../test/support/processes.js";
 
 const devNull = openSync("/dev/null", "w");
 
-/** node's flags in deploy/capture-daemonset.yaml (see services/capture/src/main.ts). */
-export const CAPTURE_NODE_FLAGS = ["--no-memory-reducer", "--enable-source-maps"];
+const CAPTURE_NODE_ARGS = (process.env["CAPTURE_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+
+interface Manifest {
+  readonly kind?: string;
+  readonly spec?: { template?: { spec?: { containers?: Array<{ name?: string; command?: string[] }> } } };
+}
+
+/** The capture container's command in `tree`'s deploy/capture-daemonset.yaml: [node, ...flags, script]. */
+const deployedCommand = (tree: string): { flags: string[]; script: string } => {
+  const file = join(tree, "deploy/capture-daemonset.yaml");
+  const command = parseAllDocuments(readFileSync(file, "utf8"))
+    .map((d) => d.toJS() as Manifest)
+    .find((m) => m.kind === "DaemonSet")
+    ?.spec?.template?.spec?.containers?.find((c) => c.name === "capture")?.command;
+  const script = command?.at(-1);
+  if (command?.[0] !== "node" || script === undefined || command.length < 2)
+    throw new Error(`${file}: the DaemonSet has no capture container with a command [node, ...flags, script]`);
+  return { flags: command.slice(1, -1), script };
+};
 
 export interface CaptureServiceOptions {
   readonly natsUrl: string;
@@ -19,7 +39,6 @@ export interface CaptureServiceOptions {
   readonly cidr: string;
   /** Checkout to run (another tree for old/new comparisons); default the current directory. */
   readonly tree?: string;
-  readonly nodeArgs?: ReadonlyArray<string>;
 }
 
 const built = new Set<string>();
@@ -37,22 +56,19 @@ export const startCaptureService = async (
   const metricsPort = await freePort();
   const tree = o.tree ?? ".";
   buildDist(tree);
-  const child = spawn(
-    process.execPath,
-    [...(o.nodeArgs ?? []), ...CAPTURE_NODE_FLAGS, join(tree, "services/capture/dist/main.js")],
-    {
-      cwd: tree,
-      env: {
-        ...process.env,
-        NETPULSE_BUS: "nats",
-        NETPULSE_NATS_URL: o.natsUrl,
-        NETPULSE_CAPTURE_CIDRS: o.cidr,
-        NETPULSE_METRICS_PORT: String(metricsPort),
-        NETPULSE_NODE_NAME: "bench",
-      },
-      stdio: ["ignore", devNull, "pipe"],
+  const { flags, script } = deployedCommand(tree);
+  const child = spawn(process.execPath, [...CAPTURE_NODE_ARGS, ...flags, join(tree, script)], {
+    cwd: tree,
+    env: {
+      ...process.env,
+      NETPULSE_BUS: "nats",
+      NETPULSE_NATS_URL: o.natsUrl,
+      NETPULSE_CAPTURE_CIDRS: o.cidr,
+      NETPULSE_METRICS_PORT: String(metricsPort),
+      NETPULSE_NODE_NAME: "bench",
     },
-  );
+    stdio: ["ignore", devNull, "pipe"],
+  });
   child.stderr?.resume();
   await until(
     "capture service ready",
