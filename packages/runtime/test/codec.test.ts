@@ -221,6 +221,42 @@ describe("JSON lines", () => {
   });
 });
 
+describe("JSON lines with 64-bit values as plain numbers", () => {
+  // what Python's json.dumps(time.time_ns()), Go's encoding/json and jq write: no quotes
+  const lineWith = (field: string, literal: string): string =>
+    toJsonLine({ ...rawFlow(), [field]: "PLACEHOLDER" }).replace('"PLACEHOLDER"', literal);
+
+  it("loads 1761234567890123456 exactly, as a number and as a string", () => {
+    expect(unwrap(parseRawFlowJson(lineWith("start_ns", "1761234567890123456"), "f:1")).start_ns).toBe(
+      1761234567890123456n,
+    );
+    expect(unwrap(parseRawFlowJson(lineWith("start_ns", '"1761234567890123456"'), "f:1")).start_ns).toBe(
+      1761234567890123456n,
+    );
+    const all = lineWith("flow_id", String((1n << 63n) - 1n)).replace(/"(\d{16,})"/g, "$1");
+    expect(unwrap(parseRawFlowJson(all, "f:1"))).toEqual({ ...rawFlow(), flow_id: (1n << 63n) - 1n });
+  });
+
+  it("refuses out-of-range, fractional and exponent values with file:line and field", () => {
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        "flow_id",
+        "9223372036854775808",
+        /^in\.jsonl:7: field "flow_id" 9223372036854775808 does not fit a signed 64-bit/,
+      ],
+      ["bytes_sent", "-9223372036854775809", /^in\.jsonl:7: field "bytes_sent" -9223372036854775809 does not fit/],
+      ["start_ns", "1.5", /^in\.jsonl:7: field "start_ns" must be an integer \(number or decimal string\), got 1\.5$/],
+      ["start_ns", "1761234567890123456.5", /^in\.jsonl:7: field "start_ns" must be an integer without exponent/],
+      ["end_ns", "1.7612345678901235e18", /^in\.jsonl:7: field "end_ns" must be an integer without exponent/],
+    ];
+    for (const [field, literal, message] of cases) {
+      const e = errorOf(parseRawFlowJson(lineWith(field, literal), "in.jsonl:7"));
+      expect(e.message.split("\n")).toHaveLength(1);
+      expect(e.message).toMatch(message);
+    }
+  });
+});
+
 describe("bigint long varints", () => {
   it("round-trips the edges of every varint length and of int64", () => {
     const edges: bigint[] = [0n, 1n, -1n, 63n, -64n, 64n, (1n << 63n) - 1n, -(1n << 63n)];

@@ -1,8 +1,10 @@
 // JSON lines for the CLI (`netpulse capture --stdout`, `enrich`, `sink --input`). 64-bit fields
 // print as JSON numbers when they are safe integers, else as decimal strings (as protobuf's JSON
-// mapping does for int64); the reader accepts both. Parsing is driven by the Avro schema, so the
-// JSON form can never drift from the wire form.
+// mapping does for int64); the reader accepts both, and also takes 64-bit values written as plain
+// JSON numbers (Python's time.time_ns(), Go, jq) exactly: JSON.parse would round them to a double.
+// Parsing is driven by the Avro schema, so the JSON form can never drift from the wire form.
 import * as Either from "effect/Either";
+import { parse as parseLossless } from "lossless-json";
 import type { AvroType } from "./avro.js";
 import { CodecError } from "./CodecError.js";
 import { EnrichedFlowCodec, RawFlowCodec, checkFlow } from "./codecs.js";
@@ -33,15 +35,28 @@ const INT_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-type Converted = Either.Either<unknown, string>;
+/** JSON.parse rounded an integer beyond 2^53 in this field: the line is parsed again, exactly. */
+class Rounded {
+  constructor(
+    readonly path: string,
+    readonly value: number,
+  ) {}
+}
+
+type Converted = Either.Either<unknown, string | Rounded>;
 
 const fail = (path: string, what: string): Converted => Either.left(`field "${path}" ${what}`);
+
+/** A value as it appeared in the input, for error messages (bigints from the lossless parser included). */
+const shown = (v: unknown): string => JSON.stringify(v, replacer);
 
 const toLong = (v: unknown, path: string): Converted => {
   let n: bigint | undefined;
   if (typeof v === "number" && Number.isSafeInteger(v)) n = BigInt(v);
+  else if (typeof v === "number" && Number.isInteger(v)) return Either.left(new Rounded(path, v));
+  else if (typeof v === "bigint") n = v;
   else if (typeof v === "string" && /^-?\d+$/.test(v)) n = BigInt(v);
-  if (n === undefined) return fail(path, `must be an integer (number or decimal string), got ${JSON.stringify(v)}`);
+  if (n === undefined) return fail(path, `must be an integer (number or decimal string), got ${shown(v)}`);
   if (n < INT64_MIN || n > INT64_MAX) return fail(path, `${n} does not fit a signed 64-bit integer`);
   return Either.right(n);
 };
@@ -55,14 +70,15 @@ const convert = (type: AvroType, v: unknown, path: string): Converted => {
     case "int":
       return typeof v === "number" && Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX
         ? Either.right(v)
-        : fail(path, `must be a 32-bit integer, got ${JSON.stringify(v)}`);
+        : fail(path, `must be a 32-bit integer, got ${shown(v)}`);
     case "double":
     case "float":
-      return typeof v === "number" ? Either.right(v) : fail(path, `must be a number, got ${JSON.stringify(v)}`);
+      if (typeof v === "bigint") return Either.right(Number(v));
+      return typeof v === "number" ? Either.right(v) : fail(path, `must be a number, got ${shown(v)}`);
     case "string":
-      return typeof v === "string" ? Either.right(v) : fail(path, `must be a string, got ${JSON.stringify(v)}`);
+      return typeof v === "string" ? Either.right(v) : fail(path, `must be a string, got ${shown(v)}`);
     case "boolean":
-      return typeof v === "boolean" ? Either.right(v) : fail(path, `must be true or false, got ${JSON.stringify(v)}`);
+      return typeof v === "boolean" ? Either.right(v) : fail(path, `must be true or false, got ${shown(v)}`);
     case "null":
       return v === null ? Either.right(null) : fail(path, "must be null");
     case "union:unwrapped": {
@@ -114,11 +130,33 @@ const convert = (type: AvroType, v: unknown, path: string): Converted => {
   }
 };
 
+/** For lossless-json: an integer literal beyond 2^53 becomes an exact bigint, every other number a double. */
+const exactNumber = (text: string): number | bigint => {
+  const n = Number(text);
+  return Number.isSafeInteger(n) || !/^-?\d+$/.test(text) ? n : BigInt(text);
+};
+
+/**
+ * Parses with JSON.parse and converts; only a line where JSON.parse rounded a 64-bit field is
+ * parsed again with lossless-json (a parser in JavaScript, ~2x slower), so files written by
+ * netpulse itself (unsafe values as strings) keep JSON.parse's speed.
+ */
+const parseAndConvert = (type: AvroType, line: string): Either.Either<unknown, string> => {
+  const first = convert(type, JSON.parse(line), "");
+  if (Either.isRight(first) || !(first.left instanceof Rounded)) return first as Either.Either<unknown, string>;
+  const exact = convert(type, parseLossless(line, null, exactNumber), "");
+  if (Either.isRight(exact) || !(exact.left instanceof Rounded)) return exact as Either.Either<unknown, string>;
+  // still not exact: written with an exponent or a fraction (1e20, 12345678901234567.0)
+  return Either.left(
+    `field "${exact.left.path}" must be an integer without exponent or fraction, got ${exact.left.value}`,
+  );
+};
+
 const parseWith =
   <T>(type: AvroType, check: (r: T) => string | undefined) =>
   (line: string, where: string): Either.Either<T, CodecError> => {
     const parsed = Either.try({
-      try: (): unknown => JSON.parse(line),
+      try: () => parseAndConvert(type, line),
       catch: (cause) =>
         new CodecError({
           kind: "garbage",
@@ -126,8 +164,7 @@ const parseWith =
           cause,
         }),
     });
-    return Either.flatMap(parsed, (value) => {
-      const converted = convert(type, value, "");
+    return Either.flatMap(parsed, (converted) => {
       if (Either.isLeft(converted))
         return Either.left(new CodecError({ kind: "invalid_record", message: `${where}: ${converted.left}` }));
       const record = converted.right as T;
