@@ -4,7 +4,13 @@ import type { BusMessage, OutgoingMessage } from "./Bus.js";
 import { DeadLetterCodec } from "../codec/codecs.js";
 import type { DeadLetter } from "../records.js";
 
-export const deadLetter = (msg: BusMessage, stage: string, errorKind: string, reason: string): OutgoingMessage => {
+export const deadLetter = (
+  msg: BusMessage,
+  stage: string,
+  errorKind: string,
+  reason: string,
+  atNs: bigint,
+): OutgoingMessage => {
   const record: DeadLetter = {
     original: msg.value,
     topic: msg.topic,
@@ -14,7 +20,7 @@ export const deadLetter = (msg: BusMessage, stage: string, errorKind: string, re
     stage,
     error_kind: errorKind,
     reason,
-    at_ns: BigInt(Date.now()) * 1_000_000n,
+    at_ns: atNs,
   };
   return { key: msg.key, value: DeadLetterCodec.encode(record) };
 };

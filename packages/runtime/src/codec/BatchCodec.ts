@@ -7,6 +7,7 @@ import { boundsChecker } from "./avroBounds.js";
 import { AvroCursorError } from "./AvroCursor.js";
 import { CodecError } from "./CodecError.js";
 import type { Batch } from "../records.js";
+import { wallClockNs } from "../clock.js";
 
 export interface BatchHeader {
   readonly schema: string;
@@ -31,7 +32,8 @@ export interface BatchCodec<T> {
   readonly decode: (bytes: Uint8Array) => Either.Either<T, CodecError>;
   readonly encodeBatch: (
     records: ReadonlyArray<T>,
-    meta: { readonly producer: string; readonly sequence: bigint },
+    /** `createdNs` defaults to the wall clock; stages that re-batch pass their input's event time. */
+    meta: { readonly producer: string; readonly sequence: bigint; readonly createdNs?: bigint },
   ) => Buffer;
   readonly decodeBatch: (bytes: Uint8Array) => Either.Either<DecodedBatch<T>, CodecError>;
 }
@@ -80,7 +82,6 @@ const decodeWith = (r: Reading, bytes: Uint8Array) =>
 
 const batchReading = reading(batchType);
 
-const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 export interface BatchCodecOptions<T> {
   /** The reader schema: what this code's T mirrors. */
@@ -128,7 +129,7 @@ export const makeBatchCodec = <T>(options: BatchCodecOptions<T>): BatchCodec<T> 
         schema_fingerprint: own,
         producer: meta.producer,
         sequence: meta.sequence,
-        created_ns: nowNs(),
+        created_ns: meta.createdNs ?? wallClockNs(),
         count: records.length,
         records: arrayType.toBuffer(records),
       };
