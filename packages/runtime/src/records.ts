@@ -90,6 +90,22 @@ export interface Anomaly {
   readonly policy_name: string;
   readonly policy_rule: string;
   readonly message: string;
+  // v2 (schemas/anomaly.v2.avsc): episode fields. Optional here so v1-shaped writers still
+  // type-check; Avro writes the schema default for an absent one and every decode fills them in.
+  /** "open" | "resolved" [open]; a resolution repeats its opening's id. */
+  readonly status?: string;
+  /** Findings folded into the episode [1]. */
+  readonly count?: number;
+  /** Start of the window that opened the episode [0]. */
+  readonly first_seen_ns?: bigint;
+  /** End of the latest window that repeated the finding [0]. */
+  readonly last_seen_ns?: bigint;
+  /** The episode's subject: sorted workload pair, "+#port" for policy kinds, "node:X" for node kinds [""]. */
+  readonly pair?: string;
+  /** Unit of observed/threshold/baseline: us | segments | ratio | count | s [""]. */
+  readonly unit?: string;
+  /** "ingress" | "egress" | "ingress+egress" for policy kinds [""]. */
+  readonly policy_direction?: string;
 }
 
 export interface Heartbeat {

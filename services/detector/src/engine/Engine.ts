@@ -1,0 +1,162 @@
+// The detector's pure engine: batches of enriched flows and heartbeats in, anomalies out, over
+// event time. No I/O, no clock, no randomness: the same inputs in the same order give the same
+// anomalies with the same ids, live or in a replay.
+//
+// API (what the service, `netpulse replay` and `backtest` drive):
+//   const engine = new DetectorEngine({ maxPairs });           // one per partition set / replay
+//   engine.step({ _tag: "Flows", flows }, { rules, policies })  // → anomalies to publish, in order
+//   engine.step({ _tag: "Heartbeats", beats }, ctx)
+//   engine.step({ _tag: "Tick", nowNs }, ctx)                   // advance event time with no data:
+//                                                                //   the live clock, or end of replay
+//   engine.stats()                                              // pairs, evictions, watermark, episodes
+// - Event time: the watermark is the largest timestamp seen (flow window end, heartbeat ts, tick).
+//   `detected_ns` of an opening is the watermark after its flow; of a resolution, last seen +
+//   cooldown; of a capture_silent opening, last heartbeat + after_s.
+// - Episodes: a finding of one (kind, subject) opens an episode and publishes one record (status
+//   "open", count 1, the opening flow's window). Repeats within `rules.cooldown_s` (one value for
+//   every kind) of the last fold into it, unpublished. When the watermark passes last seen +
+//   cooldown, a second record with the SAME id says status "resolved" with the final count, last
+//   seen and sample flow ids: the sink keeps the latest version of the row by id, and a redelivered
+//   record is byte-identical. Subjects: the workload pair (pairKeyOf) for flow kinds, pair + "#port"
+//   for policy_denied, the destination workload + "#port" for policy_unprotected, "node:X" for
+//   capture_silent and conntrack_pressure. Ids: sha1(rule id, rule version, subject, episode start).
+// - Rules: ctx.rules may change between steps (a new version on the rules topic); openings name the
+//   rule id and version in force; open episodes keep their id. Overrides resolve per flow (first
+//   match on namespace and/or workload, either end); node kinds use the base rules.
+// - Policies: ctx.policies is the cluster state (fed by informers or manifests); undefined = the
+//   policy kinds are off.
+// - The same connection from both nodes (client and server records, same 5-tuple, overlapping
+//   windows) is one finding: the second record folds in without counting.
+// - Units: RTT values in µs (unit "us"), retransmits in segments, retransmit rate as a ratio,
+//   conntrack as a ratio or a count, silence in seconds.
+// - Not thread-safe, not shareable: state is mutable inside; one engine per consumer.
+import type { PolicyEngine } from "@netpulse/policy";
+import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records";
+import { PairBaselines } from "./baseline/PairBaselines.js";
+import { CompiledRules } from "./CompiledRules.js";
+import { Episodes, type AnomalyDraft } from "./Episodes.js";
+import { FlowRules } from "./FlowRules.js";
+import { MirrorFilter } from "./MirrorFilter.js";
+import { NodeChecks } from "./NodeChecks.js";
+import { NodeHealth } from "./NodeHealth.js";
+import { NODE_LOAD_DEFAULTS, NodeLoad, type NodeLoadOptions } from "./NodeLoad.js";
+import type { RuleSet } from "../rules/RuleSet.js";
+
+export type EngineInput =
+  | { readonly _tag: "Flows"; readonly flows: ReadonlyArray<EnrichedFlow> }
+  | { readonly _tag: "Heartbeats"; readonly beats: ReadonlyArray<Heartbeat> }
+  | { readonly _tag: "Tick"; readonly nowNs: bigint };
+
+export interface EngineContext {
+  readonly rules: RuleSet;
+  readonly policies: PolicyEngine | undefined;
+}
+
+export interface EngineOptions {
+  /** Workload pairs whose baselines are kept; the least recently seen is evicted beyond. [100 000] */
+  readonly maxPairs?: number;
+  /** Connections remembered for the both-sides dedupe, per generation. [65 536] */
+  readonly mirrorLimit?: number;
+  /** The node-wide slowness hint: bucket width, minimum pairs, ratio slow. [10 s, 5, 0.8] */
+  readonly nodeLoad?: Partial<NodeLoadOptions>;
+}
+
+export interface EngineStats {
+  readonly pairsTracked: number;
+  readonly evictions: number;
+  readonly watermarkNs: bigint;
+  readonly openEpisodes: number;
+  readonly nodesTracked: number;
+  readonly silentNodes: number;
+  readonly rulesVersion: number;
+  readonly anomalies: number;
+}
+
+/** Mutable engine state shared by the flow and node checks (one object, no module state). */
+export interface EngineState {
+  watermarkNs: bigint;
+  readonly episodes: Episodes;
+  readonly nodes: NodeHealth;
+  readonly load: NodeLoad;
+  readonly mirror: MirrorFilter;
+  readonly baselines: PairBaselines;
+  /** Openings of this step that a node-wide hint may still annotate. */
+  readonly slowOpenings: AnomalyDraft[];
+}
+
+export class DetectorEngine {
+  readonly #state: EngineState;
+  readonly #flows: FlowRules;
+  readonly #nodes: NodeChecks;
+  #compiled: CompiledRules | undefined;
+  #baselineParams = "";
+  #anomalies = 0;
+
+  constructor(options: EngineOptions = {}) {
+    this.#state = {
+      watermarkNs: 0n,
+      episodes: new Episodes(),
+      nodes: new NodeHealth(),
+      load: new NodeLoad({ ...NODE_LOAD_DEFAULTS, ...options.nodeLoad }),
+      mirror: new MirrorFilter(options.mirrorLimit),
+      baselines: new PairBaselines({ capacity: options.maxPairs ?? 100_000, params: {} }),
+      slowOpenings: [],
+    };
+    this.#flows = new FlowRules(this.#state);
+    this.#nodes = new NodeChecks(this.#state);
+  }
+
+  step(input: EngineInput, ctx: EngineContext): ReadonlyArray<Anomaly> {
+    const c = this.#rules(ctx.rules);
+    const s = this.#state;
+    const out: Anomaly[] = [];
+    switch (input._tag) {
+      case "Flows": {
+        const flows = input.flows;
+        for (let i = 0; i < flows.length; i++) this.#flows.flow(flows[i]!, c, ctx.policies, out);
+        this.#flows.annotateSlow();
+        break;
+      }
+      case "Heartbeats":
+        for (const b of input.beats) this.#nodes.beat(b, c, out);
+        break;
+      case "Tick":
+        if (input.nowNs > s.watermarkNs) s.watermarkNs = input.nowNs;
+        break;
+    }
+    for (const a of s.episodes.sweep(s.watermarkNs)) out.push(a);
+    this.#nodes.silences(c, out);
+    this.#anomalies += out.length;
+    return out;
+  }
+
+  stats(): EngineStats {
+    const s = this.#state;
+    let silent = 0;
+    for (const n of s.nodes.nodes()) if (n.silence !== undefined) silent++;
+    return {
+      pairsTracked: s.baselines.size,
+      evictions: s.baselines.evictions,
+      watermarkNs: s.watermarkNs,
+      openEpisodes: s.episodes.size + silent,
+      nodesTracked: s.nodes.size,
+      silentNodes: silent,
+      rulesVersion: this.#compiled?.rules.version ?? 0,
+      anomalies: this.#anomalies,
+    };
+  }
+
+  #rules(rules: RuleSet): CompiledRules {
+    const known = this.#compiled;
+    if (known !== undefined && known.rules === rules) return known;
+    const c = new CompiledRules(rules);
+    const params = rules.base.baseline_deviation.params;
+    const key = JSON.stringify(params);
+    if (key !== this.#baselineParams) {
+      this.#state.baselines.setParams(params);
+      this.#baselineParams = key;
+    }
+    this.#compiled = c;
+    return c;
+  }
+}

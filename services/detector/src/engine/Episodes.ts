@@ -1,0 +1,123 @@
+// Episodes, not storms: the open episode of each (kind, subject), what folded into it, and when it
+// resolves. A finding opens an episode (the caller publishes the opening record); repeats within
+// the cooldown of the last one fold into it (count, last seen, a few sample flow ids); once event
+// time has passed last seen + cooldown with no repeat, the episode resolves: a second record with
+// the same id, status "resolved", detected at last seen + cooldown (not at whatever watermark
+// noticed it, so batching does not change it).
+import type { Anomaly } from "@netpulse/runtime/records";
+
+/** Anomaly with every v2 field present and writable while the engine still owns it. */
+export type AnomalyDraft = { -readonly [K in keyof Anomaly]-?: Exclude<Anomaly[K], undefined> };
+
+const MAX_SAMPLES = 5;
+
+export interface Episode {
+  readonly key: string;
+  readonly opening: AnomalyDraft;
+  count: number;
+  lastSeenNs: bigint;
+  cooldownNs: bigint;
+  readonly samples: bigint[];
+}
+
+const byDeadline = (a: Episode, b: Episode): number => {
+  const da = a.lastSeenNs + a.cooldownNs;
+  const db = b.lastSeenNs + b.cooldownNs;
+  return da < db ? -1 : da > db ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+};
+
+export class Episodes {
+  readonly #open = new Map<string, Episode>();
+  /** No episode resolves before this (a lower bound; exact after each sweep). */
+  #nextDeadline: bigint | undefined;
+
+  get size(): number {
+    return this.#open.size;
+  }
+
+  get(key: string): Episode | undefined {
+    return this.#open.get(key);
+  }
+
+  /** Registers an opening; the caller publishes `opening` (it may still annotate it this step). */
+  open(key: string, opening: AnomalyDraft, lastSeenNs: bigint, cooldownNs: bigint): Episode {
+    const ep: Episode = { key, opening, count: 1, lastSeenNs, cooldownNs, samples: [...opening.sample_flow_ids] };
+    this.#open.set(key, ep);
+    const deadline = lastSeenNs + cooldownNs;
+    if (this.#nextDeadline === undefined || deadline < this.#nextDeadline) this.#nextDeadline = deadline;
+    return ep;
+  }
+
+  /** Whether a finding starting at `startNs` still belongs to `ep` (within the cooldown of its last one). */
+  static continues(ep: Episode, startNs: bigint): boolean {
+    return startNs <= ep.lastSeenNs + ep.cooldownNs;
+  }
+
+  fold(ep: Episode, endNs: bigint, flowId: bigint | undefined, counted: boolean): void {
+    if (counted) ep.count++;
+    if (endNs > ep.lastSeenNs) ep.lastSeenNs = endNs;
+    if (flowId !== undefined && ep.samples.length < MAX_SAMPLES && !ep.samples.includes(flowId))
+      ep.samples.push(flowId);
+  }
+
+  /**
+   * A finding of `key` over [startNs, endNs]: folds into the open episode (counted unless it is
+   * the other side's record of a finding already counted), or, after resolving a stale one, opens
+   * a new episode with `build()` and pushes its opening onto `out`. Returns the opening, if any.
+   */
+  report(
+    key: string,
+    startNs: bigint,
+    endNs: bigint,
+    flowId: bigint | undefined,
+    counted: boolean,
+    cooldownNs: bigint,
+    out: Anomaly[],
+    build: () => AnomalyDraft,
+  ): AnomalyDraft | undefined {
+    let ep = this.#open.get(key);
+    if (ep !== undefined && !Episodes.continues(ep, startNs)) {
+      out.push(this.close(ep));
+      ep = undefined;
+    }
+    if (ep !== undefined) {
+      this.fold(ep, endNs, flowId, counted);
+      return undefined;
+    }
+    const opening = build();
+    this.open(key, opening, endNs, cooldownNs);
+    out.push(opening);
+    return opening;
+  }
+
+  /** Closes `ep` now (its successor is about to open) and returns its resolution. */
+  close(ep: Episode): Anomaly {
+    this.#open.delete(ep.key);
+    return resolution(ep);
+  }
+
+  /** Resolutions of every episode whose cooldown ended at or before `watermarkNs`, oldest first. */
+  sweep(watermarkNs: bigint): Anomaly[] {
+    if (this.#nextDeadline === undefined || watermarkNs < this.#nextDeadline) return [];
+    const done: Episode[] = [];
+    let next: bigint | undefined;
+    for (const ep of this.#open.values()) {
+      const deadline = ep.lastSeenNs + ep.cooldownNs;
+      if (deadline < watermarkNs) done.push(ep);
+      else if (next === undefined || deadline < next) next = deadline;
+    }
+    this.#nextDeadline = next;
+    done.sort(byDeadline);
+    for (const ep of done) this.#open.delete(ep.key);
+    return done.map(resolution);
+  }
+}
+
+const resolution = (ep: Episode): Anomaly => ({
+  ...ep.opening,
+  status: "resolved",
+  count: ep.count,
+  last_seen_ns: ep.lastSeenNs,
+  detected_ns: ep.lastSeenNs + ep.cooldownNs,
+  sample_flow_ids: [...ep.samples],
+});
