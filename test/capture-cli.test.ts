@@ -1,6 +1,9 @@
 // `netpulse capture --stdout` as users run it (bin/netpulse, built dist): JSON lines with the
-// raw-flow schema's field names for real connections, and exit 2 with one line for bad flags.
-import { spawn, spawnSync } from "node:child_process";
+// raw-flow schema's field names for real connections, exit 2 with one line for bad flags, and
+// Ctrl-C printing the still-open connections' last windows. No step assumes how fast the machine
+// is: the capture counts as attached once a probe connection shows up on its stdout, however long
+// that takes, and --duration counts from the loader's attach, not from the process start.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as Either from "effect/Either";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,24 +34,46 @@ describe("netpulse capture flags", () => {
   });
 });
 
+/** The CLI's output as it arrives, and its exit. */
+const watch = (cli: ChildProcessWithoutNullStreams | ReturnType<typeof spawn>) => {
+  const seen = { out: "", err: "" };
+  cli.stdout?.on("data", (d: Buffer) => (seen.out += d.toString()));
+  cli.stderr?.on("data", (d: Buffer) => (seen.err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => cli.on("close", (code) => resolve(code)));
+  return { seen, exited };
+};
+
 describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the real kernel", () => {
   const pair = new NetnsPair();
   const PORT = 7500;
   const PROBE = 7501;
 
   beforeAll(async () => {
+    // bin/netpulse rebuilds stale code before it starts: do that here, not inside a timed step
+    expect(spawnSync(netpulse, ["--help"], { encoding: "utf8" }).status).toBe(0);
     pair.up();
     await lineFrom(pair.peer(pair.server, "server", [PORT, PROBE]), "listening");
   });
 
   afterAll(() => pair.down());
 
+  /** Resolves once a probe connection is on the CLI's stdout: the programs are attached. */
+  const attached = async (seen: { out: string }, exited: Promise<number | null>) => {
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!seen.out.includes(`"dst_port":${PROBE}`)) {
+      if (done) throw new Error("capture exited before any probe connection showed up");
+      pair.peer(pair.client, "connect", [pair.serverIp, PROBE]);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+
   it("prints one schema-valid JSON line per flow window for --duration seconds", async () => {
     const args = [
       "capture",
       "--stdout",
       "--duration",
-      "6",
+      "10",
       "--cidr",
       pair.cidr,
       "--port",
@@ -57,20 +82,12 @@ describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the rea
       String(PROBE),
     ];
     const cli = spawn(netpulse, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    cli.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    cli.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => cli.on("close", (code) => resolve(code)));
-    // attached once a probe connection shows up on stdout (node start + BPF load take a while)
-    const t0 = Date.now();
-    while (!out.includes(`"dst_port":${PROBE}`) && Date.now() - t0 < 5_000) {
-      pair.peer(pair.client, "connect", [pair.serverIp, PROBE]);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const { seen, exited } = watch(cli);
+    await attached(seen, exited);
     const ports = await lineFrom(pair.peer(pair.client, "churn", [pair.serverIp, PORT, "10", "2"]), "ports");
-    expect(await exited, err).toBe(0);
-    const lines = out.trim().split("\n");
+    expect(await exited, seen.err).toBe(0);
+    expect(seen.err).toMatch(/^netpulse: capture: \d+ flow windows, dropped 0 kernel and 0 user-space records\n$/);
+    const lines = seen.out.trim().split("\n");
     const flows = lines.map((l, i) => parseRawFlowJson(l, `line ${i + 1}`));
     expect(flows.flatMap((f) => (Either.isLeft(f) ? [f.left.message] : []))).toEqual([]);
     const records = flows.flatMap((f) => (Either.isRight(f) && f.right.dst_port === PORT ? [f.right] : []));
@@ -92,5 +109,32 @@ describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the rea
         "sampling",
       ]),
     );
+  });
+
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("on %s prints the open connection's last window and the summary, exit %d", async (signal, code) => {
+    // no periodic windows: whatever the open connection prints comes from the stop
+    const args = ["capture", "--stdout", "--active-timeout", "3600", "--cidr", pair.cidr, "--port", String(PORT)];
+    const cli = spawn(netpulse, [...args, "--port", String(PROBE)], { stdio: ["ignore", "pipe", "pipe"] });
+    const { seen, exited } = watch(cli);
+    await attached(seen, exited);
+    const client = pair.peer(pair.client, "client", [pair.serverIp, PORT, 5000, 7000]);
+    const [port] = await lineFrom(client, "ready");
+    cli.kill(signal);
+    expect(await exited, seen.err).toBe(code);
+    client.stdin.write("fin\n");
+    const mine = seen.out
+      .trim()
+      .split("\n")
+      .map((l, i) => parseRawFlowJson(l, `line ${i + 1}`))
+      .flatMap((f) => (Either.isRight(f) && f.right.dst_port === PORT ? [f.right] : []));
+    expect(mine.filter((f) => f.direction === "client").map((f) => [String(f.src_port), f.close_reason])).toEqual([
+      [port, "open"],
+    ]);
+    const window = mine.find((f) => f.direction === "client");
+    expect([window?.bytes_sent, window?.bytes_received]).toEqual([5000n, 7000n]);
+    expect(seen.err).toMatch(/^netpulse: capture: \d+ flow windows, dropped 0 kernel and 0 user-space records\n$/);
   });
 });

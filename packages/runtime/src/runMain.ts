@@ -8,13 +8,10 @@
 import * as Cause from "effect/Cause";
 import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
-import * as Fiber from "effect/Fiber";
+import { onStopSignals, type StopOptions } from "./onStopSignals.js";
 import { pinoLogger } from "./observability/Logging.js";
 
-export interface RunMainOptions {
-  /** The program stops by itself once `stopRequested` completes; don't interrupt on the first signal. */
-  readonly drainsOnStop?: boolean;
-}
+export type RunMainOptions = StopOptions;
 
 /** Time left for log lines and sockets to flush after the program ended. */
 const EXIT_GRACE_MS = 1_000;
@@ -38,9 +35,5 @@ export const runMain = <E>(
     ),
   );
   fiber.addObserver(() => setTimeout(() => process.exit(), EXIT_GRACE_MS).unref());
-  for (const signal of ["SIGTERM", "SIGINT"] as const)
-    process.on(signal, () => {
-      const first = Effect.runSync(Deferred.succeed(stop, undefined));
-      if (!first || options.drainsOnStop !== true) Effect.runFork(Fiber.interrupt(fiber));
-    });
+  onStopSignals(fiber, stop, options);
 };

@@ -1,6 +1,8 @@
 // `netpulse capture --stdout`: the eBPF capture alone, like tcplife: one JSON line per RawFlow
 // window on stdout (schema field names). Same pipeline as the capture service, only the sink
 // differs. Bad flags → UsageError (exit 2); a loader that cannot start → its one-line reason.
+// Ctrl-C/SIGTERM stop it as the service stops: the loader drains the ring buffer, still-open
+// connections print their last window, then a summary line goes to stderr (exit 130/143).
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import * as Chunk from "effect/Chunk";
@@ -10,12 +12,17 @@ import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
 import * as Stream from "effect/Stream";
 import { toJsonLine } from "@netpulse/runtime/codec/json";
-import { CaptureStats } from "@netpulse/capture/CaptureStats";
-import { capturePipeline } from "@netpulse/capture/CapturePipeline";
-import { defaults, pipelineSettings } from "@netpulse/capture/CaptureConfig";
-import { parseCidrList, parsePortList } from "@netpulse/capture/filters";
-import { defaultLoaderPath, Loader } from "@netpulse/capture/LoaderProcess";
-import { runCommand } from "../run.js";
+import {
+  CaptureStats,
+  capturePipeline,
+  captureDefaults as defaults,
+  pipelineSettings,
+  parseCidrList,
+  parsePortList,
+  defaultLoaderPath,
+  Loader,
+} from "@netpulse/capture";
+import { runDraining } from "../run.js";
 import { UsageError } from "../UsageError.js";
 
 interface CaptureOptions {
@@ -81,9 +88,16 @@ const writeOut = (text: string) =>
     });
   });
 
-export const captureToStdout = (o: CaptureOptions) =>
+/** One line on stderr when the capture ends, like tcpdump's: what came out and what was lost. */
+const summary = (stats: CaptureStats): string =>
+  `netpulse: capture: ${stats.flowsOut} flow windows, dropped ${stats.ringbufDrops} kernel and ` +
+  `${stats.queueDrops} user-space records\n`;
+
+/** Runs until --duration ends or `stop` completes; either way the open flows' last windows are printed. */
+export const captureToStdout = (o: CaptureOptions, stop?: Effect.Effect<void>) =>
   Effect.gen(function* () {
-    const settings = yield* settingsFrom(o);
+    const parsed = yield* settingsFrom(o);
+    const settings = stop === undefined ? parsed : { ...parsed, loader: { ...parsed.loader, stop } };
     const stats = new CaptureStats();
     process.stdout.on("error", () => undefined); // EPIPE arrives via the write callback too
     yield* capturePipeline(settings, stats).pipe(
@@ -99,10 +113,7 @@ export const captureToStdout = (o: CaptureOptions) =>
       Stream.takeWhile((open) => open),
       Stream.runDrain,
     );
-    if (stats.ringbufDrops + stats.queueDrops > 0)
-      process.stderr.write(
-        `netpulse: capture dropped ${stats.ringbufDrops} kernel and ${stats.queueDrops} user-space records\n`,
-      );
+    process.stderr.write(summary(stats));
   }).pipe(Effect.provide(Loader.layer));
 
 export const register = (program: Command): void => {
@@ -121,5 +132,5 @@ export const register = (program: Command): void => {
     )
     .option("--sampling <n>", "keep 1 flow in N (both directions agree)")
     .option("--active-timeout <seconds>", "emit long flows' windows this often (default 5)")
-    .action((opts: CaptureOptions) => runCommand(captureToStdout(opts)));
+    .action((opts: CaptureOptions) => runDraining((stop) => captureToStdout(opts, stop)));
 };
