@@ -30,7 +30,7 @@
 // - Units: RTT values in µs (unit "us"), retransmits in segments, retransmit rate as a ratio,
 //   conntrack as a ratio or a count, silence in seconds.
 // - Not thread-safe, not shareable: state is mutable inside; one engine per consumer.
-import type { PolicyEngine } from "@netpulse/policy";
+import type { PolicyEngine } from "@netpulse/policy/PolicyEngine";
 import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records";
 import { PairBaselines } from "./baseline/PairBaselines.js";
 import { CompiledRules } from "./CompiledRules.js";

@@ -2,7 +2,7 @@
 // policy_denied and policy_unprotected, each a small check over one enriched flow window under the
 // flow's profile (base rules or the first matching override). The hot path: no allocation unless
 // a rule fires, beyond the pair key the baselines need.
-import type { PolicyEngine } from "@netpulse/policy";
+import type { PolicyEngine } from "@netpulse/policy/PolicyEngine";
 import type { Anomaly, EnrichedFlow } from "@netpulse/runtime/records";
 import type { CompiledProfile, CompiledRules } from "./CompiledRules.js";
 import type { EngineState } from "./Engine.js";

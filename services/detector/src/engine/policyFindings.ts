@@ -3,15 +3,9 @@
 // policies, the direction(s), and the nearest rule (one that admits the peer but not the port, or
 // the port but not the peer) that would admit it with a small change.
 import * as Either from "effect/Either";
-import {
-  peerMatches,
-  portMatches,
-  PROTOCOLS,
-  type DirectionVerdict,
-  type PolicyEngine,
-  type Protocol,
-  type Verdict,
-} from "@netpulse/policy";
+import { peerMatches, portMatches } from "@netpulse/policy/evaluateDirection";
+import { PROTOCOLS, type DirectionVerdict, type Protocol, type Verdict } from "@netpulse/policy/model";
+import type { PolicyEngine } from "@netpulse/policy/PolicyEngine";
 import type { Endpoint, EnrichedFlow } from "@netpulse/runtime/records";
 
 const podRef = (e: Endpoint): string | undefined =>

@@ -53,7 +53,13 @@ class Walk {
   }
 }
 
-const kindSettings = (w: Walk, kind: RuleKind, v: unknown, path: string): KindSettings | undefined => {
+const kindSettings = (
+  w: Walk,
+  kind: RuleKind,
+  v: unknown,
+  path: string,
+  inOverride: boolean,
+): KindSettings | undefined => {
   const o = w.object(v, path);
   if (o === undefined) return undefined;
   const spec = KIND_SPECS[kind];
@@ -72,6 +78,8 @@ const kindSettings = (w: Walk, kind: RuleKind, v: unknown, path: string): KindSe
       severity = value as RuleSeverity;
     } else {
       const p = spec.params[key];
+      if (p !== undefined && inOverride && kind === "baseline_deviation")
+        return w.fail(at, "baseline parameters apply to every pair: set them under rules.baseline_deviation");
       if (p === undefined) return w.unknownKey(path, key, ["enabled", "severity", ...Object.keys(spec.params).sort()]);
       const n = w.number(value, at, p);
       if (n === undefined) return undefined;
@@ -101,7 +109,7 @@ const partialRules = (
       cooldownS = w.number(o[key], `${path}.${key}`, COOLDOWN_SPEC);
       if (cooldownS === undefined) return undefined;
     } else if (KIND_SET.has(key)) {
-      const s = kindSettings(w, key as RuleKind, o[key], `${path}.${key}`);
+      const s = kindSettings(w, key as RuleKind, o[key], `${path}.${key}`, !allowCooldown);
       if (s === undefined) return undefined;
       rules[key as RuleKind] = s;
     } else {
