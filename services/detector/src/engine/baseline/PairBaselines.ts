@@ -1,18 +1,18 @@
 // Learned per-workload-pair baselines of RTT and retransmit rate, for baseline_deviation.
-// Owns the per-pair state only: the engine owns time (it passes each window's event time),
-// episodes and anomalies. Deterministic: no wall clock, no randomness.
+// Owns the per-pair state only: the engine owns episodes and anomalies, and passes each window's
+// event time. Deterministic: no wall clock, no randomness.
 //
-// Method (chosen by measurement, docs/detector-baseline.md): RTT in log space, where real RTTs
-// are roughly normal and a 2× change weighs the same at 1 ms as at 100 ms. Location is an
-// exponentially weighted mean of ln(RTT), scale an exponentially weighted mean absolute deviation;
-// both are learned from clipped residuals, and not at all from a window that deviates, so an
-// anomaly does not become the new normal; after `acceptAfterSamples` deviating windows in a row
-// the new level is taken as the baseline. An alert needs three things: z above `sensitivity`,
-// the RTT `minRatio` times the baseline and `minDeviationMs` above it. The retransmit rate uses the
-// same recursion on the rate itself with an absolute floor `minRetransRate`.
+// Method (chosen by measurement, docs/detector-baseline.md): RTT in log space, where real RTTs are
+// roughly normal and a 2× change weighs the same at 1 ms as at 100 ms. Location is an exponentially
+// weighted mean of ln(RTT), scale an exponentially weighted mean absolute deviation, both learned
+// from clipped residuals and not at all from a deviating window, so an anomaly does not become the
+// new normal; a deviation that lasts `acceptAfterS` and `acceptAfterSamples` is taken as the new
+// level. An alert needs `confirmSamples` deviating windows in a row, each with z above
+// `sensitivity`, RTT ≥ `minRatio` × baseline and ≥ `minDeviationMs` above it. The retransmit rate
+// runs the same recursion on the rate itself, with the absolute floor `minRetransRate`.
 //
-// Memory: about 52-59 B per tracked pair including the key bookkeeping (PairTable.ts), all in
-// typed arrays sized by `capacity` at construction.
+// Memory: ≤ 59 B per tracked pair with the key bookkeeping (PairTable.ts), in typed arrays sized by
+// `capacity` at construction (bench/baseline.bench.ts).
 import { PairTable } from "./PairTable.js";
 import { type ResolvedBaselineParams, resolveBaselineParams } from "./baselineParams.js";
 
@@ -30,34 +30,49 @@ export interface BaselineFinding {
 
 /** Mean absolute deviation → standard deviation for a normal distribution (√(π/2)). */
 const SIGMA_PER_MAD = 1.2533;
+/** Event time is kept per pair in Uint32 ticks of 1/16 s from an epoch ~4 years before the first window. */
+const TICKS_PER_S = 16;
+const EPOCH_BACK_NS = 2 ** 31 * (1e9 / TICKS_PER_S);
+/**
+ * Busy pairs report many windows with one timestamp (one per connection); each still weighs at
+ * least a half-life of this many windows, so the baseline does not depend on which came first.
+ */
+const MAX_HALF_LIFE_WINDOWS = 1000;
+/**
+ * Residuals are clipped at this many sd before they update location and scale: heavy-tailed
+ * benign spikes then barely move either (1.5 measured best of 1.5 / 2 / 3 / sensitivity).
+ */
+const HUBER_CLIP = 1.5;
+const RTT = 0;
+const RETRANS = 1;
 
 export class PairBaselines {
   private readonly table: PairTable;
   private p: ResolvedBaselineParams;
-  private alphaCap = 0;
-  // Per-slot state columns.
-  private readonly lastS: Float64Array;
-  private readonly rttLoc: Float32Array;
-  private readonly rttScale: Float32Array;
-  private readonly retLoc: Float32Array;
-  private readonly retScale: Float32Array;
-  private readonly rttN: Uint16Array;
-  private readonly retN: Uint16Array;
-  private readonly rttRun: Uint16Array;
-  private readonly retRun: Uint16Array;
+  private alphaMax = 0;
+  private readonly alphaMin = 1 - 2 ** (-1 / MAX_HALF_LIFE_WINDOWS);
+  /** Event time of tick 0, in ns as a double (its 256 ns rounding is far below a tick). */
+  private epochNs = NaN;
+  // Per-pair columns, indexed by slot.
+  private readonly lastTick: Uint32Array;
+  // Per-pair-and-metric columns, indexed by 2 × slot + metric.
+  private readonly loc: Float32Array;
+  private readonly scale: Float32Array;
+  private readonly devStart: Uint32Array;
+  /** Windows learned, saturating at warmupSamples (≤ 255). */
+  private readonly seen: Uint8Array;
+  /** Deviating windows in a row, saturating at 255. */
+  private readonly run: Uint8Array;
 
   constructor(o: { capacity: number; params: Readonly<Record<string, number>> }) {
     this.table = new PairTable(o.capacity);
     const c = o.capacity;
-    this.lastS = new Float64Array(c);
-    this.rttLoc = new Float32Array(c);
-    this.rttScale = new Float32Array(c);
-    this.retLoc = new Float32Array(c);
-    this.retScale = new Float32Array(c);
-    this.rttN = new Uint16Array(c);
-    this.retN = new Uint16Array(c);
-    this.rttRun = new Uint16Array(c);
-    this.retRun = new Uint16Array(c);
+    this.lastTick = new Uint32Array(c);
+    this.loc = new Float32Array(2 * c);
+    this.scale = new Float32Array(2 * c);
+    this.devStart = new Uint32Array(2 * c);
+    this.seen = new Uint8Array(2 * c);
+    this.run = new Uint8Array(2 * c);
     this.p = resolveBaselineParams(o.params);
     this.setParams(o.params);
   }
@@ -74,15 +89,14 @@ export class PairBaselines {
 
   /** Bytes of all typed arrays: the structure's whole memory but a few object headers. */
   get bytes(): number {
-    const cols = [this.lastS, this.rttLoc, this.rttScale, this.retLoc, this.retScale];
-    const counters = [this.rttN, this.retN, this.rttRun, this.retRun];
-    return this.table.bytes + [...cols, ...counters].reduce((a, x) => a + x.byteLength, 0);
+    const cols = [this.lastTick, this.loc, this.scale, this.devStart, this.seen, this.run];
+    return this.table.bytes + cols.reduce((a, x) => a + x.byteLength, 0);
   }
 
   /** A rule change: new parameters apply from the next window; what was learned stays. */
   setParams(params: Readonly<Record<string, number>>): void {
     this.p = resolveBaselineParams(params);
-    this.alphaCap = 1 - 2 ** (-1 / this.p.minHalfLifeSamples);
+    this.alphaMax = 1 - 2 ** (-1 / this.p.minHalfLifeSamples);
   }
 
   /**
@@ -92,99 +106,78 @@ export class PairBaselines {
    */
   observe(pairKey: string, tNs: bigint, srttUs: number, retransRate: number): BaselineFinding | undefined {
     const s = this.table.acquire(pairKey);
-    const t = Number(tNs) / 1e9;
-    if (this.table.isNew) this.reset(s, t);
-    const dt = t - (this.lastS[s] ?? t);
-    if (dt > 0) this.lastS[s] = t;
+    const tick = this.tickOf(tNs);
+    if (this.table.isNew) this.reset(s, tick);
+    const last = this.lastTick[s] ?? tick;
+    const dt = (tick - last) / TICKS_PER_S;
+    if (dt > 0) this.lastTick[s] = tick;
     const timeAlpha = dt > 0 ? 1 - 2 ** (-dt / this.p.halfLifeS) : 0;
-    const alpha = Math.min(timeAlpha, this.alphaCap);
-    const rtt = srttUs > 0 ? this.observeRtt(s, srttUs / 1000, alpha) : undefined;
-    const ret =
-      Number.isFinite(retransRate) && retransRate >= 0 ? this.observeRetrans(s, retransRate, alpha) : undefined;
+    const alpha = Math.min(this.alphaMax, Math.max(this.alphaMin, timeAlpha));
+    const rtt = srttUs > 0 ? this.step(2 * s + RTT, Math.log(srttUs / 1000), tick, alpha) : undefined;
+    const ret = retransRate >= 0 && retransRate <= 1 ? this.step(2 * s + RETRANS, retransRate, tick, alpha) : undefined;
     if (rtt === undefined) return ret;
     if (ret === undefined) return rtt;
     return ret.score > rtt.score ? ret : rtt;
   }
 
-  private reset(s: number, t: number): void {
-    this.lastS[s] = t;
-    this.rttLoc[s] = 0;
-    this.rttScale[s] = 0;
-    this.retLoc[s] = 0;
-    this.retScale[s] = 0;
-    this.rttN[s] = 0;
-    this.retN[s] = 0;
-    this.rttRun[s] = 0;
-    this.retRun[s] = 0;
+  private tickOf(tNs: bigint): number {
+    const t = Number(tNs);
+    if (Number.isNaN(this.epochNs)) this.epochNs = Math.max(0, t - EPOCH_BACK_NS);
+    const ticks = (t - this.epochNs) / (1e9 / TICKS_PER_S);
+    return Math.max(0, Math.min(0xffffffff, Math.floor(ticks)));
   }
 
-  private observeRtt(s: number, ms: number, alpha: number): BaselineFinding | undefined {
+  private reset(s: number, tick: number): void {
+    this.lastTick[s] = tick;
+    for (let i = 2 * s; i < 2 * s + 2; i++) {
+      this.loc[i] = 0;
+      this.scale[i] = 0;
+      this.devStart[i] = 0;
+      this.seen[i] = 0;
+      this.run[i] = 0;
+    }
+  }
+
+  /** One value of one metric (ln ms for RTT, the rate for retransmits) of slot i >> 1. */
+  private step(i: number, x: number, tick: number, alpha: number): BaselineFinding | undefined {
     const p = this.p;
-    const y = Math.log(ms);
-    const n = this.rttN[s] ?? 0;
-    const loc = this.rttLoc[s] ?? 0;
-    const scale = this.rttScale[s] ?? 0;
+    const n = this.seen[i] ?? 0;
+    const loc = this.loc[i] ?? 0;
+    const scale = this.scale[i] ?? 0;
     if (n < p.warmupSamples) {
       // Warm-up: plain running mean and mean absolute deviation of everything seen.
-      const a = 1 / (n + 1);
-      const d = n === 0 ? 0 : y - loc;
-      this.rttLoc[s] = n === 0 ? y : loc + a * d;
-      this.rttScale[s] = scale + a * (Math.abs(d) - scale);
-      this.rttN[s] = n + 1;
+      const d = n === 0 ? 0 : x - loc;
+      this.loc[i] = n === 0 ? x : loc + d / (n + 1);
+      this.scale[i] = scale + (Math.abs(d) - scale) / (n + 1);
+      this.seen[i] = n + 1;
       return undefined;
     }
     const k = p.sensitivity;
-    const sd = Math.max(SIGMA_PER_MAD * scale, Math.log(p.minRatio) / k, 1e-6);
-    const z = (y - loc) / sd;
-    const base = Math.exp(loc);
-    if (z > k && ms - base >= p.minDeviationMs) {
-      const run = (this.rttRun[s] ?? 0) + 1;
-      if (run >= p.acceptAfterSamples) {
-        // A level shift that lasted: it is the new normal.
-        this.rttLoc[s] = y;
-        this.rttRun[s] = 0;
+    const isRtt = (i & 1) === RTT;
+    const floor = isRtt ? Math.log(p.minRatio) / k : p.minRetransRate / k;
+    const sd = Math.max(SIGMA_PER_MAD * scale, floor, 1e-6);
+    const z = (x - loc) / sd;
+    const base = isRtt ? Math.exp(loc) : loc;
+    const observed = isRtt ? Math.exp(x) : x;
+    if (z > k && (!isRtt || observed - base >= p.minDeviationMs)) {
+      const run = this.run[i] ?? 0;
+      if (run === 0) this.devStart[i] = tick;
+      if (run + 1 >= p.acceptAfterSamples && (tick - (this.devStart[i] ?? tick)) / TICKS_PER_S >= p.acceptAfterS) {
+        // A deviation that lasted: the new level is the new normal.
+        this.loc[i] = x;
+        this.run[i] = 0;
         return undefined;
       }
-      this.rttRun[s] = run;
-      return run >= p.confirmSamples ? { baseline: base, observed: ms, metric: "rtt", score: z } : undefined;
+      this.run[i] = Math.min(255, run + 1);
+      return run + 1 >= p.confirmSamples
+        ? { baseline: base, observed, metric: isRtt ? "rtt" : "retrans", score: z }
+        : undefined;
     }
-    this.rttRun[s] = 0;
-    const d = Math.max(-k * sd, Math.min(k * sd, y - loc));
-    this.rttLoc[s] = loc + alpha * d;
-    this.rttScale[s] = scale + alpha * (Math.abs(d) - scale);
-    return undefined;
-  }
-
-  private observeRetrans(s: number, rate: number, alpha: number): BaselineFinding | undefined {
-    const p = this.p;
-    const n = this.retN[s] ?? 0;
-    const loc = this.retLoc[s] ?? 0;
-    const scale = this.retScale[s] ?? 0;
-    if (n < p.warmupSamples) {
-      const a = 1 / (n + 1);
-      const d = n === 0 ? 0 : rate - loc;
-      this.retLoc[s] = n === 0 ? rate : loc + a * d;
-      this.retScale[s] = scale + a * (Math.abs(d) - scale);
-      this.retN[s] = n + 1;
-      return undefined;
-    }
-    const k = p.sensitivity;
-    const sd = Math.max(SIGMA_PER_MAD * scale, p.minRetransRate / k, 1e-6);
-    const z = (rate - loc) / sd;
-    if (z > k) {
-      const run = (this.retRun[s] ?? 0) + 1;
-      if (run >= p.acceptAfterSamples) {
-        this.retLoc[s] = rate;
-        this.retRun[s] = 0;
-        return undefined;
-      }
-      this.retRun[s] = run;
-      return run >= p.confirmSamples ? { baseline: loc, observed: rate, metric: "retrans", score: z } : undefined;
-    }
-    this.retRun[s] = 0;
-    const d = Math.max(-k * sd, Math.min(k * sd, rate - loc));
-    this.retLoc[s] = loc + alpha * d;
-    this.retScale[s] = scale + alpha * (Math.abs(d) - scale);
+    this.run[i] = 0;
+    const c = HUBER_CLIP * sd;
+    const d = Math.max(-c, Math.min(c, x - loc));
+    this.loc[i] = loc + alpha * d;
+    this.scale[i] = scale + alpha * (Math.abs(d) - scale);
     return undefined;
   }
 }

@@ -13,11 +13,11 @@ export const BASELINE_PARAM_SPEC: Readonly<Record<string, BaselineParamSpec>> = 
   warmupSamples: {
     default: 20,
     min: 2,
-    max: 10_000,
+    max: 255,
     doc: "flow windows of a pair (per metric) learned before it may alert",
   },
   sensitivity: {
-    default: 4,
+    default: 3,
     min: 1,
     max: 50,
     doc: "alert when log RTT (or the retransmit rate) is this many robust standard deviations above the baseline",
@@ -53,16 +53,22 @@ export const BASELINE_PARAM_SPEC: Readonly<Record<string, BaselineParamSpec>> = 
     doc: "a retransmit alert needs the window's retransmit rate this much (absolute) above the baseline rate",
   },
   confirmSamples: {
-    default: 1,
+    default: 3,
     min: 1,
-    max: 1_000,
+    max: 255,
     doc: "consecutive deviating windows before alerting (1: the first one alerts)",
   },
   acceptAfterSamples: {
     default: 30,
     min: 1,
-    max: 65_535,
-    doc: "after this many consecutive deviating windows the new level is accepted as the baseline",
+    max: 255,
+    doc: "a deviation is taken as the new baseline level once it lasted this many windows in a row and acceptAfterS",
+  },
+  acceptAfterS: {
+    default: 300,
+    min: 0,
+    max: 86_400,
+    doc: "a deviation is taken as the new baseline level once it lasted this many seconds and acceptAfterSamples windows",
   },
 };
 
@@ -80,6 +86,7 @@ export interface ResolvedBaselineParams {
   readonly minRetransRate: number;
   readonly confirmSamples: number;
   readonly acceptAfterSamples: number;
+  readonly acceptAfterS: number;
 }
 
 const INTEGER = new Set(["warmupSamples", "minHalfLifeSamples", "confirmSamples", "acceptAfterSamples"]);
