@@ -56,7 +56,7 @@ export const flow = (o: FlowSpec = {}): EnrichedFlow => {
     src: ep(from ?? "shop/frontend", "node-a"),
     dst: ep(to ?? "data/postgres", "node-b"),
     ...rest,
-  } as EnrichedFlow;
+  };
 };
 
 export const beat = (node: string, t: number, o: Partial<Heartbeat> = {}): Heartbeat => ({

@@ -65,9 +65,9 @@ export class FlowRules {
         const rtt = found.metric === "rtt";
         if (rtt) slow = true;
         this.#fire(p.baseline, c, pair, f, out, rtt, () => ({
-          observed: rtt ? found.observed * 1000 : found.observed,
+          observed: rtt ? srtt : found.observed,
           threshold: null,
-          baseline: rtt ? found.baseline * 1000 : found.baseline,
+          baseline: rtt ? Math.round(found.baseline * 1000) : found.baseline,
           unit: rtt ? "us" : "ratio",
           causeHint: "",
           message: rtt
