@@ -1,2 +1,17 @@
-// Public surface of the detector service (used by the CLI).
-export {};
+// Public surface of the detector service (used by the CLI: replay, backtest, rules, anomalies).
+export { DetectorEngine, type EngineContext, type EngineInput, type EngineStats } from "./engine/Engine.js";
+export { detectTransform, TICK_TOPIC, tickMessage, type DetectHooks } from "./detectTransform.js";
+export { DetectorConfig, detectorConfig, type DetectorConfigShape } from "./config.js";
+export { runDetector, loadRulesFile, DetectorStartError, STAGE, TOPICS } from "./DetectorService.js";
+export { newestRules, rulesHistory, publishRules, followRules, rulesOf } from "./live/RulesFeed.js";
+export { policiesFromManifests, PolicyManifestError } from "./live/policies.js";
+export {
+  defaultRules,
+  parseRules,
+  encodeRules,
+  decodeRules,
+  rulesDocument,
+  RulesError,
+  withVersion,
+  type RuleSet,
+} from "./rules/index.js";

@@ -1,42 +1,42 @@
-// Bus → ClickHouse for one topic: decode each delivery (undecodable → DLQ + ack), gather
-// deliveries into batches of batchRows records or lingerMs, write the batch exactly once,
-// dead-letter the rows ClickHouse refused, and only then ack every delivery of the batch.
-// The bus bounds what is fetched but un-acked (maxInFlight), so while ClickHouse is away memory
-// stays bounded and the broker keeps the rest.
+// The sink stage for one topic, as a transform (runtime/stage): decode each message
+// (undecodable → rejected, with its reason), gather messages into batches of batchRows records
+// or lingerMs, write each batch exactly once (SinkWriter), and hand on the rows ClickHouse
+// refused. The service runs it on `Bus.consume` and dead-letters what was refused before it acks
+// (the bus bounds what is fetched but un-acked, so while ClickHouse is away memory stays bounded
+// and the broker keeps the rest); `netpulse sink --input` runs the same transform on a file's
+// batches.
 import * as Chunk from "effect/Chunk";
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
 import * as Schedule from "effect/Schedule";
 import * as Sink from "effect/Sink";
 import * as Stream from "effect/Stream";
-import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
-import { deadLetter } from "@netpulse/runtime/bus/deadLetter";
+import type { BusMessage } from "@netpulse/runtime/bus/Bus";
 import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { makeIoYield } from "@netpulse/runtime/ioYield";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
-import { Topics } from "@netpulse/runtime/topics";
+import type { Rejected, Transform } from "@netpulse/runtime/stage/Stage";
+import { busOutput, runLive } from "@netpulse/runtime/stage/runStage";
+import type { ClickHouseError } from "@netpulse/clickhouse/ClickHouseError";
 import type { RowEncoder } from "./rows/RowEncoder.js";
 import type { Failpoint } from "./SinkConfig.js";
 import { avroOf, transcodeBatch } from "./rows/WireFlow.js";
-import { SinkWriter, type Encoders } from "./write/SinkWriter.js";
-import type { WriteResult } from "./write/TableWriter.js";
+import { SinkWriter, type Encoders, type SinkWriterShape } from "./write/SinkWriter.js";
 
 export const STAGE = "sink";
 
-export interface PipelineOptions {
-  readonly group: string;
+export interface BatchOptions {
   readonly batchRows: number;
   readonly lingerMs: number;
+}
+
+export interface PipelineOptions extends BatchOptions {
+  readonly group: string;
   readonly maxInFlight: number;
   readonly ackWaitMs: number;
   readonly failpoint?: Failpoint;
-}
-
-interface Decoded<R> {
-  readonly delivery: Delivery;
-  readonly records: ReadonlyArray<R>;
 }
 
 /** How one topic's messages become rows of one table. */
@@ -68,98 +68,112 @@ export const flowsInput = (e: Encoders): TopicInput<unknown> =>
     ? codecInput(EnrichedFlowCodec, e.flows)
     : { enc: e.flowsWire, decode: transcodeBatch, encodeOne: avroOf }) as TopicInput<unknown>;
 
-const busRetry = Schedule.exponential("100 millis", 2).pipe(Schedule.either(Schedule.spaced("5 seconds")));
+/** What one written batch gave: rows stored, rows already there, and messages or rows rejected. */
+export interface SinkOutput {
+  readonly records: number;
+  readonly inserted: number;
+  readonly duplicates: number;
+  /** Undecodable messages and rows ClickHouse refused (as one-row messages), with their reasons. */
+  readonly rejected: ReadonlyArray<Rejected>;
+}
 
-export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOptions) =>
-  Effect.gen(function* () {
-    const bus = yield* Bus;
-    const writer = yield* SinkWriter;
-    const metrics = yield* Metrics;
+interface Decoded<R> {
+  readonly message: BusMessage;
+  readonly records: ReadonlyArray<R>;
+  readonly rejected: Rejected | undefined;
+}
 
-    const publishDlq = (messages: ReturnType<typeof deadLetter>[]) =>
-      messages.length === 0
-        ? Effect.void
-        : bus.publish(Topics.dlq, messages).pipe(
-            Effect.tapError((e) => Effect.logWarning(`DLQ publish failed, retrying: ${e.message}`)),
-            Effect.retry(busRetry),
-          );
-
-    const ack = (d: Delivery) =>
-      d.ack.pipe(
-        // a lost ack means a redelivery, which the writer turns into a no-op
-        Effect.catchAll((e: BusError) =>
-          Effect.logWarning(`ack failed (message will be redelivered, harmlessly): ${e.message}`),
-        ),
-      );
-
+/** Decode → batch → write exactly once, for one table. */
+export const sinkTransform =
+  <R>(input: TopicInput<R>, o: BatchOptions, writer: SinkWriterShape): Transform<SinkOutput, ClickHouseError> =>
+  <A extends BusMessage, EIn>(messages: Stream.Stream<A, EIn>) => {
     // a backlog decodes message after message; let sockets (the insert in flight) progress
     const ioYield = makeIoYield();
-    const decode = (d: Delivery) =>
-      Effect.gen(function* () {
-        yield* ioYield;
-        const r = input.decode(d.value);
-        if (Either.isRight(r)) {
-          metrics.records.inc({ stage: STAGE, direction: "in" }, r.right.length);
-          return [{ delivery: d, records: r.right }] as Decoded<R>[];
-        }
-        metrics.dlq.inc({ stage: STAGE, reason: r.left.kind });
-        yield* publishDlq([deadLetter(d, STAGE, r.left.kind, r.left.message)]);
-        yield* ack(d);
-        return [] as Decoded<R>[];
-      });
+    const decode = (m: A) =>
+      Effect.as(ioYield, {
+        message: m,
+        ...Either.match(input.decode(m.value), {
+          onRight: (records) => ({ records, rejected: undefined }),
+          onLeft: (e) => ({ records: [], rejected: { message: m, kind: e.kind, reason: e.message } }),
+        }),
+      } as Decoded<R> & { readonly message: A });
 
     interface Group {
-      readonly items: ReadonlyArray<Decoded<R>>;
+      readonly items: ReadonlyArray<Decoded<R> & { readonly message: A }>;
       readonly rows: ReadonlyArray<R>;
     }
-    const toGroup = (chunk: Chunk.Chunk<Decoded<R>>): Group => {
+    const toGroup = (chunk: Chunk.Chunk<Decoded<R> & { readonly message: A }>): Group => {
       const items = Chunk.toReadonlyArray(chunk);
       const rows: R[] = [];
       for (const it of items) for (const r of it.records) rows.push(r);
       return { items, rows };
     };
-    /** Which delivery each row came in; built only when rows were refused, not per batch. */
-    const deliveries = (g: Group): Map<R, Delivery> => {
-      const from = new Map<R, Delivery>();
-      for (const it of g.items) for (const r of it.records) from.set(r, it.delivery);
+    /** Which message each row came in; built only when rows were refused, not per batch. */
+    const messageOf = (g: Group): Map<R, BusMessage> => {
+      const from = new Map<R, BusMessage>();
+      for (const it of g.items) for (const r of it.records) from.set(r, it.message);
       return from;
     };
 
-    const afterWrite = ([g, result]: readonly [Group, WriteResult<R>]) =>
-      Effect.gen(function* () {
-        const from = result.rejected.length > 0 ? deliveries(g) : undefined;
-        const letters = result.rejected.map(({ row, reason }) => {
-          const d = from?.get(row) ?? g.items[0]!.delivery;
-          metrics.dlq.inc({ stage: STAGE, reason: "clickhouse_rejected" });
-          return deadLetter({ ...d, value: input.encodeOne(row) }, STAGE, "clickhouse_rejected", reason);
-        });
-        yield* publishDlq(letters);
-        metrics.records.inc({ stage: STAGE, direction: "out" }, result.inserted);
-        if (o.failpoint === "kill-after-insert" && result.inserted > 0) process.kill(process.pid, "SIGKILL");
-        yield* Effect.forEach(g.items, (it) => ack(it.delivery), { discard: true });
-      });
-
-    const { enc } = input;
-    yield* Effect.logInfo(`sink consuming ${topic} into ${enc.spec.name}`);
-    yield* bus.consume(topic, { group: o.group, maxInFlight: o.maxInFlight, ackWaitMs: o.ackWaitMs }).pipe(
+    return messages.pipe(
       Stream.mapEffect(decode),
-      Stream.flattenIterables,
       // A batch closes as soon as it holds batchRows records (so the last message may take it
       // over by less than one message) or at the linger tick. Sink.foldWeighted would keep it
       // open at exactly batchRows until a message that does not fit arrives: a full batch then
       // waited for the next message or the linger (up to 1 s at the end of every burst).
       Stream.aggregateWithin(
         Sink.fold(
-          { items: Chunk.empty<Decoded<R>>(), rows: 0 },
+          { items: Chunk.empty<Decoded<R> & { readonly message: A }>(), rows: 0 },
           (acc) => acc.rows < o.batchRows,
-          (acc, d: Decoded<R>) => ({ items: Chunk.append(acc.items, d), rows: acc.rows + d.records.length }),
+          (acc, d: Decoded<R> & { readonly message: A }) => ({
+            items: Chunk.append(acc.items, d),
+            rows: acc.rows + d.records.length,
+          }),
         ),
         Schedule.spaced(`${o.lingerMs} millis`),
       ),
       Stream.map((acc) => toGroup(acc.items)),
       Stream.filter((g) => g.items.length > 0),
-      writer.writeAll(enc, (g: Group) => g.rows),
-      Stream.mapEffect(afterWrite),
-      Stream.runDrain,
+      writer.writeAll(input.enc, (g: Group) => g.rows),
+      Stream.map(([g, result]) => {
+        const rejected: Rejected[] = [];
+        for (const it of g.items) if (it.rejected !== undefined) rejected.push(it.rejected);
+        if (result.rejected.length > 0) {
+          const from = messageOf(g);
+          for (const { row, reason } of result.rejected) {
+            const m = from.get(row) ?? (g.items[0] as Decoded<R>).message;
+            rejected.push({ message: { ...m, value: input.encodeOne(row) }, kind: "clickhouse_rejected", reason });
+          }
+        }
+        const out: SinkOutput = {
+          records: g.rows.length,
+          inserted: result.inserted,
+          duplicates: result.duplicates,
+          rejected,
+        };
+        return { from: g.items.map((it) => it.message), out };
+      }),
+    );
+  };
+
+/** The service's pipeline for one topic: consume, run the transform, dead-letter, then ack. */
+export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOptions) =>
+  Effect.gen(function* () {
+    const writer = yield* SinkWriter;
+    const metrics = yield* Metrics;
+    const deadLetter = busOutput(STAGE);
+    yield* Effect.logInfo(`sink consuming ${topic} into ${input.enc.spec.name}`);
+    yield* runLive(
+      topic,
+      { group: o.group, maxInFlight: o.maxInFlight, ackWaitMs: o.ackWaitMs },
+      sinkTransform(input, o, writer),
+      (out: SinkOutput) =>
+        Effect.gen(function* () {
+          metrics.records.inc({ stage: STAGE, direction: "in" }, out.records);
+          for (const r of out.rejected) metrics.dlq.inc({ stage: STAGE, reason: r.kind });
+          yield* deadLetter({ publish: [], rejected: out.rejected, recordsIn: 0, recordsOut: 0 });
+          metrics.records.inc({ stage: STAGE, direction: "out" }, out.inserted);
+          if (o.failpoint === "kill-after-insert" && out.inserted > 0) process.kill(process.pid, "SIGKILL");
+        }),
     );
   }).pipe(Effect.annotateLogs({ topic }));

@@ -49,3 +49,30 @@ export const perMessage =
   <O, E, R>(f: (message: BusMessage) => Effect.Effect<O, E, R>): Transform<O, E, R> =>
   (input) =>
     input.pipe(StreamM.mapEffect((m) => Effect.map(f(m), (out) => ({ from: [m], out }))));
+
+/**
+ * Offline chaining: what a stage would publish to `topic`, as the next stage's input (the CLI
+ * runs the enricher's transform, then the detector's, on one file without a broker between).
+ */
+export const publishedTo =
+  (topic: string) =>
+  <A extends BusMessage, E, R>(
+    emitted: Stream.Stream<Emitted<A, StageOutput>, E, R>,
+  ): Stream.Stream<BusMessage, E, R> =>
+    StreamM.mapConcat(emitted, ({ from, out }) => {
+      const at = from[0];
+      const messages: BusMessage[] = [];
+      for (const p of out.publish) {
+        if (p.topic !== topic) continue;
+        for (const m of p.messages)
+          messages.push({
+            topic,
+            key: m.key,
+            value: Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value),
+            partition: m.partition ?? 0,
+            offset: at?.offset ?? "",
+            timestampMs: at?.timestampMs ?? 0,
+          });
+      }
+      return messages;
+    });

@@ -55,7 +55,7 @@ export const busOutput =
     });
 
 /** An ack that fails means a redelivery, which every stage tolerates: log it, don't stop. */
-const ackQuietly = (d: Delivery) =>
+export const ackQuietly = (d: Delivery) =>
   d.ack.pipe(
     Effect.catchAll((e: BusError) => Effect.logWarning(`ack failed (the message will be redelivered): ${e.message}`)),
   );

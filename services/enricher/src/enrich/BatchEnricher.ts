@@ -1,13 +1,20 @@
-// RawFlow batch bytes in, EnrichedFlow batch bytes out. Fast path (the batch was written with
-// the current RawFlow schema): scan, look both ends up, and write each raw record's bytes followed
-// by the two endpoints' cached Avro bytes — an EnrichedFlow by construction of the schema.
-// Batches from an older RawFlow writer schema go through full decode + encode instead.
+// RawFlow batch bytes in, EnrichedFlow batch bytes out, one batch per partition of the enriched
+// topic: records are re-keyed by their sorted workload pair (flowKey.ts), so every flow of one
+// pair reaches one detector replica, in order. Fast path (the batch was written with the current
+// RawFlow schema): scan, look both ends up, and write each raw record's bytes followed by the two
+// endpoints' cached Avro bytes — an EnrichedFlow by construction of the schema. Batches from an
+// older RawFlow writer schema go through full decode + encode instead. Output envelopes carry the
+// input batch's created_ns, so the same input always gives the same bytes.
 import * as Either from "effect/Either";
 import { loadSchemaFile, parseSchema } from "@netpulse/runtime/codec/avro";
 import { asBuffer } from "@netpulse/runtime/codec/BatchCodec";
 import { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
-import type { Batch } from "@netpulse/runtime/records";
+import type { OutgoingMessage } from "@netpulse/runtime/bus/Bus";
+import { groupByPartition } from "@netpulse/runtime/bus/partitionGroups";
+import { shardOf } from "@netpulse/runtime/bus/shard";
+import { flowKey, workloadPairKey } from "@netpulse/runtime/flowKey";
+import type { Batch, EnrichedFlow } from "@netpulse/runtime/records";
 import type { MetadataIndex } from "../index/MetadataIndex.js";
 import type { Target } from "../index/Target.js";
 import { enrichFlow } from "./enrichFlow.js";
@@ -21,8 +28,8 @@ export type EndKind = (typeof END_KINDS)[number];
 export type EndCounts = Record<EndKind, number>;
 
 export interface EnrichedBatch {
-  /** Encoded Batch envelope of EnrichedFlow records. */
-  readonly value: Buffer;
+  /** Batch envelopes of EnrichedFlow records, one per partition of the enriched topic, with that partition. */
+  readonly messages: ReadonlyArray<OutgoingMessage>;
   readonly count: number;
   /** Resolved ends by kind (2 per flow). */
   readonly ends: EndCounts;
@@ -57,6 +64,8 @@ export class BatchEnricher {
   constructor(
     private readonly index: MetadataIndex,
     private readonly producer: string,
+    /** Partitions of the enriched topic. */
+    private readonly partitions: number,
   ) {}
 
   enrich(bytes: Uint8Array): Either.Either<EnrichedBatch, CodecError> {
@@ -82,7 +91,7 @@ export class BatchEnricher {
       return Either.left(garbage(`undecodable RawFlow array: ${String(cause)}`, cause));
     }
     if (n !== batch.count) return Either.left(garbage(`batch says ${batch.count} records, holds ${n}`));
-    return Either.right(this.writePassthrough(batch.records, n));
+    return Either.right(this.writePassthrough(batch.records, n, batch.created_ns));
   }
 
   /** Mean seconds per lookup, re-resolving the ends of the last passthrough batch (for sampled metrics). */
@@ -111,31 +120,66 @@ export class BatchEnricher {
     return this.index.resolve(raw.toString("latin1", at, end), t);
   }
 
-  private writePassthrough(raw: Buffer, n: number): EnrichedBatch {
+  private readonly shard: number[] = [];
+
+  private writePassthrough(raw: Buffer, n: number, createdNs: bigint): EnrichedBatch {
     this.lastCount = n;
     this.lastRaw = raw;
     const ends: EndCounts = { pod: 0, node: 0, service: 0, external: 0, unknown: 0 };
     const scanned = this.scanned;
-    const countLen = n > 0 ? zigzagVarint(n, this.scratch, 0) : 0;
-    let recordsLen = countLen + 1; // block count, records, end-of-array 0
+    // Per partition: records, their bytes, and the first record's key (the message key).
+    const counts = new Map<number, { n: number; len: number; key: string }>();
     for (let i = 0; i < n; i++) {
       const f = scanned[i] as ScannedFlow;
       const s = this.resolveEnd(raw, f.srcV4, f.srcAt, f.srcEnd, f.startMs);
       const d = this.resolveEnd(raw, f.dstV4, f.dstAt, f.dstEnd, f.startMs);
       this.src[i] = s;
       this.dst[i] = d;
-      recordsLen += f.end - f.start + s.encoded().length + d.encoded().length;
+      const key = flowKey(
+        s.endKey(() => raw.toString("latin1", f.srcAt, f.srcEnd)),
+        d.endKey(() => raw.toString("latin1", f.dstAt, f.dstEnd)),
+      );
+      const p = shardOf(key, this.partitions);
+      this.shard[i] = p;
+      const len = f.end - f.start + s.encoded().length + d.encoded().length;
+      const c = counts.get(p);
+      if (c === undefined) counts.set(p, { n: 1, len, key });
+      else {
+        c.n++;
+        c.len += len;
+      }
     }
+    const messages: OutgoingMessage[] = [];
+    for (const [p, c] of [...counts].sort((a, b) => a[0] - b[0])) {
+      messages.push({ key: c.key, partition: p, value: this.writeGroup(raw, n, p, c.n, c.len, createdNs, ends) });
+    }
+    return { messages, count: n, ends, passthrough: true };
+  }
+
+  /** One envelope holding the records of partition `p` (of `m` records, `len` bytes), in input order. */
+  private writeGroup(
+    raw: Buffer,
+    n: number,
+    p: number,
+    m: number,
+    len: number,
+    createdNs: bigint,
+    ends: EndCounts,
+  ): Buffer {
+    const scanned = this.scanned;
+    const countLen = zigzagVarint(m, this.scratch, 0);
+    const recordsLen = countLen + len + 1; // block count, records, end-of-array 0
     // The envelope's last field is `records: bytes`: header (encoded with empty records, minus
     // that empty value's 0 length), the length, then the records written in place — one buffer,
     // no second copy.
-    const header = this.header(n);
+    const header = this.header(m, createdNs);
     const headLen = header.length - 1;
     const out = Buffer.allocUnsafe(headLen + 10 + recordsLen);
     header.copy(out, 0, 0, headLen);
     let pos = zigzagVarint(recordsLen, out, headLen);
-    if (n > 0) pos = zigzagVarint(n, out, pos);
+    pos = zigzagVarint(m, out, pos);
     for (let i = 0; i < n; i++) {
+      if (this.shard[i] !== p) continue;
       const f = scanned[i] as ScannedFlow;
       const s = this.src[i] as Target;
       const d = this.dst[i] as Target;
@@ -152,29 +196,40 @@ export class BatchEnricher {
       count(ends, d);
     }
     out[pos++] = 0;
-    return { value: out.subarray(0, pos), count: n, ends, passthrough: true };
+    return out.subarray(0, pos);
   }
 
   /** Older writer schema (or a batch the scanner can't vouch for): decode, enrich objects, encode. */
   private slowPath(bytes: Uint8Array): Either.Either<EnrichedBatch, CodecError> {
-    return Either.map(RawFlowCodec.decodeBatch(bytes), ({ records }) => {
+    return Either.map(RawFlowCodec.decodeBatch(bytes), ({ header, records }) => {
       const ends: EndCounts = { pod: 0, node: 0, service: 0, external: 0, unknown: 0 };
       const enriched = records.map((r) => enrichFlow(this.index, r, (t) => count(ends, t)));
-      const value = EnrichedFlowCodec.encodeBatch(enriched, { producer: this.producer, sequence: this.sequence++ });
-      return { value, count: records.length, ends, passthrough: false };
+      const groups = groupByPartition(enriched, workloadPairKey, this.partitions);
+      const messages = [...groups]
+        .sort((a, b) => a[0] - b[0])
+        .map(([partition, group]) => ({
+          key: workloadPairKey(group[0] as EnrichedFlow),
+          partition,
+          value: EnrichedFlowCodec.encodeBatch(group, {
+            producer: this.producer,
+            sequence: this.sequence++,
+            createdNs: header.createdNs,
+          }),
+        }));
+      return { messages, count: records.length, ends, passthrough: false };
     });
   }
 
   private readonly scratch = Buffer.alloc(10);
 
   /** The Batch envelope of `n` EnrichedFlow records, with empty `records`. */
-  private header(n: number): Buffer {
+  private header(n: number, createdNs: bigint): Buffer {
     const batch: Batch = {
       schema: EnrichedFlowCodec.name,
       schema_fingerprint: EnrichedFlowCodec.fingerprint,
       producer: this.producer,
       sequence: this.sequence++,
-      created_ns: BigInt(Date.now()) * 1_000_000n,
+      created_ns: createdNs,
       count: n,
       records: Buffer.alloc(0),
     };

@@ -1,0 +1,67 @@
+// Detector configuration from the environment, read once with clear errors naming the variable.
+import { hostname } from "node:os";
+import * as Config from "effect/Config";
+import * as Context from "effect/Context";
+import * as Layer from "effect/Layer";
+import * as Option from "effect/Option";
+
+export const defaults = {
+  metricsPort: 9465,
+  group: "detector",
+  maxInFlight: 64,
+  maxPairs: 200_000,
+  /** With no input for this long, the wall clock advances event time (capture_silent needs it). */
+  idleTickMs: 1_000,
+} as const;
+
+const list = (name: string) =>
+  Config.string(name).pipe(
+    Config.withDefault(""),
+    Config.map((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== ""),
+    ),
+  );
+
+const positive = (name: string, dflt: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(dflt),
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
+  );
+
+export const detectorConfig = Config.all({
+  /** Rules file loaded at start (YAML); built-in defaults when unset. The rules topic overrides it. */
+  rules: Config.option(Config.string("NETPULSE_DETECTOR_RULES")),
+  /** Static manifests (Namespaces, Pods, NetworkPolicies) for the policy audit instead of informers. */
+  manifests: list("NETPULSE_DETECTOR_MANIFESTS"),
+  kubeconfig: Config.option(Config.string("NETPULSE_KUBECONFIG")),
+  /** No policy audit at all (no informers, no manifests): policy kinds never fire. */
+  policies: Config.boolean("NETPULSE_DETECTOR_POLICIES").pipe(Config.withDefault(true)),
+  metricsPort: Config.port("NETPULSE_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
+  group: Config.string("NETPULSE_DETECTOR_GROUP").pipe(Config.withDefault(defaults.group)),
+  instance: Config.string("NETPULSE_INSTANCE").pipe(Config.withDefault(hostname())),
+  maxInFlight: positive("NETPULSE_DETECTOR_MAX_IN_FLIGHT", defaults.maxInFlight),
+  maxPairs: positive("NETPULSE_DETECTOR_MAX_PAIRS", defaults.maxPairs),
+  idleTickMs: positive("NETPULSE_DETECTOR_IDLE_TICK_MS", defaults.idleTickMs),
+});
+
+export type DetectorConfigShape = Config.Config.Success<typeof detectorConfig>;
+
+export class DetectorConfig extends Context.Tag("netpulse/detector/Config")<DetectorConfig, DetectorConfigShape>() {
+  static readonly layer = Layer.effect(DetectorConfig, detectorConfig);
+  static readonly make = (overrides: Partial<DetectorConfigShape> = {}): DetectorConfigShape => ({
+    rules: Option.none(),
+    manifests: [],
+    kubeconfig: Option.none(),
+    policies: true,
+    metricsPort: defaults.metricsPort,
+    group: defaults.group,
+    instance: "test",
+    maxInFlight: defaults.maxInFlight,
+    maxPairs: defaults.maxPairs,
+    idleTickMs: defaults.idleTickMs,
+    ...overrides,
+  });
+}

@@ -1,0 +1,97 @@
+// The detector's transform, the same for the service and `netpulse replay`: enriched flow
+// batches, heartbeat batches and clock ticks go through one DetectorEngine in arrival order;
+// each message gives the anomalies it caused as one batch on the anomaly topic (nothing when it
+// caused none), or a rejection with its reason. The rules and policies in force are read per
+// message, so a rule change applies from the next message on.
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import type { BusMessage } from "@netpulse/runtime/bus/Bus";
+import { AnomalyCodec, EnrichedFlowCodec, HeartbeatCodec } from "@netpulse/runtime/codec/codecs";
+import type { CodecError } from "@netpulse/runtime/codec/CodecError";
+import type { Anomaly } from "@netpulse/runtime/records";
+import { perMessage, type StageOutput, type Transform } from "@netpulse/runtime/stage/Stage";
+import { Topics } from "@netpulse/runtime/topics";
+import type { DetectorEngine, EngineContext, EngineInput } from "./engine/Engine.js";
+
+/**
+ * Not a bus topic: the live source's wall-clock tick, a message with no value whose broker
+ * timestamp is the time. Sent only while the input is idle, so it never runs ahead of a backlog.
+ */
+export const TICK_TOPIC = "netpulse.detector.tick";
+
+export const tickMessage = (nowMs: number): BusMessage => ({
+  topic: TICK_TOPIC,
+  key: "",
+  value: Buffer.alloc(0),
+  partition: 0,
+  offset: "",
+  timestampMs: nowMs,
+});
+
+/** Heartbeats travel in batches; a lone record is accepted too. */
+const decodeBeats = (bytes: Buffer) => {
+  const batch = HeartbeatCodec.decodeBatch(bytes);
+  if (Either.isRight(batch)) return Either.right(batch.right.records);
+  const one = HeartbeatCodec.decode(bytes);
+  return Either.isRight(one) ? Either.right([one.right]) : Either.left(batch.left);
+};
+
+const inputOf = (m: BusMessage): Either.Either<EngineInput, CodecError> | undefined => {
+  switch (m.topic) {
+    case Topics.flowsEnriched:
+      return Either.map(EnrichedFlowCodec.decodeBatch(m.value), (b) => ({ _tag: "Flows", flows: b.records }) as const);
+    case Topics.heartbeats:
+      return Either.map(decodeBeats(m.value), (beats) => ({ _tag: "Heartbeats", beats }) as const);
+    case TICK_TOPIC:
+      return Either.right({ _tag: "Tick", nowNs: BigInt(m.timestampMs) * 1_000_000n } as const);
+    default:
+      return undefined;
+  }
+};
+
+export interface DetectHooks {
+  /** Every anomaly emitted (metrics, the CLI's printer). */
+  readonly onAnomalies?: (anomalies: ReadonlyArray<Anomaly>) => void;
+}
+
+export const detectTransform = (
+  engine: DetectorEngine,
+  context: () => EngineContext,
+  producer: string,
+  hooks: DetectHooks = {},
+): Transform<StageOutput> => {
+  let sequence = 0n;
+  return perMessage((m) =>
+    Effect.sync((): StageOutput => {
+      const input = inputOf(m);
+      if (input === undefined) return { publish: [], rejected: [], recordsIn: 0, recordsOut: 0 };
+      if (Either.isLeft(input))
+        return {
+          publish: [],
+          rejected: [{ message: m, kind: input.left.kind, reason: input.left.message }],
+          recordsIn: 0,
+          recordsOut: 0,
+        };
+      const anomalies = engine.step(input.right, context());
+      const recordsIn =
+        input.right._tag === "Flows"
+          ? input.right.flows.length
+          : input.right._tag === "Heartbeats"
+            ? input.right.beats.length
+            : 0;
+      if (anomalies.length === 0) return { publish: [], rejected: [], recordsIn, recordsOut: 0 };
+      hooks.onAnomalies?.(anomalies);
+      const value = AnomalyCodec.encodeBatch(anomalies, {
+        producer,
+        sequence: sequence++,
+        createdNs: engine.stats().watermarkNs,
+      });
+      return {
+        publish: [{ topic: Topics.anomalies, messages: [{ key: anomalies[0]?.id ?? "", value }] }],
+        rejected: [],
+        recordsIn,
+        recordsOut: anomalies.length,
+      };
+    }),
+  );
+};
