@@ -191,10 +191,8 @@ export const parseRules = (text: string, file: string): Either.Either<RuleSet, R
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const bad = doc.errors[0];
   if (bad !== undefined) {
-    const line = bad.linePos?.[0];
-    return Either.left(
-      rulesError(file, line === undefined ? "" : `line ${line.line}`, bad.message.split("\n")[0] ?? bad.code),
-    );
+    const line = text.slice(0, bad.pos[0]).split("\n").length;
+    return Either.left(rulesError(file, `line ${line}`, bad.message.split("\n")[0] ?? bad.code));
   }
   return validateRules(doc.toJS({ maxAliasCount: 100 }), file);
 };
