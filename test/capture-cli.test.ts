@@ -18,6 +18,12 @@ if (unavailable !== undefined) {
   console.warn(`\n*** SKIPPING netpulse capture CLI run: BPF unavailable (${unavailable}) ***\n`);
 }
 
+// bin/netpulse rebuilds stale code before it starts: let that happen here, not inside a test
+beforeAll(() => {
+  const r = spawnSync(netpulse, ["--help"], { encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+});
+
 describe("netpulse capture flags", () => {
   it.each([
     [["capture"], /--stdout/],
@@ -49,8 +55,6 @@ describe.skipIf(unavailable !== undefined)("netpulse capture --stdout on the rea
   const PROBE = 7501;
 
   beforeAll(async () => {
-    // bin/netpulse rebuilds stale code before it starts: do that here, not inside a timed step
-    expect(spawnSync(netpulse, ["--help"], { encoding: "utf8" }).status).toBe(0);
     pair.up();
     await lineFrom(pair.peer(pair.server, "server", [PORT, PROBE]), "listening");
   });
