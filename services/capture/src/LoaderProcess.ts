@@ -29,7 +29,10 @@ export interface LoaderOptions {
   readonly statsMs: number;
   /** Chunks (each up to ~64 KiB of records) allowed to wait for the consumer. */
   readonly maxQueuedChunks: number;
-  /** The loader stops by itself after this long (CLI --duration); the stream then ends. */
+  /**
+   * The loader stops by itself this long after its programs are attached (CLI --duration), so a
+   * slow start-up (node, the BPF verifier) never eats the capture's time; the stream then ends.
+   */
   readonly durationMs?: number;
   /** When this completes the loader is asked to stop; it drains the ring buffer, then the stream ends. */
   readonly stop?: Effect.Effect<void>;

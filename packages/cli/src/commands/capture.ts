@@ -122,7 +122,10 @@ export const register = (program: Command): void => {
     .command("capture")
     .description("eBPF TCP capture alone: one JSON line per flow window on stdout")
     .option("--stdout", "write flows to stdout as JSON lines")
-    .option("--duration <seconds>", "stop after this many seconds (default: until Ctrl-C)")
+    .option(
+      "--duration <seconds>",
+      "stop this many seconds after the BPF programs are attached (default: until Ctrl-C)",
+    )
     .option("--port <port>", "only flows with this local or remote port (repeatable, up to 8)", collect, [])
     .option(
       "--cidr <cidr>",
