@@ -12,7 +12,7 @@ export interface Method {
 }
 
 const WARMUP = 20;
-const ALPHA = 1 - 2 ** (-1 / 60); // the default half-life (600 s) at the bench's 10 s windows
+const ALPHA = 1 - 2 ** (-1 / 180); // the default half-life (1800 s) at the bench's 10 s windows
 const MIN_DEV_MS = 5;
 const MIN_RATIO = 1.5;
 const gate = (ms: number, baseMs: number): boolean => ms - baseMs >= MIN_DEV_MS && ms >= MIN_RATIO * baseMs;

@@ -100,6 +100,17 @@ describe("PairBaselines", () => {
     expect(feed(b, "a|b", noisy(50, 60, 0.05, 4), 375).size).toBe(0);
   });
 
+  it("comes back down when a level it accepted ends", () => {
+    const b = fresh();
+    feed(b, "a|b", noisy(200, 10, 0.1));
+    feed(b, "a|b", noisy(100, 60, 0.05, 2), 200); // accepted as the new level
+    expect(feed(b, "a|b", noisy(20, 60, 0.05, 3), 300).size).toBe(0);
+    feed(b, "a|b", noisy(60, 10, 0.1, 4), 320); // congestion over: back to ~10 ms for 10 min
+    const again = feed(b, "a|b", Array<number>(5).fill(40), 380);
+    expect(again.size).toBeGreaterThan(0);
+    expect([...again.values()][0]!.baseline).toBeLessThan(14);
+  });
+
   it("learns the retransmit rate and fires on a retransmit burst", () => {
     const b = fresh();
     const rtt = Array<number>(300).fill(10);

@@ -5,9 +5,9 @@
 // Method (chosen by measurement, docs/detector-baseline.md): RTT in log space, where real RTTs are
 // roughly normal and a 2× change weighs the same at 1 ms as at 100 ms. Location is an exponentially
 // weighted mean of ln(RTT), scale an exponentially weighted mean absolute deviation, both learned
-// from clipped residuals and not at all from a deviating window, so an anomaly does not become the
-// new normal; a deviation that lasts `acceptAfterS` and `acceptAfterSamples` is taken as the new
-// level. An alert needs `confirmSamples` deviating windows in a row, each with z above
+// from residuals clipped at 1.5 sd and not at all from a window above the baseline, so an anomaly
+// does not become the new normal; a deviation either way that lasts `acceptAfterS` and
+// `acceptAfterSamples` is taken as the new level (so the baseline also comes back down after one). An alert needs `confirmSamples` deviating windows in a row, each with z above
 // `sensitivity`, RTT ≥ `minRatio` × baseline and ≥ `minDeviationMs` above it. The retransmit rate
 // runs the same recursion on the rate itself, with the absolute floor `minRetransRate`.
 //
@@ -61,8 +61,8 @@ export class PairBaselines {
   private readonly devStart: Uint32Array;
   /** Windows learned, saturating at warmupSamples (≤ 255). */
   private readonly seen: Uint8Array;
-  /** Deviating windows in a row, saturating at 255. */
-  private readonly run: Uint8Array;
+  /** Windows in a row beyond `sensitivity`: > 0 above the baseline, < 0 below; saturating at ±127. */
+  private readonly run: Int8Array;
 
   constructor(o: { capacity: number; params: Readonly<Record<string, number>> }) {
     this.table = new PairTable(o.capacity);
@@ -72,7 +72,7 @@ export class PairBaselines {
     this.scale = new Float32Array(2 * c);
     this.devStart = new Uint32Array(2 * c);
     this.seen = new Uint8Array(2 * c);
-    this.run = new Uint8Array(2 * c);
+    this.run = new Int8Array(2 * c);
     this.p = resolveBaselineParams(o.params);
     this.setParams(o.params);
   }
@@ -159,21 +159,26 @@ export class PairBaselines {
     const z = (x - loc) / sd;
     const base = isRtt ? Math.exp(loc) : loc;
     const observed = isRtt ? Math.exp(x) : x;
-    if (z > k && (!isRtt || observed - base >= p.minDeviationMs)) {
+    const up = z > k && (!isRtt || observed - base >= p.minDeviationMs);
+    if (up || z < -k) {
+      // A run of windows beyond k on one side: above alerts, either way a run that lasts is a new level.
       const run = this.run[i] ?? 0;
-      if (run === 0) this.devStart[i] = tick;
-      if (run + 1 >= p.acceptAfterSamples && (tick - (this.devStart[i] ?? tick)) / TICKS_PER_S >= p.acceptAfterS) {
-        // A deviation that lasted: the new level is the new normal.
+      const len = (up ? run > 0 : run < 0) ? Math.abs(run) + 1 : 1;
+      if (len === 1) this.devStart[i] = tick;
+      if (len >= p.acceptAfterSamples && (tick - (this.devStart[i] ?? tick)) / TICKS_PER_S >= p.acceptAfterS) {
         this.loc[i] = x;
         this.run[i] = 0;
         return undefined;
       }
-      this.run[i] = Math.min(255, run + 1);
-      return run + 1 >= p.confirmSamples
-        ? { baseline: base, observed, metric: isRtt ? "rtt" : "retrans", score: z }
-        : undefined;
+      this.run[i] = Math.min(127, len) * (up ? 1 : -1);
+      if (up)
+        return len >= p.confirmSamples
+          ? { baseline: base, observed, metric: isRtt ? "rtt" : "retrans", score: z }
+          : undefined;
+      // Far below: still learned (clipped), the baseline may come down.
+    } else {
+      this.run[i] = 0;
     }
-    this.run[i] = 0;
     const c = HUBER_CLIP * sd;
     const d = Math.max(-c, Math.min(c, x - loc));
     this.loc[i] = loc + alpha * d;

@@ -23,13 +23,13 @@ export const BASELINE_PARAM_SPEC: Readonly<Record<string, BaselineParamSpec>> = 
     doc: "alert when log RTT (or the retransmit rate) is this many robust standard deviations above the baseline",
   },
   halfLifeS: {
-    default: 600,
+    default: 1800,
     min: 1,
     max: 86_400 * 30,
     doc: "event-time half-life of the baseline: older windows weigh half after this many seconds",
   },
   minHalfLifeSamples: {
-    default: 10,
+    default: 30,
     min: 1,
     max: 100_000,
     doc: "one window never weighs more than a half-life of this many windows (a sparse pair's baseline is not its last window)",
@@ -55,14 +55,14 @@ export const BASELINE_PARAM_SPEC: Readonly<Record<string, BaselineParamSpec>> = 
   confirmSamples: {
     default: 3,
     min: 1,
-    max: 255,
+    max: 127,
     doc: "consecutive deviating windows before alerting (1: the first one alerts)",
   },
   acceptAfterSamples: {
     default: 30,
     min: 1,
-    max: 255,
-    doc: "a deviation is taken as the new baseline level once it lasted this many windows in a row and acceptAfterS",
+    max: 127,
+    doc: "a deviation (either way) is taken as the new baseline level once it lasted this many windows in a row and acceptAfterS",
   },
   acceptAfterS: {
     default: 300,
