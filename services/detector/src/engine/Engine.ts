@@ -40,6 +40,7 @@ import { MirrorFilter } from "./MirrorFilter.js";
 import { NodeChecks } from "./NodeChecks.js";
 import { NodeHealth } from "./NodeHealth.js";
 import { NODE_LOAD_DEFAULTS, NodeLoad, type NodeLoadOptions } from "./NodeLoad.js";
+import { VerdictCache } from "./VerdictCache.js";
 import type { RuleSet } from "../rules/RuleSet.js";
 
 export type EngineInput =
@@ -80,6 +81,7 @@ export interface EngineState {
   readonly load: NodeLoad;
   readonly mirror: MirrorFilter;
   readonly baselines: PairBaselines;
+  readonly verdicts: VerdictCache;
   /** Openings of this step that a node-wide hint may still annotate. */
   readonly slowOpenings: AnomalyDraft[];
 }
@@ -100,6 +102,7 @@ export class DetectorEngine {
       load: new NodeLoad({ ...NODE_LOAD_DEFAULTS, ...options.nodeLoad }),
       mirror: new MirrorFilter(options.mirrorLimit),
       baselines: new PairBaselines({ capacity: options.maxPairs ?? 100_000, params: {} }),
+      verdicts: new VerdictCache(),
       slowOpenings: [],
     };
     this.#flows = new FlowRules(this.#state);

@@ -6,10 +6,10 @@ import type { PolicyEngine } from "@netpulse/policy/PolicyEngine";
 import type { Anomaly, EnrichedFlow } from "@netpulse/runtime/records";
 import type { CompiledProfile, CompiledRules } from "./CompiledRules.js";
 import type { EngineState } from "./Engine.js";
-import { flowDraft, flowText, ms, type FindingValues, type PolicyValues } from "./drafts.js";
+import { flowDraft, flowText, ms, type FindingValues } from "./drafts.js";
 import { conntrackHint } from "./NodeHealth.js";
 import { endName, pairKeyOf } from "./pairKey.js";
-import { denial, flowVerdict } from "./policyFindings.js";
+import { denial } from "./policyFindings.js";
 import { RULE_KINDS, type RuleConfig, type RuleKind } from "../rules/RuleSet.js";
 
 const KIND_BIT = Object.fromEntries(RULE_KINDS.map((k, i) => [k, 1 << i])) as Record<RuleKind, number>;
@@ -78,7 +78,7 @@ export class FlowRules {
     }
     if (c.anySlow) s.load.see(f.node, (pair ??= pairKeyOf(f)), f.end_ns, slow);
     if (policies !== undefined && (p.policyDenied !== undefined || p.policyUnprotected !== undefined))
-      this.#policy(f, p, c, policies, out);
+      this.#policy(f, (pair ??= pairKeyOf(f)), p, c, policies, out);
   }
 
   /** Names the node in the hint of this step's slow openings where most of its pairs were slow. */
@@ -99,7 +99,6 @@ export class FlowRules {
     out: Anomaly[],
     slow: boolean,
     values: () => FindingValues,
-    policy?: PolicyValues,
   ): void {
     const s = this.s;
     const dup = s.mirror.duplicate(
@@ -120,7 +119,7 @@ export class FlowRules {
       !dup,
       c.cooldownNs,
       out,
-      () => flowDraft(rule, c.rules.version, subject, f, s.watermarkNs, values(), policy),
+      () => flowDraft(rule, c.rules.version, subject, f, s.watermarkNs, values()),
     );
     if (opened !== undefined && slow) s.slowOpenings.push(opened);
   }
@@ -136,31 +135,32 @@ export class FlowRules {
     return "";
   }
 
-  #policy(f: EnrichedFlow, p: CompiledProfile, c: CompiledRules, policies: PolicyEngine, out: Anomaly[]): void {
-    const v = flowVerdict(policies, f);
+  #policy(
+    f: EnrichedFlow,
+    pair: string,
+    p: CompiledProfile,
+    c: CompiledRules,
+    policies: PolicyEngine,
+    out: Anomaly[],
+  ): void {
+    const v = this.s.verdicts.verdict(policies, f);
     if (v === undefined) return;
     if (!v.allowed) {
       if (p.policyDenied === undefined) return;
-      const d = denial(policies, v, f);
-      if (d === undefined) return;
-      const subject = `${pairKeyOf(f)}#${f.dst_port}`;
-      this.#fire(
-        p.policyDenied,
-        c,
-        subject,
-        f,
-        out,
-        false,
-        () => ({
+      const subject = `${pair}#${f.dst_port}`;
+      // What decided it is worked out for an opening only: repeats just fold.
+      this.#fire(p.policyDenied, c, subject, f, out, false, () => {
+        const d = denial(policies, v, f);
+        return {
           observed: 1,
           threshold: null,
           baseline: null,
           unit: "count",
           causeHint: d.nearRule === "" ? "" : `nearest rule: ${d.nearRule}`,
           message: `${flowText(f)}/${f.protocol} observed but denied (${d.direction}) by ${d.policies}`,
-        }),
-        { verdict: "denied", name: d.policies, rule: d.nearRule, direction: d.direction },
-      );
+          policy: { verdict: "denied", name: d.policies, rule: d.nearRule, direction: d.direction },
+        };
+      });
       return;
     }
     if (
@@ -171,23 +171,15 @@ export class FlowRules {
     ) {
       const subject = `${endName(f.dst, f.dst_ip)}#${f.dst_port}`;
       const dstRef = v.dst.ref;
-      this.#fire(
-        p.policyUnprotected,
-        c,
-        subject,
-        f,
-        out,
-        false,
-        () => ({
-          observed: 1,
-          threshold: null,
-          baseline: null,
-          unit: "count",
-          causeHint: "",
-          message: `${flowText(f)}/${f.protocol}: no NetworkPolicy isolates ${dstRef} for ingress`,
-        }),
-        { verdict: "no-policy", name: "", rule: "", direction: "ingress" },
-      );
+      this.#fire(p.policyUnprotected, c, subject, f, out, false, () => ({
+        observed: 1,
+        threshold: null,
+        baseline: null,
+        unit: "count",
+        causeHint: "",
+        message: `${flowText(f)}/${f.protocol}: no NetworkPolicy isolates ${dstRef} for ingress`,
+        policy: { verdict: "no-policy", name: "", rule: "", direction: "ingress" },
+      }));
     }
   }
 }

@@ -14,6 +14,8 @@ export interface FindingValues {
   readonly unit: string;
   readonly causeHint: string;
   readonly message: string;
+  /** Policy kinds: the verdict and what decided it. */
+  readonly policy?: PolicyValues;
 }
 
 export interface PolicyValues {
@@ -38,7 +40,7 @@ export const flowDraft = (
   flow: EnrichedFlow,
   detectedNs: bigint,
   v: FindingValues,
-  policy: PolicyValues = NO_POLICY,
+  policy: PolicyValues = v.policy ?? NO_POLICY,
 ): AnomalyDraft => ({
   id: anomalyId(rule.id, version, subject, flow.start_ns),
   kind: rule.kind,

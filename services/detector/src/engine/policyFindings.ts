@@ -71,9 +71,8 @@ const nearRule = (
   return "";
 };
 
-/** What denied the flow, or undefined when the verdict allows it. */
-export const denial = (policies: PolicyEngine, v: Verdict, flow: EnrichedFlow): Denial | undefined => {
-  if (v.allowed) return undefined;
+/** What denied the flow (a verdict that does not allow it). */
+export const denial = (policies: PolicyEngine, v: Verdict, flow: EnrichedFlow): Denial => {
   const protocol = flow.protocol.toUpperCase() as Protocol;
   const dirs: Array<"ingress" | "egress"> = [];
   if (denied(v.ingress)) dirs.push("ingress");
