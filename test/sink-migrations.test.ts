@@ -3,12 +3,12 @@
 // with both versions named.
 import * as Effect from "effect/Effect";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";
-import { makeRowEncoder } from "@netpulse/sink/rows/RowEncoder";
-import { migrate, recordedVersion } from "@netpulse/sink/schema/Migrator";
-import { latestVersion, migrations } from "@netpulse/sink/schema/migrations";
-import { flows } from "@netpulse/sink/schema/tables";
-import { writeBatch } from "@netpulse/sink/write/TableWriter";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
+import { makeRowEncoder } from "../services/sink/src/rows/RowEncoder.js";
+import { migrate, recordedVersion } from "../services/sink/src/schema/Migrator.js";
+import { latestVersion, migrations } from "../services/sink/src/schema/migrations.js";
+import { flows } from "../services/sink/src/schema/tables.js";
+import { writeBatch } from "../services/sink/src/write/TableWriter.js";
 import { count, dropDb, makeFlows, run, uniqueDb } from "../services/sink/test/fixtures.js";
 
 const dbs: string[] = [];
@@ -51,11 +51,22 @@ describe("sink schema migrations", () => {
     const v1 = await run(db, migrate(migrations, 1));
     expect(v1.to).toBe(1);
     expect(await tables(db)).not.toContain("flows_pair_minute");
+    // the anomalies table as released v1 made it, before the episode columns (v3)
+    const episodeColumns = ["status", "count", "first_seen_ns", "last_seen_ns", "unit", "pair", "policy_direction"];
+    for (const c of episodeColumns)
+      await run(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`ALTER TABLE ${db}.anomalies DROP COLUMN ${c}`)));
     const old = makeFlows(500);
     await run(db, writeBatch(makeRowEncoder(flows, v1.server.dialect, db), old));
 
     const up = await run(db, migrate());
-    expect(up).toMatchObject({ from: 1, to: latestVersion(), applied: [2] });
+    expect(up).toMatchObject({ from: 1, to: latestVersion(), applied: [2, 3] });
+    expect(
+      await count(
+        db,
+        `SELECT count() FROM system.columns WHERE database = '${db}' AND table = 'anomalies' ` +
+          `AND name IN (${episodeColumns.map((c) => `'${c}'`).join(", ")})`,
+      ),
+    ).toBe(episodeColumns.length);
     expect(await run(db, recordedVersion())).toBe(latestVersion());
     expect(await count(db, `SELECT count() FROM ${db}.flows`)).toBe(500);
     await run(

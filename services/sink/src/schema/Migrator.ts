@@ -3,10 +3,11 @@
 // refuses to run against a database migrated by newer code.
 import * as Data from "effect/Data";
 import * as Effect from "effect/Effect";
-import { ClickHouse } from "../clickhouse/ClickHouse.js";
-import type { ClickHouseError } from "../clickhouse/ClickHouseError.js";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
+import type { ClickHouseError } from "@netpulse/clickhouse/ClickHouseError";
+import { sqlType } from "./columns.js";
 import { latestVersion, migrations as allMigrations, type Migration } from "./migrations.js";
-import { parseServerVersion, type ServerVersion } from "./ServerVersion.js";
+import { parseServerVersion, type ServerVersion } from "@netpulse/clickhouse/ServerVersion";
 
 export class SchemaError extends Data.TaggedError("SchemaError")<{ readonly message: string }> {}
 
@@ -64,6 +65,16 @@ export const migrate = Effect.fn("Migrator.migrate")(function* (
     if (m.version <= from || m.version > target) continue;
     yield* Effect.logInfo(`applying schema migration ${m.version}: ${m.name} (${server.dialect} DDL)`);
     for (const sql of m.statements(server.dialect, db)) yield* ch.command(sql);
+    for (const { table, column } of m.addColumns ?? []) {
+      const has = yield* ch.queryText(
+        `SELECT count() FROM system.columns WHERE database = '${db}' AND table = '${table}' ` +
+          `AND name = '${column.name}' FORMAT TabSeparated`,
+      );
+      if (has.trim() === "0")
+        yield* ch.command(
+          `ALTER TABLE ${db}.${table} ADD COLUMN ${column.name} ${sqlType(column.type, server.dialect)}`,
+        );
+    }
     const name = m.name.replace(/'/g, "");
     yield* ch.command(
       `INSERT INTO ${db}.schema_migrations (version, name, dialect, server_version) ` +

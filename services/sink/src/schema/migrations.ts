@@ -1,14 +1,21 @@
 // Versioned schema migrations. Each step is idempotent (IF NOT EXISTS), so a crash half-way
 // through one just re-runs it; the step's row in schema_migrations is written after all its
 // statements succeeded. Never edit a released step: add the next one.
+import type { Column } from "./columns.js";
 import { createTable } from "./ddl.js";
-import type { Dialect } from "./ServerVersion.js";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import { anomalies, flows, nodeStats } from "./tables.js";
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly statements: (d: Dialect, db: string) => ReadonlyArray<string>;
+  /**
+   * Columns to add where missing, after the statements. The Migrator checks system.columns
+   * first: 18.16 has no ADD COLUMN IF NOT EXISTS, and a table created by an earlier step of
+   * this same code already has them.
+   */
+  readonly addColumns?: ReadonlyArray<{ readonly table: string; readonly column: Column<never> }>;
 }
 
 const v1: Migration = {
@@ -51,7 +58,18 @@ GROUP BY minute, src_namespace, src_workload_name, dst_namespace, dst_workload_n
   ],
 };
 
-export const migrations: ReadonlyArray<Migration> = [v1, v2];
+/** Anomaly episodes (schemas/anomaly.v2.avsc): status, count, first and last seen, unit, subject, direction. */
+const V3_COLUMNS = ["status", "count", "first_seen_ns", "last_seen_ns", "unit", "pair", "policy_direction"];
+const v3: Migration = {
+  version: 3,
+  name: "anomaly episode columns",
+  statements: () => [],
+  addColumns: anomalies.columns
+    .filter((c) => V3_COLUMNS.includes(c.name))
+    .map((column) => ({ table: anomalies.name, column: column as Column<never> })),
+};
+
+export const migrations: ReadonlyArray<Migration> = [v1, v2, v3];
 
 export const latestVersion = (list: ReadonlyArray<Migration> = migrations): number =>
   list.reduce((max, m) => Math.max(max, m.version), 0);

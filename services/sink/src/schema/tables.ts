@@ -104,13 +104,23 @@ export const anomalies: TableSpec<Anomaly> = {
     { name: "policy_name", type: "String", get: (r) => r.policy_name },
     { name: "policy_rule", type: "String", get: (r) => r.policy_rule },
     { name: "message", type: "String", get: (r) => r.message },
+    // schema v3 (anomaly.v2.avsc): the episode a record opens or resolves
+    { name: "status", type: "Tag", get: (r) => r.status ?? "open" },
+    { name: "count", type: "Int32", get: (r) => r.count ?? 1 },
+    { name: "first_seen_ns", type: "Int64", get: (r) => r.first_seen_ns ?? 0n },
+    { name: "last_seen_ns", type: "Int64", get: (r) => r.last_seen_ns ?? 0n },
+    { name: "unit", type: "Tag", get: (r) => r.unit ?? "" },
+    { name: "pair", type: "String", get: (r) => r.pair ?? "" },
+    { name: "policy_direction", type: "Tag", get: (r) => r.policy_direction ?? "" },
   ],
   derived: [
     timeColumns("window_start", "window_start_ns"),
     preciseTime("window_end", "window_end_ns"),
     preciseTime("detected", "detected_ns"),
   ],
-  key: ["id"],
+  // An episode's opening and its resolution share the id: one row each, and a redelivery of
+  // either is still a no-op. Merges keep the later (ReplacingMergeTree on window_start, id).
+  key: ["id", "status"],
   keyTime: { ns: "window_start_ns", seconds: "window_start" },
   partitionBy: "toYYYYMM(window_start)",
   orderBy: ["window_start", "id"],
