@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { DetectorEngine } from "../src/engine/Engine.js";
 import { pairKeyOf } from "../src/engine/pairKey.js";
-import { defaultRules } from "../src/rules/RuleSet.js";
+import { defaultRules, withVersion } from "../src/rules/RuleSet.js";
 import { at, beat, Driver, ep, flow, only, rules } from "./engineFixtures.js";
 
 describe("rtt_high", () => {
@@ -223,5 +223,35 @@ describe("determinism", () => {
     const bare = flow({ src: { ...ep("shop/"), pod: "debug" }, dst: { ...ep("x"), external_name: "internet" } });
     expect(pairKeyOf(bare)).toBe("internet|shop/debug");
     expect(pairKeyOf(flow({ dst: ep("x"), dst_ip: "1.2.3.4" }))).toBe("1.2.3.4|shop/frontend");
+  });
+});
+
+describe("rules changed at runtime and bounded state", () => {
+  it("names the version in force in each opening; an open episode keeps its id across a change", () => {
+    const v1 = withVersion(rules("rules:\n  rtt_high: { threshold_ms: 100 }\n"), 1);
+    const d = new Driver(v1);
+    const [a] = d.flows(flow({ t: 0, srtt_us: 150_000 }));
+    expect(a).toMatchObject({ rule_version: 1 });
+    d.rules = withVersion(rules("rules:\n  rtt_high: { threshold_ms: 200 }\n"), 2);
+    expect(d.flows(flow({ t: 10, srtt_us: 150_000 }))).toEqual([]); // under the new threshold
+    expect(d.flows(flow({ t: 20, srtt_us: 250_000 }))).toEqual([]); // folds into the open episode
+    const [r] = d.tick(500);
+    expect(r).toMatchObject({ id: a!.id, status: "resolved", count: 2, rule_version: 1 });
+    const [b] = d.flows(flow({ t: 600, srtt_us: 250_000 }));
+    expect(b).toMatchObject({ rule_version: 2, threshold: 200_000 });
+    expect(d.engine.stats().rulesVersion).toBe(2);
+  });
+
+  it("ids change with the rule version, so a backtest's candidate rules never collide with live ones", () => {
+    const run = (version: number) =>
+      new Driver(withVersion(defaultRules, version)).flows(flow({ t: 0, srtt_us: 150_000, flow_id: 42n }))[0]!.id;
+    expect(run(1)).toBe(run(1));
+    expect(run(1)).not.toBe(run(2));
+  });
+
+  it("keeps at most maxPairs baselines and counts evictions", () => {
+    const d = new Driver(only("baseline_deviation"), undefined, { maxPairs: 2 });
+    d.flows(flow({ from: "a/x" }), flow({ from: "b/x" }), flow({ from: "c/x" }));
+    expect(d.engine.stats()).toMatchObject({ pairsTracked: 2, evictions: 1, watermarkNs: at(5) });
   });
 });
