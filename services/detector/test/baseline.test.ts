@@ -131,6 +131,16 @@ describe("PairBaselines", () => {
     expect(feed(b, "a|b", Array<number>(5).fill(50), 160).size).toBeGreaterThan(0);
   });
 
+  it("skips values that are not finite numbers instead of learning them", () => {
+    const b = fresh();
+    feed(b, "a|b", noisy(100, 10, 0.05));
+    for (const bad of [NaN, Infinity, Infinity, Infinity, -5]) {
+      expect(b.observe("a|b", 100n * 10n * S, bad, NaN)).toBeUndefined();
+    }
+    expect(feed(b, "a|b", noisy(10, 10, 0.05, 5), 101).size).toBe(0);
+    expect(feed(b, "a|b", Array<number>(5).fill(50), 111).size).toBeGreaterThan(0);
+  });
+
   it("evicts the least recently seen pair at capacity and counts it", () => {
     const b = new PairBaselines({ capacity: 3, params: D });
     for (const k of ["a", "b", "c"]) feed(b, k, noisy(50, 10, 0.05));

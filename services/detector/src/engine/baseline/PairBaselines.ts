@@ -113,8 +113,11 @@ export class PairBaselines {
     if (dt > 0) this.lastTick[s] = tick;
     const timeAlpha = dt > 0 ? 1 - 2 ** (-dt / this.p.halfLifeS) : 0;
     const alpha = Math.min(this.alphaMax, Math.max(this.alphaMin, timeAlpha));
-    const rtt = srttUs > 0 ? this.step(2 * s + RTT, Math.log(srttUs / 1000), tick, alpha) : undefined;
-    const ret = retransRate >= 0 && retransRate <= 1 ? this.step(2 * s + RETRANS, retransRate, tick, alpha) : undefined;
+    // A value that is not a finite number would poison the baseline for good: it is skipped.
+    const rtt =
+      srttUs > 0 && srttUs < Infinity ? this.step(2 * s + RTT, Math.log(srttUs / 1000), tick, alpha) : undefined;
+    const rate = Math.min(1, retransRate); // retransmits of segments sent in an earlier window
+    const ret = rate >= 0 ? this.step(2 * s + RETRANS, rate, tick, alpha) : undefined;
     if (rtt === undefined) return ret;
     if (ret === undefined) return rtt;
     return ret.score > rtt.score ? ret : rtt;
