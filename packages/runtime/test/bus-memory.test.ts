@@ -6,13 +6,13 @@ import * as Fiber from "effect/Fiber";
 import * as Stream from "effect/Stream";
 import * as TestClock from "effect/TestClock";
 import { describe, expect, it } from "@effect/vitest";
-import { Bus, type Delivery } from "@netpulse/runtime/bus/Bus";
-import { MemoryBus } from "@netpulse/runtime/bus/MemoryBus";
+import { Bus } from "@netpulse/runtime/bus/Bus";
+import { MemoryBus, MemoryBusControl } from "@netpulse/runtime/bus/MemoryBus";
 
 const topic = "netpulse.test";
 const msg = (key: string, v: string) => ({ key, value: Buffer.from(v) });
 const texts = (ds: Iterable<{ value: Buffer }>) => [...ds].map((d) => d.value.toString());
-const take = (s: Stream.Stream<Delivery, unknown>, n: number) =>
+const take = <A>(s: Stream.Stream<A, unknown>, n: number) =>
   s.pipe(Stream.take(n), Stream.runCollect, Effect.map(Chunk.toReadonlyArray));
 
 describe("MemoryBus", () => {
@@ -94,6 +94,44 @@ describe("MemoryBus", () => {
       const bus = yield* Bus;
       const r = yield* Effect.either(bus.publish("netpulse.nope", [msg("a", "x")]));
       expect(r._tag).toBe("Left");
+    }).pipe(Effect.provide(MemoryBus.layer)),
+  );
+
+  it.effect("fails the next N publishes it is told to, storing none of them", () =>
+    Effect.gen(function* () {
+      const bus = yield* Bus;
+      const control = yield* MemoryBusControl;
+      yield* bus.provision({ topic, partitions: 1, retentionMs: 1000 });
+      yield* bus.provision({ topic: "netpulse.other", partitions: 1, retentionMs: 1000 });
+      yield* control.failPublishes(2, topic);
+      yield* control.failPublishes(1);
+      const tries = yield* Effect.forEach(["p0", "p1", "p2", "p3"], (v) =>
+        Effect.either(bus.publish(topic, [msg("a", v)])),
+      );
+      expect(tries.map((t) => t._tag)).toEqual(["Left", "Left", "Left", "Right"]);
+      expect(yield* Effect.either(bus.publish("netpulse.other", [msg("a", "o")]))).toMatchObject({ _tag: "Right" });
+      expect(texts(yield* MemoryBus.published(topic))).toEqual(["p3"]);
+    }).pipe(Effect.provide(MemoryBus.layer)),
+  );
+
+  it.effect("fails acks and consumer starts on demand; a failed ack leaves its message to come back", () =>
+    Effect.gen(function* () {
+      const bus = yield* Bus;
+      const control = yield* MemoryBusControl;
+      yield* bus.provision({ topic, partitions: 1, retentionMs: 1000 });
+      yield* bus.publish(topic, [msg("a", "m0"), msg("a", "m1")]);
+      yield* control.failConsumes(1);
+      expect(yield* Effect.either(take(bus.consume(topic, { group: "g" }), 1))).toMatchObject({ _tag: "Left" });
+      yield* control.failAcks(1);
+      const acks = yield* take(
+        bus.consume(topic, { group: "g" }).pipe(Stream.mapEffect((d) => Effect.either(d.ack))),
+        2,
+      );
+      expect(acks.map((a) => a._tag)).toEqual(["Left", "Right"]);
+      expect(yield* control.acked).toEqual([`${topic}/0@1`]);
+      const again = yield* take(bus.consume(topic, { group: "g" }).pipe(Stream.tap((d) => d.ack)), 1);
+      expect(texts(again)).toEqual(["m0"]);
+      expect(yield* control.acked).toEqual([`${topic}/0@1`, `${topic}/0@0`]);
     }).pipe(Effect.provide(MemoryBus.layer)),
   );
 });

@@ -3,13 +3,51 @@
 // message handed out and not acked comes back when its member's stream closes, replay by time or
 // offset ends at the end of the topic as it was when the replay began. Nothing leaves the process;
 // timestamps come from the Effect Clock, so TestClock controls them.
+// MemoryBusControl, provided beside it, lets a test inject the broker's failures (publishes, acks,
+// consumer starts that fail) and see every ack: the one in-memory bus, for every stage's tests.
 import * as Clock from "effect/Clock";
+import * as Context from "effect/Context";
 import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
 import * as Layer from "effect/Layer";
 import * as Stream from "effect/Stream";
 import { Bus, BusError, type BusMessage, type BusShape, type Delivery, type ReplayFrom } from "./Bus.js";
 import { checkTopic, partitionOutOfRange, shardOf } from "./shard.js";
+
+/** Test-side handle on a MemoryBus: failures to inject and what was acked. */
+export interface MemoryBusControlShape {
+  /** The next `n` publishes (to `topic`, or to any topic if omitted) fail with a BusError; none of their messages is stored. */
+  readonly failPublishes: (n: number, topic?: string) => Effect.Effect<void>;
+  /** The next `n` acks fail with a BusError; their messages stay un-acked, so they come back once their stream closes. */
+  readonly failAcks: (n: number) => Effect.Effect<void>;
+  /** The next `n` consume streams fail with a BusError when they start, before handing anything out. */
+  readonly failConsumes: (n: number) => Effect.Effect<void>;
+  /** Every ack that succeeded so far, as `topic/partition@offset`, in ack order. */
+  readonly acked: Effect.Effect<ReadonlyArray<string>>;
+}
+
+export class MemoryBusControl extends Context.Tag("netpulse/MemoryBusControl")<
+  MemoryBusControl,
+  MemoryBusControlShape
+>() {}
+
+/** Failures still to inject; "" counts publishes to any topic. */
+interface Faults {
+  readonly publishes: Map<string, number>;
+  acks: number;
+  consumes: number;
+}
+
+const injected = (op: string, topic: string) =>
+  new BusError({ op, topic, message: `injected ${op} failure (MemoryBusControl)` });
+
+/** Takes one failure from `counts[key]` if any is left. */
+const takeFault = (counts: Map<string, number>, key: string): boolean => {
+  const left = counts.get(key) ?? 0;
+  if (left <= 0) return false;
+  counts.set(key, left - 1);
+  return true;
+};
 
 interface Stored extends BusMessage {
   readonly seq: number;
@@ -30,8 +68,10 @@ interface TopicState {
   seq: number;
 }
 
-const make = Effect.gen(function* () {
+const makeWithControl = Effect.gen(function* () {
   const topics = new Map<string, TopicState>();
+  const faults: Faults = { publishes: new Map(), acks: 0, consumes: 0 };
+  const acked: string[] = [];
 
   const topicState = (op: string, topic: string) =>
     Effect.suspend(() => {
@@ -69,6 +109,10 @@ const make = Effect.gen(function* () {
     Stream.unwrapScoped(
       Effect.gen(function* () {
         const t = yield* topicState("consume", topic);
+        if (faults.consumes > 0) {
+          faults.consumes--;
+          return yield* injected("consume", topic);
+        }
         let g = t.groups.get(group);
         if (g === undefined) {
           g = { cursor: t.partitions.map(() => 0), redeliver: [] };
@@ -90,7 +134,15 @@ const make = Effect.gen(function* () {
           if (m === undefined) return Deferred.await(t.wake).pipe(Effect.zipRight(next));
           outstanding.set(m.seq, m);
           const { seq: _seq, ...message } = m;
-          return Effect.succeed({ ...message, ack: Effect.sync(() => void outstanding.delete(m.seq)) });
+          const ack = Effect.suspend(() => {
+            if (faults.acks > 0) {
+              faults.acks--;
+              return injected("ack", topic);
+            }
+            if (outstanding.delete(m.seq)) acked.push(`${topic}/${m.partition}@${m.offset}`);
+            return Effect.void;
+          });
+          return Effect.succeed({ ...message, ack });
         });
         return Stream.repeatEffect(next);
       }),
@@ -129,6 +181,8 @@ const make = Effect.gen(function* () {
       const t = yield* topicState("publish", topic);
       const outOfRange = partitionOutOfRange(topic, messages, t.partitions.length);
       if (outOfRange !== undefined) return yield* outOfRange;
+      if (takeFault(faults.publishes, "") || takeFault(faults.publishes, topic))
+        return yield* injected("publish", topic);
       const now = yield* Clock.currentTimeMillis;
       for (const m of messages) {
         const partition = m.partition ?? shardOf(m.key, t.partitions.length);
@@ -141,13 +195,24 @@ const make = Effect.gen(function* () {
     consume: (topic, options) => consume(topic, options.group),
     replay,
   };
-  return bus;
+  const control: MemoryBusControlShape = {
+    failPublishes: (n, topic = "") =>
+      Effect.sync(() => void faults.publishes.set(topic, (faults.publishes.get(topic) ?? 0) + n)),
+    failAcks: (n) => Effect.sync(() => void (faults.acks += n)),
+    failConsumes: (n) => Effect.sync(() => void (faults.consumes += n)),
+    acked: Effect.sync(() => [...acked]),
+  };
+  return { bus, control };
 });
 
 export const MemoryBus = {
-  make,
-  /** A fresh in-memory Bus per layer build (each test gets its own). */
-  layer: Layer.effect(Bus, make),
+  make: Effect.map(makeWithControl, ({ bus }) => bus),
+  /** A fresh in-memory Bus per layer build (each test gets its own), with its MemoryBusControl. */
+  layer: Layer.effectContext(
+    Effect.map(makeWithControl, ({ bus, control }) =>
+      Context.make(Bus, bus).pipe(Context.add(MemoryBusControl, control)),
+    ),
+  ),
   /** Inspect helper for tests: everything published to a topic so far, in publish order. */
   published: (topic: string) =>
     Bus.pipe(Effect.flatMap((bus) => bus.replay(topic, { _tag: "Time", fromMs: 0 }).pipe(Stream.runCollect))),
