@@ -114,7 +114,7 @@ describe("PairBaselines", () => {
   it("learns the retransmit rate and fires on a retransmit burst", () => {
     const b = fresh();
     const rtt = Array<number>(300).fill(10);
-    const rates = Array.from({ length: 300 }, (_, i) => (i % 37 === 0 ? 0.01 : 0));
+    const rates: number[] = Array.from({ length: 300 }, (_, i) => (i % 37 === 0 ? 0.01 : 0));
     for (let i = 250; i < 260; i++) rates[i] = 0.3;
     const found = feed(b, "a|b", rtt, 0, rates);
     expect([...found.keys()]).toEqual(Array.from({ length: 10 - CONFIRM + 1 }, (_, i) => 250 + CONFIRM - 1 + i));
