@@ -60,6 +60,7 @@ export const startNatsServer = async (dir: string): Promise<{ url: string; child
 };
 
 export interface ServiceProcess {
+  readonly name: string;
   readonly child: ChildProcess;
   /** Everything the process wrote to stderr so far (its JSON log lines). */
   readonly log: () => string;
@@ -75,5 +76,5 @@ export const startService = (name: string, env: Record<string, string>): Service
   child.stderr?.on("data", (d: Buffer) => {
     log = (log + d.toString()).slice(-200_000);
   });
-  return { child, log: () => log };
+  return { name, child, log: () => log };
 };
