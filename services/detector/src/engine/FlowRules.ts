@@ -1,18 +1,27 @@
-// The per-flow rules: rtt_high, retransmits_high, syn_retransmits, baseline_deviation,
-// policy_denied and policy_unprotected, each a small check over one enriched flow window under the
-// flow's profile (base rules or the first matching override). The hot path: no allocation unless
-// a rule fires, beyond the pair key the baselines need.
+// The per-flow rules under the flow's profile (base rules or the first matching override): each
+// kind's check is a small pure function in rules/; this runs them over one enriched flow window,
+// feeds the baselines and the node-wide tally, and turns what fires into episodes. The hot path:
+// no allocation unless a rule fires, beyond the pair key the baselines need.
 import type { PolicyEngine } from "@netpulse/policy/PolicyEngine";
 import type { Anomaly, EnrichedFlow } from "@netpulse/runtime/records";
 import type { CompiledProfile, CompiledRules } from "./CompiledRules.js";
 import type { EngineState } from "./Engine.js";
-import { flowDraft, flowText, ms, type FindingValues } from "./drafts.js";
-import { conntrackHint } from "./NodeHealth.js";
+import { flowDraft } from "./drafts.js";
 import { endName, pairKeyOf } from "./pairKey.js";
 import { denial } from "./policyFindings.js";
+import { baselineDeviation, baselineDeviationText, retransRate } from "../rules/baselineDeviation.js";
+import { conntrackHint } from "../rules/conntrackPressure.js";
+import type { Finding, FindingText } from "../rules/Finding.js";
+import { policyDenied, policyDeniedText } from "../rules/policyDenied.js";
+import { policyUnprotected, policyUnprotectedText } from "../rules/policyUnprotected.js";
+import { retransmitsHigh, retransmitsHighText } from "../rules/retransmitsHigh.js";
+import { rttHigh, rttHighText } from "../rules/rttHigh.js";
 import { RULE_KINDS, type RuleConfig, type RuleKind } from "../rules/RuleSet.js";
+import { synRetransmits, synRetransmitsText } from "../rules/synRetransmits.js";
 
 const KIND_BIT = Object.fromEntries(RULE_KINDS.map((k, i) => [k, 1 << i])) as Record<RuleKind, number>;
+
+const plain = (message: string): FindingText => ({ message, causeHint: "" });
 
 export class FlowRules {
   constructor(private readonly s: EngineState) {}
@@ -23,57 +32,32 @@ export class FlowRules {
     const p = c.profileFor(f);
     let pair: string | undefined;
     let slow = false;
-    const srtt = f.srtt_us;
-    if (p.rttHigh !== undefined && srtt > p.rttThresholdUs) {
+    let x: Finding | undefined;
+    if (p.rttHigh !== undefined && (x = rttHigh(f, p.rttThresholdUs)) !== undefined) {
       slow = true;
-      const th = p.rttThresholdUs;
-      this.#fire(p.rttHigh, c, (pair ??= pairKeyOf(f)), f, out, true, () => ({
-        observed: srtt,
-        threshold: th,
-        baseline: null,
-        unit: "us",
-        causeHint: "",
-        message: `RTT ${ms(srtt)} over ${ms(th)} on ${flowText(f)}`,
+      const found = x;
+      this.#fire(p.rttHigh, c, (pair ??= pairKeyOf(f)), f, out, true, x, () => plain(rttHighText(f, found)));
+    }
+    if (p.retransHigh !== undefined && (x = retransmitsHigh(f, p.retransThreshold)) !== undefined) {
+      const found = x;
+      this.#fire(p.retransHigh, c, (pair ??= pairKeyOf(f)), f, out, false, x, () =>
+        plain(retransmitsHighText(f, found)),
+      );
+    }
+    if (p.synRetrans !== undefined && (x = synRetransmits(f, p.synThreshold)) !== undefined) {
+      const found = x;
+      const ratio = c.base.profile.conntrack_pressure.params["ratio"] ?? 0.9;
+      this.#fire(p.synRetrans, c, (pair ??= pairKeyOf(f)), f, out, false, x, () => ({
+        message: synRetransmitsText(f, found),
+        causeHint: this.#conntrackHint(f, ratio),
       }));
     }
-    if (p.retransHigh !== undefined && f.retransmits > p.retransThreshold) {
-      const th = Number(p.retransThreshold);
-      this.#fire(p.retransHigh, c, (pair ??= pairKeyOf(f)), f, out, false, () => ({
-        observed: Number(f.retransmits),
-        threshold: th,
-        baseline: null,
-        unit: "segments",
-        causeHint: "",
-        message: `${f.retransmits} retransmitted segments (more than ${th}) in one window on ${flowText(f)}`,
-      }));
-    }
-    if (p.synRetrans !== undefined && f.syn_retransmits > p.synThreshold) {
-      const th = Number(p.synThreshold);
-      this.#fire(p.synRetrans, c, (pair ??= pairKeyOf(f)), f, out, false, () => ({
-        observed: Number(f.syn_retransmits),
-        threshold: th,
-        baseline: null,
-        unit: "segments",
-        causeHint: this.#conntrackHint(f, c.base.profile.conntrack_pressure.params["ratio"] ?? 0.9),
-        message: `${f.syn_retransmits} SYN retransmits (connect delays of 1 s and more) on ${flowText(f)}`,
-      }));
-    }
-    if (p.baseline !== undefined && (srtt > 0 || f.segs_sent > 0n)) {
-      const rate = f.segs_sent > 0n ? Number(f.retransmits) / Number(f.segs_sent) : 0;
-      const found = s.baselines.observe((pair ??= pairKeyOf(f)), f.end_ns, srtt, rate);
-      if (found !== undefined) {
-        const rtt = found.metric === "rtt";
+    if (p.baseline !== undefined && (f.srtt_us > 0 || f.segs_sent > 0n)) {
+      const b = s.baselines.observe((pair ??= pairKeyOf(f)), f.end_ns, f.srtt_us, retransRate(f));
+      if (b !== undefined) {
+        const rtt = b.metric === "rtt";
         if (rtt) slow = true;
-        this.#fire(p.baseline, c, pair, f, out, rtt, () => ({
-          observed: rtt ? srtt : found.observed,
-          threshold: null,
-          baseline: rtt ? Math.round(found.baseline * 1000) : found.baseline,
-          unit: rtt ? "us" : "ratio",
-          causeHint: "",
-          message: rtt
-            ? `RTT ${found.observed.toFixed(1)} ms against a baseline of ${found.baseline.toFixed(1)} ms (z ${found.score.toFixed(1)}) on ${flowText(f)}`
-            : `retransmit rate ${(found.observed * 100).toFixed(1)} % against a baseline of ${(found.baseline * 100).toFixed(1)} % (z ${found.score.toFixed(1)}) on ${flowText(f)}`,
-        }));
+        this.#fire(p.baseline, c, pair, f, out, rtt, baselineDeviation(f, b), () => plain(baselineDeviationText(f, b)));
       }
     }
     if (c.anySlow) s.load.see(f.node, (pair ??= pairKeyOf(f)), f.end_ns, slow);
@@ -98,9 +82,11 @@ export class FlowRules {
     f: EnrichedFlow,
     out: Anomaly[],
     slow: boolean,
-    values: () => FindingValues,
+    x: Finding,
+    text: () => FindingText,
   ): void {
     const s = this.s;
+    const kindBit = KIND_BIT[rule.kind];
     const dup = s.mirror.duplicate(
       f.src_ip,
       f.src_port,
@@ -109,17 +95,11 @@ export class FlowRules {
       f.direction,
       f.start_ns,
       f.end_ns,
-      KIND_BIT[rule.kind],
+      kindBit,
     );
-    const opened = s.episodes.report(
-      `${rule.kind}\n${subject}`,
-      f.start_ns,
-      f.end_ns,
-      f.flow_id,
-      !dup,
-      c.cooldownNs,
-      out,
-      () => flowDraft(rule, c.rules.version, subject, f, s.watermarkNs, values()),
+    const key = `${rule.kind}\n${subject}`;
+    const opened = s.episodes.report(key, f.start_ns, f.end_ns, f.flow_id, !dup, c.cooldownNs, out, () =>
+      flowDraft(rule, c.rules.version, subject, f, s.watermarkNs, x, text()),
     );
     if (opened !== undefined && slow) s.slowOpenings.push(opened);
   }
@@ -145,41 +125,15 @@ export class FlowRules {
   ): void {
     const v = this.s.verdicts.verdict(policies, f);
     if (v === undefined) return;
-    if (!v.allowed) {
-      if (p.policyDenied === undefined) return;
-      const subject = `${pair}#${f.dst_port}`;
+    let x: Finding | undefined;
+    if (p.policyDenied !== undefined && (x = policyDenied(v)) !== undefined) {
       // What decided it is worked out for an opening only: repeats just fold.
-      this.#fire(p.policyDenied, c, subject, f, out, false, () => {
-        const d = denial(policies, v, f);
-        return {
-          observed: 1,
-          threshold: null,
-          baseline: null,
-          unit: "count",
-          causeHint: d.nearRule === "" ? "" : `nearest rule: ${d.nearRule}`,
-          message: `${flowText(f)}/${f.protocol} observed but denied (${d.direction}) by ${d.policies}`,
-          policy: { verdict: "denied", name: d.policies, rule: d.nearRule, direction: d.direction },
-        };
-      });
-      return;
-    }
-    if (
-      p.policyUnprotected !== undefined &&
-      v.ingress.verdict === "no-policy" &&
-      v.dst.kind === "pod" &&
-      !v.dst.hostNetwork
-    ) {
+      this.#fire(p.policyDenied, c, `${pair}#${f.dst_port}`, f, out, false, x, () =>
+        policyDeniedText(f, denial(policies, v, f)),
+      );
+    } else if (p.policyUnprotected !== undefined && (x = policyUnprotected(v)) !== undefined) {
       const subject = `${endName(f.dst, f.dst_ip)}#${f.dst_port}`;
-      const dstRef = v.dst.ref;
-      this.#fire(p.policyUnprotected, c, subject, f, out, false, () => ({
-        observed: 1,
-        threshold: null,
-        baseline: null,
-        unit: "count",
-        causeHint: "",
-        message: `${flowText(f)}/${f.protocol}: no NetworkPolicy isolates ${dstRef} for ingress`,
-        policy: { verdict: "no-policy", name: "", rule: "", direction: "ingress" },
-      }));
+      this.#fire(p.policyUnprotected, c, subject, f, out, false, x, () => policyUnprotectedText(f, v));
     }
   }
 }

@@ -6,9 +6,8 @@ import type { Anomaly, Heartbeat } from "@netpulse/runtime/records";
 import type { CompiledRules } from "./CompiledRules.js";
 import type { EngineState } from "./Engine.js";
 import { nodeDraft, nodeSubject } from "./drafts.js";
-import { conntrackHint, conntrackRatio } from "./NodeHealth.js";
-
-const S = 1_000_000_000n;
+import { captureBackText, captureSilent, captureSilentText } from "../rules/captureSilent.js";
+import { conntrackHint, conntrackPressure } from "../rules/conntrackPressure.js";
 
 export class NodeChecks {
   constructor(private readonly s: EngineState) {}
@@ -29,34 +28,19 @@ export class NodeChecks {
         detected_ns: b.ts_ns,
         last_seen_ns: b.ts_ns,
         observed: silentS,
-        message: `node ${b.node}: heartbeats back after ${silentS.toFixed(1)} s of silence`,
+        message: captureBackText(b.node, silentS),
       });
     }
     const rule = c.base.profile.conntrack_pressure;
     if (!rule.enabled) return;
     const ratio = rule.params["ratio"] ?? 0.9;
-    const hint = conntrackHint(state, ratio);
-    if (hint === undefined) return;
-    const r = conntrackRatio(state);
-    const full = r !== undefined && r >= ratio;
+    const x = conntrackPressure(state, ratio);
+    if (x === undefined) return;
+    const hint = conntrackHint(state, ratio) ?? "";
     const startNs = prevBeatNs ?? b.ts_ns;
-    s.episodes.report(
-      `${rule.kind}\n${nodeSubject(b.node)}`,
-      startNs,
-      b.ts_ns,
-      undefined,
-      true,
-      c.cooldownNs,
-      out,
-      () =>
-        nodeDraft(rule, c.rules.version, b.node, startNs, b.ts_ns, s.watermarkNs, {
-          observed: full ? r : Number(state.insertFailedRise + state.dropRise),
-          threshold: full ? ratio : 0,
-          baseline: null,
-          unit: full ? "ratio" : "count",
-          causeHint: hint,
-          message: hint,
-        }),
+    const key = `${rule.kind}\n${nodeSubject(b.node)}`;
+    s.episodes.report(key, startNs, b.ts_ns, undefined, true, c.cooldownNs, out, () =>
+      nodeDraft(rule, c.rules.version, b.node, startNs, b.ts_ns, s.watermarkNs, x, hint, hint),
     );
   }
 
@@ -68,18 +52,12 @@ export class NodeChecks {
     const afterNs = BigInt(Math.round(afterS * 1e9));
     const wm = this.s.watermarkNs;
     for (const n of this.s.nodes.nodes()) {
-      if (n.silence !== undefined || n.lastBeatNs + afterNs >= wm) continue;
-      const at = n.lastBeatNs + afterNs;
-      const opening = nodeDraft(rule, c.rules.version, n.node, n.lastBeatNs, at, at, {
-        observed: afterS,
-        threshold: afterS,
-        baseline: null,
-        unit: "s",
-        causeHint: "",
-        message: `node ${n.node}: no heartbeat for more than ${afterS} s (last at ${n.lastBeatNs / S} s event time)`,
-      });
-      n.silence = opening;
-      out.push(opening);
+      if (n.silence !== undefined) continue;
+      const at = captureSilent(n.lastBeatNs, wm, afterNs);
+      if (at === undefined) continue;
+      const x = { observed: afterS, threshold: afterS, baseline: null, unit: "s" };
+      n.silence = nodeDraft(rule, c.rules.version, n.node, n.lastBeatNs, at, at, x, captureSilentText(n.node, afterS));
+      out.push(n.silence);
     }
   }
 }

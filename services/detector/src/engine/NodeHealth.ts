@@ -1,11 +1,11 @@
 // Per-node state from heartbeats: when each node was last heard of (capture_silent, one episode
-// per silence, resolved by the next heartbeat) and its latest conntrack figures (conntrack_pressure,
-// and the cause hint of SYN-retransmit anomalies). Event time only: silence is judged against the
-// engine's watermark, never a clock.
+// per silence, resolved by the next heartbeat) and its latest conntrack figures and their growth
+// (conntrack_pressure, and the cause hint of SYN-retransmit anomalies).
 import type { Heartbeat } from "@netpulse/runtime/records";
 import type { AnomalyDraft } from "./Episodes.js";
+import type { ConntrackView } from "../rules/conntrackPressure.js";
 
-export interface NodeState {
+export interface NodeState extends ConntrackView {
   readonly node: string;
   lastBeatNs: bigint;
   count: bigint;
@@ -65,16 +65,3 @@ export class NodeHealth {
     return { state: s, fresh: true };
   }
 }
-
-/** count/max, or undefined when conntrack is not loaded (-1) or has no limit. */
-export const conntrackRatio = (s: NodeState): number | undefined =>
-  s.count >= 0n && s.max > 0n ? Number(s.count) / Number(s.max) : undefined;
-
-/** The conntrack figures that make a node "under pressure" at `ratio`, as a hint sentence, or undefined. */
-export const conntrackHint = (s: NodeState, ratio: number): string | undefined => {
-  const r = conntrackRatio(s);
-  if (r !== undefined && r >= ratio) return `conntrack table full on node ${s.node} (${s.count}/${s.max})`;
-  if (s.insertFailedRise > 0n || s.dropRise > 0n)
-    return `conntrack inserts failing on node ${s.node} (+${s.insertFailedRise} insert_failed, +${s.dropRise} drop; ${s.count}/${s.max})`;
-  return undefined;
-};

@@ -1,37 +1,12 @@
 // The anomaly records the engine opens: one builder for findings about a flow (its pair, its
-// window, its flow id) and one for findings about a node (heartbeat figures). Called only when a
-// rule fires, so clarity beats allocation here.
+// window, its flow id) and one for findings about a node (heartbeat figures). Called only for an episode's opening, so clarity beats allocation here.
 import { emptyEndpoint, type EnrichedFlow } from "@netpulse/runtime/records";
 import { anomalyId } from "./anomalyId.js";
 import type { AnomalyDraft } from "./Episodes.js";
-import { endName } from "./pairKey.js";
+import type { Finding, FindingText, PolicyValues } from "../rules/Finding.js";
 import type { RuleConfig } from "../rules/RuleSet.js";
 
-export interface FindingValues {
-  readonly observed: number;
-  readonly threshold: number | null;
-  readonly baseline: number | null;
-  readonly unit: string;
-  readonly causeHint: string;
-  readonly message: string;
-  /** Policy kinds: the verdict and what decided it. */
-  readonly policy?: PolicyValues;
-}
-
-export interface PolicyValues {
-  readonly verdict: string;
-  readonly name: string;
-  readonly rule: string;
-  readonly direction: string;
-}
-
 const NO_POLICY: PolicyValues = { verdict: "", name: "", rule: "", direction: "" };
-
-/** "shop/frontend → data/postgres:5432" */
-export const flowText = (f: EnrichedFlow): string =>
-  `${endName(f.src, f.src_ip)} → ${endName(f.dst, f.dst_ip)}:${f.dst_port}`;
-
-export const ms = (us: number): string => `${(us / 1000).toFixed(1)} ms`;
 
 export const flowDraft = (
   rule: RuleConfig,
@@ -39,8 +14,9 @@ export const flowDraft = (
   subject: string,
   flow: EnrichedFlow,
   detectedNs: bigint,
-  v: FindingValues,
-  policy: PolicyValues = v.policy ?? NO_POLICY,
+  x: Finding,
+  t: FindingText,
+  policy: PolicyValues = t.policy ?? NO_POLICY,
 ): AnomalyDraft => ({
   id: anomalyId(rule.id, version, subject, flow.start_ns),
   kind: rule.kind,
@@ -56,21 +32,21 @@ export const flowDraft = (
   dst_port: flow.dst_port,
   src: flow.src,
   dst: flow.dst,
-  threshold: v.threshold,
-  baseline: v.baseline,
-  observed: v.observed,
+  threshold: x.threshold,
+  baseline: x.baseline,
+  observed: x.observed,
   sample_flow_ids: [flow.flow_id],
-  cause_hint: v.causeHint,
+  cause_hint: t.causeHint,
   policy_verdict: policy.verdict,
   policy_name: policy.name,
   policy_rule: policy.rule,
-  message: v.message,
+  message: t.message,
   status: "open",
   count: 1,
   first_seen_ns: flow.start_ns,
   last_seen_ns: flow.end_ns,
   pair: subject,
-  unit: v.unit,
+  unit: x.unit,
   policy_direction: policy.direction,
 });
 
@@ -83,7 +59,9 @@ export const nodeDraft = (
   startNs: bigint,
   endNs: bigint,
   detectedNs: bigint,
-  v: FindingValues,
+  x: Finding,
+  message: string,
+  causeHint = "",
 ): AnomalyDraft => ({
   id: anomalyId(rule.id, version, nodeSubject(node), startNs),
   kind: rule.kind,
@@ -99,20 +77,20 @@ export const nodeDraft = (
   dst_port: 0,
   src: emptyEndpoint,
   dst: emptyEndpoint,
-  threshold: v.threshold,
-  baseline: v.baseline,
-  observed: v.observed,
+  threshold: x.threshold,
+  baseline: x.baseline,
+  observed: x.observed,
   sample_flow_ids: [],
-  cause_hint: v.causeHint,
+  cause_hint: causeHint,
   policy_verdict: "",
   policy_name: "",
   policy_rule: "",
-  message: v.message,
+  message,
   status: "open",
   count: 1,
   first_seen_ns: startNs,
   last_seen_ns: endNs,
   pair: nodeSubject(node),
-  unit: v.unit,
+  unit: x.unit,
   policy_direction: "",
 });
