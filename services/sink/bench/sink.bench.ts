@@ -14,6 +14,8 @@ import { join } from "node:path";
 import * as Effect from "effect/Effect";
 import * as Fiber from "effect/Fiber";
 import * as Layer from "effect/Layer";
+import { Bus } from "@netpulse/runtime/bus/Bus";
+import { MemoryBus, MemoryBusControl } from "@netpulse/runtime/bus/MemoryBus";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
@@ -27,7 +29,6 @@ import { makeWireFlowEncoder } from "../src/rows/WireFlowEncoder.js";
 import { SinkWriter } from "../src/write/SinkWriter.js";
 import { codecInput, flowsInput, runTopic, type TopicInput } from "../src/SinkPipeline.js";
 import { defaults, type Compression } from "../src/SinkConfig.js";
-import { makeFakeBus } from "../test/fakeBus.js";
 import { makeFlows, testSettings } from "../test/fixtures.js";
 import { formatBodies } from "./formats.js";
 
@@ -205,7 +206,6 @@ const main = async () => {
       SINK_DB,
       Effect.gen(function* () {
         const w = yield* SinkWriter;
-        const bus = makeFakeBus(messages.length);
         const input =
           path === "service"
             ? flowsInput(w.encoders)
@@ -217,12 +217,18 @@ const main = async () => {
           maxInFlight: Math.max(defaults.maxInFlight, Math.ceil((3 * batchRows) / 1000) + 10),
           ackWaitMs: 600_000,
         };
-        const fiber = yield* Effect.fork(
-          runTopic(Topics.flowsEnriched, input, options).pipe(Effect.provide(bus.layer)),
-        );
-        messages.forEach((m, i) => bus.offer(Topics.flowsEnriched, m, String(i)));
-        while (bus.acked.length < messages.length) yield* Effect.sleep("5 millis");
-        yield* Fiber.interrupt(fiber);
+        yield* Effect.gen(function* () {
+          const bus = yield* Bus;
+          const control = yield* MemoryBusControl;
+          yield* bus.provision({ topic: Topics.flowsEnriched, partitions: 1, retentionMs: 3_600_000 });
+          yield* bus.publish(
+            Topics.flowsEnriched,
+            messages.map((value) => ({ key: "k", value })),
+          );
+          const fiber = yield* Effect.fork(runTopic(Topics.flowsEnriched, input, options));
+          while ((yield* control.acked).length < messages.length) yield* Effect.sleep("5 millis");
+          yield* Fiber.interrupt(fiber);
+        }).pipe(Effect.provide(MemoryBus.layer));
       }),
       compression,
     );
