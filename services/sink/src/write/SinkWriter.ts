@@ -14,7 +14,7 @@ import { ClickHouseError } from "../clickhouse/ClickHouseError.js";
 import { encodeFlows } from "../rows/FlowRowBinary.js";
 import type { WireFlow } from "../rows/WireFlow.js";
 import { makeWireFlowEncoder } from "../rows/WireFlowEncoder.js";
-import { laneOfKey, makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
+import { makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
 import { migrate, type SchemaError, type SchemaState } from "../schema/Migrator.js";
 import { anomalies, flows, nodeStats } from "../schema/tables.js";
 import { commitBatch, prepareBatch, type Prepared, type WriteResult } from "./TableWriter.js";
@@ -48,13 +48,6 @@ export interface SinkWriterShape {
     rowsOf: (a: A) => ReadonlyArray<R>,
   ) => <E, Q>(input: Stream.Stream<A, E, Q>) => Stream.Stream<readonly [A, WriteResult<R>], E | ClickHouseError, Q>;
 }
-
-/**
- * Concurrent commits per batch. Only identity-disjoint lanes run together, so the check-then-
- * insert of one lane can never race another's. On 18.16 on two cores two lanes measured no faster
- * than one (and make twice the parts), so one; raise it for a server with cores to spare.
- */
-export const LANES = 1;
 
 const backoff = (p: RetryPolicy) => {
   const capped = Schedule.exponential(`${p.baseMs} millis`, 2).pipe(
@@ -111,8 +104,8 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };
 
-    const prepare = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>, keys?: ReadonlyArray<string>) =>
-      prepareBatch(enc, rows, keys).pipe(Effect.provideService(ClickHouse, ch));
+    const prepare = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
+      prepareBatch(enc, rows).pipe(Effect.provideService(ClickHouse, ch));
 
     const commit = <R>(p: Prepared<R>): Effect.Effect<WriteResult<R>, ClickHouseError> =>
       Effect.gen(function* () {
@@ -129,48 +122,15 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
         return result;
       });
 
-    /**
-     * A batch split into identity-disjoint lanes (lane = hash of the identity, so every copy of
-     * a record lands in the same lane), each de-duplicated and encoded; the lanes of one batch
-     * then commit concurrently.
-     */
-    const prepareLanes = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => {
-      if (LANES === 1) return Effect.map(prepare(enc, rows), (p) => [p]);
-      const lanes: { rows: R[]; keys: string[] }[] = Array.from({ length: LANES }, () => ({ rows: [], keys: [] }));
-      for (const r of rows) {
-        const k = enc.keyOf(r);
-        const lane = lanes[laneOfKey(k, LANES)]!;
-        lane.rows.push(r);
-        lane.keys.push(k);
-      }
-      return Effect.forEach(
-        lanes.filter((l) => l.rows.length > 0),
-        (l) => prepare(enc, l.rows, l.keys),
-      );
-    };
-
-    const commitLanes = <R>(parts: ReadonlyArray<Prepared<R>>) =>
-      Effect.map(Effect.forEach(parts, commit, { concurrency: "unbounded" }), (results) =>
-        results.reduce<WriteResult<R>>(
-          (a, b) => ({
-            inserted: a.inserted + b.inserted,
-            duplicates: a.duplicates + b.duplicates,
-            rejected: [...a.rejected, ...b.rejected],
-          }),
-          { inserted: 0, duplicates: 0, rejected: [] },
-        ),
-      );
-
-    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) =>
-      Effect.flatMap(prepareLanes(enc, rows), commitLanes);
+    const write = <R>(enc: RowEncoder<R>, rows: ReadonlyArray<R>) => Effect.flatMap(prepare(enc, rows), commit);
 
     const writeAll =
       <A, R>(enc: RowEncoder<R>, rowsOf: (a: A) => ReadonlyArray<R>) =>
       <E, Q>(input: Stream.Stream<A, E, Q>) =>
         input.pipe(
-          Stream.mapEffect((a) => Effect.map(prepareLanes(enc, rowsOf(a)), (p) => [a, p] as const)),
+          Stream.mapEffect((a) => Effect.map(prepare(enc, rowsOf(a)), (p) => [a, p] as const)),
           Stream.buffer({ capacity: 1 }),
-          Stream.mapEffect(([a, p]) => Effect.map(commitLanes(p), (r) => [a, r] as const)),
+          Stream.mapEffect(([a, p]) => Effect.map(commit(p), (r) => [a, r] as const)),
         );
 
     const shape: SinkWriterShape = { schema, encoders, write, writeAll };
