@@ -149,6 +149,13 @@ describe("one connection seen from both nodes", () => {
     expect(r).toMatchObject({ status: "resolved", count: 2 });
   });
 
+  it("counts the very record fed twice once, and the next window of the connection again", () => {
+    const d = new Driver(only("rtt_high"));
+    const f = flow({ t: 0, srtt_us: 200_000 });
+    d.flows(f, f, flow({ t: 5, srtt_us: 200_000 }));
+    expect(d.tick(500)[0]).toMatchObject({ status: "resolved", count: 2 });
+  });
+
   it("still counts the other side's finding of a kind the first side did not report", () => {
     const d = new Driver(only("rtt_high", "retransmits_high"));
     const out = d.flows(

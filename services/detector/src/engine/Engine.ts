@@ -3,32 +3,52 @@
 // anomalies with the same ids, live or in a replay.
 //
 // API (what the service, `netpulse replay` and `backtest` drive):
-//   const engine = new DetectorEngine({ maxPairs });           // one per partition set / replay
+//   const engine = new DetectorEngine({ maxPairs });           // one per consumer (partition set / replay)
 //   engine.step({ _tag: "Flows", flows }, { rules, policies })  // → anomalies to publish, in order
 //   engine.step({ _tag: "Heartbeats", beats }, ctx)
-//   engine.step({ _tag: "Tick", nowNs }, ctx)                   // advance event time with no data:
-//                                                                //   the live clock, or end of replay
-//   engine.stats()                                              // pairs, evictions, watermark, episodes
+//   engine.step({ _tag: "Tick", nowNs }, ctx)                   // advance event time with no data
+//   engine.stats()                                              // pairs, evictions, watermark, episodes…
+//   pairKeyOf(flow)                                             // ./pairKey.ts: the enriched topic's key
+// Rules (../rules/index.ts): parseRules(yamlText, file) / decodeRules(json, source) →
+//   Either<RuleSet, RulesError> (message = "file: path: reason"); encodeRules(ruleSet) = canonical
+//   JSON for the rules topic; defaultRules (version 0); withVersion(ruleSet, n) for a publisher.
+//
 // - Event time: the watermark is the largest timestamp seen (flow window end, heartbeat ts, tick).
 //   `detected_ns` of an opening is the watermark after its flow; of a resolution, last seen +
-//   cooldown; of a capture_silent opening, last heartbeat + after_s.
+//   cooldown; of a capture_silent opening, last heartbeat + after_s; of its resolution, the
+//   heartbeat that ended the silence.
+// - Tick: live, the wall clock from the Clock service (minus whatever lateness the pipeline allows:
+//   a tick past a node's last heartbeat + after_s declares it silent). End of a replay: tick to the
+//   replay's end time to resolve what ended before it; ticking further also declares silent every
+//   node whose heartbeats stop where the replay does.
 // - Episodes: a finding of one (kind, subject) opens an episode and publishes one record (status
 //   "open", count 1, the opening flow's window). Repeats within `rules.cooldown_s` (one value for
 //   every kind) of the last fold into it, unpublished. When the watermark passes last seen +
 //   cooldown, a second record with the SAME id says status "resolved" with the final count, last
-//   seen and sample flow ids: the sink keeps the latest version of the row by id, and a redelivered
-//   record is byte-identical. Subjects: the workload pair (pairKeyOf) for flow kinds, pair + "#port"
-//   for policy_denied, the destination workload + "#port" for policy_unprotected, "node:X" for
-//   capture_silent and conntrack_pressure. Ids: sha1(rule id, rule version, subject, episode start).
+//   seen and up to 5 sample flow ids: the sink keeps the latest version of the row by id, and a
+//   redelivered record is byte-identical. Subjects: the workload pair (pairKeyOf) for flow kinds,
+//   pair + "#port" for policy_denied, the destination workload + "#port" for policy_unprotected,
+//   "node:X" for capture_silent and conntrack_pressure. Id: sha1(rule id, rule version, subject,
+//   episode start), 32 hex digits.
+// - Output order of one step: openings and (when a repeat comes after the cooldown) the old
+//   episode's resolution in input order, then resolutions due at the watermark (by deadline, then
+//   key), then capture_silent openings.
+// - Node-wide hint: at the end of a Flows step, openings of slow findings (rtt_high, baseline RTT)
+//   whose capturing node reported ≥ 5 pairs in its current (or previous) 10 s bucket, ≥ 80 % of
+//   them slow, get a cause hint naming the node. This hint is the one output that depends on how
+//   flows are batched.
 // - Rules: ctx.rules may change between steps (a new version on the rules topic); openings name the
 //   rule id and version in force; open episodes keep their id. Overrides resolve per flow (first
-//   match on namespace and/or workload, either end); node kinds use the base rules.
+//   match on namespace and/or workload, either end); node kinds use the base rules; baseline
+//   parameters are global (PairBaselines.setParams on change).
 // - Policies: ctx.policies is the cluster state (fed by informers or manifests); undefined = the
-//   policy kinds are off.
+//   policy kinds are off. Verdicts are cached per (src IP, dst IP, port) until its generation moves.
 // - The same connection from both nodes (client and server records, same 5-tuple, overlapping
 //   windows) is one finding: the second record folds in without counting.
 // - Units: RTT values in µs (unit "us"), retransmits in segments, retransmit rate as a ratio,
 //   conntrack as a ratio or a count, silence in seconds.
+// - Memory: baselines bounded by maxPairs (evictions counted), the both-sides filter and the
+//   verdict cache bounded, episodes bounded by time (each resolves a cooldown after its last repeat).
 // - Not thread-safe, not shareable: state is mutable inside; one engine per consumer.
 import type { PolicyEngine } from "@netpulse/policy/PolicyEngine";
 import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records";
@@ -65,6 +85,8 @@ export interface EngineOptions {
 export interface EngineStats {
   readonly pairsTracked: number;
   readonly evictions: number;
+  /** Memory of the baselines (typed arrays sized by maxPairs): bytes per pair = this / maxPairs. */
+  readonly baselineBytes: number;
   readonly watermarkNs: bigint;
   readonly openEpisodes: number;
   readonly nodesTracked: number;
@@ -140,6 +162,7 @@ export class DetectorEngine {
     return {
       pairsTracked: s.baselines.size,
       evictions: s.baselines.evictions,
+      baselineBytes: s.baselines.bytes,
       watermarkNs: s.watermarkNs,
       openEpisodes: s.episodes.size + silent,
       nodesTracked: s.nodes.size,

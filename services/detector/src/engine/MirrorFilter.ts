@@ -22,7 +22,8 @@ export class MirrorFilter {
 
   /**
    * Records that a window of this connection, seen from `direction`, fired `kindBit`; returns
-   * true when the other side's record of an overlapping window already fired it (a duplicate).
+   * true when the other side's record of an overlapping window (or this very window again)
+   * already fired it: a duplicate.
    */
   duplicate(
     srcIp: string,
@@ -52,6 +53,8 @@ export class MirrorFilter {
         if (s.startNs < endNs && startNs < s.endNs && (s.kinds & kindBit) !== 0) dup = true;
       } else if (s.startNs === startNs && s.endNs === endNs) mine = s;
     }
+    // The very record again (a redelivery fed twice) is a duplicate too.
+    if (mine !== undefined && (mine.kinds & kindBit) !== 0) dup = true;
     if (mine === undefined) {
       // Keep the few latest windows per direction only.
       if (list.length >= 4) list.shift();
