@@ -13,6 +13,9 @@ export const NODE_LOAD_DEFAULTS: NodeLoadOptions = { bucketNs: 10_000_000_000n, 
 
 interface Bucket {
   id: bigint;
+  /** [startNs, endNs): the bucket's time range, so most flows skip the division. */
+  startNs: bigint;
+  endNs: bigint;
   seen: Set<string>;
   slow: Set<string>;
 }
@@ -29,23 +32,31 @@ export class NodeLoad {
 
   /** A flow window of `pair` reported by `node`, ending at `endNs`. */
   see(node: string, pair: string, endNs: bigint, slow: boolean): void {
-    const id = endNs / this.options.bucketNs;
     let n = this.#nodes.get(node);
-    if (n === undefined) {
-      n = { current: { id, seen: new Set(), slow: new Set() }, previous: undefined };
-      this.#nodes.set(node, n);
-    }
-    let b = n.current;
-    if (id > b.id) {
-      n.previous = id === b.id + 1n ? b : undefined;
-      b = n.current = { id, seen: new Set(), slow: new Set() };
-    } else if (id < b.id) {
-      // A late window: count it in the bucket it belongs to if we still hold it, else drop it.
-      if (n.previous === undefined || n.previous.id !== id) return;
-      b = n.previous;
+    let b = n?.current;
+    if (n === undefined || b === undefined || endNs < b.startNs || endNs >= b.endNs) {
+      const id = endNs / this.options.bucketNs;
+      if (n === undefined) {
+        n = { current: this.#bucket(id), previous: undefined };
+        this.#nodes.set(node, n);
+      }
+      b = n.current;
+      if (id > b.id) {
+        n.previous = id === b.id + 1n ? b : undefined;
+        b = n.current = this.#bucket(id);
+      } else if (id < b.id) {
+        // A late window: count it in the bucket it belongs to if we still hold it, else drop it.
+        if (n.previous === undefined || n.previous.id !== id) return;
+        b = n.previous;
+      }
     }
     b.seen.add(pair);
     if (slow) b.slow.add(pair);
+  }
+
+  #bucket(id: bigint): Bucket {
+    const w = this.options.bucketNs;
+    return { id, startNs: id * w, endNs: (id + 1n) * w, seen: new Set(), slow: new Set() };
   }
 
   /** The node-wide hint for `node`, judged on its current bucket or the one before, or undefined. */
