@@ -6,7 +6,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { PairBaselines, baselineDefaults } from "../src/engine/baseline/PairBaselines.js";
 import { candidateMethods, pairBaselinesMethod, type Method } from "./baselineMethods.js";
-import { scoreAlerts, type Score } from "./baselineScore.js";
+import { scoreAlerts, scorePoints, type Score } from "./baselineScore.js";
 import { generateSeries, type LabelledEvent, type Series } from "./baselineSeries.js";
 
 setFlagsFromString("--expose-gc");
@@ -65,8 +65,8 @@ const throughput = (capacity: number, distinct: number, calls: number): void => 
 };
 
 const RTT_KINDS = new Set<LabelledEvent["kind"]>(["shift", "burst", "ramp"]);
-const runMethod = (m: Method, k: number, set: readonly Series[]): Score => {
-  const alerts = set.map((s) => {
+const alertsOf = (m: Method, k: number, set: readonly Series[]): Uint8Array[] =>
+  set.map((s) => {
     const d = m.make(k);
     const a = new Uint8Array(s.srttUs.length);
     for (let j = 0; j < a.length; j++) {
@@ -75,8 +75,8 @@ const runMethod = (m: Method, k: number, set: readonly Series[]): Score => {
     }
     return a;
   });
-  return scoreAlerts(set, alerts, RTT_KINDS);
-};
+const runMethod = (m: Method, k: number, set: readonly Series[]): Score =>
+  scoreAlerts(set, alertsOf(m, k, set), RTT_KINDS);
 
 const fmt = (s: Score): string =>
   [
@@ -133,6 +133,21 @@ const main = (): void => {
     const sc = scoreAlerts(held, alerts, only);
     console.log(
       `  ${kind.padEnd(6)} recall ${sc.recall.toFixed(3)} (${sc.found}/${sc.events}), median delay ${sc.medianDelay}`,
+    );
+  }
+
+  console.log("\nHow long a deviation lasts before it is the new level (seed 2; events, then windows):");
+  for (const [samples, seconds] of [
+    [30, 300],
+    [60, 1800],
+    [127, 3600],
+  ] as const) {
+    const m = pairBaselinesMethod("", { acceptAfterSamples: samples, acceptAfterS: seconds });
+    const a = alertsOf(m, d["sensitivity"] ?? 3, held);
+    const pt = scorePoints(held, a, RTT_KINDS);
+    console.log(
+      `  ${String(samples).padStart(3)} windows and ${String(seconds).padStart(4)} s: ${fmt(scoreAlerts(held, a, RTT_KINDS))}` +
+        ` | windows P ${pt.precision.toFixed(3)} R ${pt.recall.toFixed(3)} F1 ${pt.f1.toFixed(3)}`,
     );
   }
 

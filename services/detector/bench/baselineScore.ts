@@ -70,3 +70,29 @@ export const scoreAlerts = (
     falsePerPairDay: falseAlarms / days,
   };
 };
+
+/** Window-level scoring, for benchmarks that count labelled windows rather than events. */
+export const scorePoints = (
+  series: readonly Series[],
+  alerts: readonly Uint8Array[],
+  kinds: ReadonlySet<LabelledEvent["kind"]>,
+): { readonly precision: number; readonly recall: number; readonly f1: number } => {
+  let tp = 0;
+  let fp = 0;
+  let pos = 0;
+  series.forEach((s, i) => {
+    const a = alerts[i] ?? new Uint8Array(0);
+    const label = new Uint8Array(a.length);
+    for (const e of s.events) if (kinds.has(e.kind)) label.fill(1, e.start, e.end + 1);
+    for (let j = 0; j < a.length; j++) {
+      pos += label[j] ?? 0;
+      if (a[j] === 1) {
+        if (label[j] === 1) tp++;
+        else fp++;
+      }
+    }
+  });
+  const precision = tp + fp === 0 ? 1 : tp / (tp + fp);
+  const recall = pos === 0 ? 1 : tp / pos;
+  return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+};

@@ -12,6 +12,8 @@ const S = 1_000_000_000n;
 const D = baselineDefaults();
 const WARMUP = D["warmupSamples"] ?? 0;
 const CONFIRM = D["confirmSamples"] ?? 0;
+/** Windows (10 s apart) a deviation must last to be accepted as the new level. */
+const ACCEPT = Math.max(D["acceptAfterSamples"] ?? 0, Math.ceil((D["acceptAfterS"] ?? 0) / 10));
 
 /** Seeded standard normal (a small LCG and Box-Muller): tests stay deterministic. */
 const normals = (seed: number): (() => number) => {
@@ -84,7 +86,7 @@ describe("PairBaselines", () => {
   it("does not learn an anomaly as the new normal until it has lasted", () => {
     const b = fresh();
     feed(b, "a|b", noisy(200, 10, 0.1));
-    // 20 slow windows (200 s, under acceptAfterS 300 s): every finding keeps the old baseline.
+    // 20 slow windows (200 s, far from acceptance): every finding keeps the old baseline.
     const during = [...feed(b, "a|b", Array<number>(20).fill(60), 200).values()];
     expect(during.length).toBe(20 - CONFIRM + 1);
     for (const f of during) expect(f.baseline).toBeLessThan(12);
@@ -93,20 +95,23 @@ describe("PairBaselines", () => {
     const again = feed(b, "a|b", Array<number>(5).fill(60), 270);
     expect(again.size).toBe(5 - CONFIRM + 1);
     expect([...again.values()][0]!.baseline).toBeLessThan(12);
-    // A shift that lasts (both acceptAfterS and acceptAfterSamples) becomes the new level.
-    const long = feed(b, "a|b", Array<number>(100).fill(60), 275);
-    const last = Math.max(...long.keys());
-    expect(last).toBeLessThan(275 + 40);
-    expect(feed(b, "a|b", noisy(50, 60, 0.05, 4), 375).size).toBe(0);
+    // A shift that lasts (both acceptAfterS and acceptAfterSamples) becomes the new level: this
+    // run began at window 270, the last window before acceptance still alerts.
+    const long = feed(b, "a|b", Array<number>(ACCEPT + 20).fill(60), 275);
+    expect(Math.max(...long.keys())).toBe(270 + ACCEPT - 1);
+    expect(feed(b, "a|b", noisy(50, 60, 0.05, 4), 295 + ACCEPT).size).toBe(0);
   });
 
   it("comes back down when a level it accepted ends", () => {
     const b = fresh();
     feed(b, "a|b", noisy(200, 10, 0.1));
-    feed(b, "a|b", noisy(100, 60, 0.05, 2), 200); // accepted as the new level
-    expect(feed(b, "a|b", noisy(20, 60, 0.05, 3), 300).size).toBe(0);
-    feed(b, "a|b", noisy(60, 10, 0.1, 4), 320); // congestion over: back to ~10 ms for 10 min
-    const again = feed(b, "a|b", Array<number>(5).fill(40), 380);
+    feed(b, "a|b", noisy(ACCEPT + 20, 60, 0.05, 2), 200); // accepted as the new level
+    let t = 220 + ACCEPT;
+    expect(feed(b, "a|b", noisy(20, 60, 0.05, 3), t).size).toBe(0);
+    t += 20;
+    feed(b, "a|b", noisy(ACCEPT + 20, 10, 0.1, 4), t); // congestion over: back to ~10 ms
+    t += ACCEPT + 20;
+    const again = feed(b, "a|b", Array<number>(5).fill(40), t);
     expect(again.size).toBeGreaterThan(0);
     expect([...again.values()][0]!.baseline).toBeLessThan(14);
   });

@@ -59,13 +59,13 @@ export const BASELINE_PARAM_SPEC: Readonly<Record<string, BaselineParamSpec>> = 
     doc: "consecutive deviating windows before alerting (1: the first one alerts)",
   },
   acceptAfterSamples: {
-    default: 30,
+    default: 60,
     min: 1,
     max: 127,
     doc: "a deviation (either way) is taken as the new baseline level once it lasted this many windows in a row and acceptAfterS",
   },
   acceptAfterS: {
-    default: 300,
+    default: 1800,
     min: 0,
     max: 86_400,
     doc: "a deviation is taken as the new baseline level once it lasted this many seconds and acceptAfterSamples windows",
