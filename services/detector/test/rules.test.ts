@@ -55,6 +55,8 @@ describe("parseRules", () => {
     expect(r.overrides[0]!.profile.retransmits_high).toBe(r.base.retransmits_high);
     expect(ok("")).toEqual(defaultRules);
     expect(ok("rules: {}\n")).toEqual(defaultRules);
+    expect(ok("rules:\noverrides:\n")).toEqual(defaultRules);
+    expect(ok("rules:\n  syn_retransmits:\n")).toEqual(defaultRules); // a kind named with nothing: its defaults
     expect(ok("rules:\n  rtt_high: { threshold_ms: 80 }\n").base.rtt_high.params).toEqual({ threshold_ms: 80 });
     expect(ok("rules:\n  baseline_deviation: { sensitivity: 5 }\n").base.baseline_deviation.params["sensitivity"]).toBe(
       5,

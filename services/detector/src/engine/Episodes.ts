@@ -96,7 +96,7 @@ export class Episodes {
     return resolution(ep);
   }
 
-  /** Resolutions of every episode whose cooldown ended at or before `watermarkNs`, oldest first. */
+  /** Resolutions of every episode whose cooldown ended before `watermarkNs`, oldest first. */
   sweep(watermarkNs: bigint): Anomaly[] {
     if (this.#nextDeadline === undefined || watermarkNs < this.#nextDeadline) return [];
     const done: Episode[] = [];

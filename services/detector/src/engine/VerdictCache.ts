@@ -1,4 +1,4 @@
-// Verdicts of observed flows by (src IP, dst IP, port): the flow's own strings are the keys, so a
+// Verdicts of observed TCP flows by (src IP, dst IP, port): the flow's own strings are the keys, so a
 // hit allocates nothing. IP-keyed is pod-keyed here: a pod's IP names one pod, and host-network
 // pods sharing a node IP get the same verdict (policies neither select them nor match them by
 // selector). Emptied when the policy state changes (its generation) or when full.
@@ -18,6 +18,8 @@ export class VerdictCache {
   constructor(readonly limit = 1 << 17) {}
 
   verdict(policies: PolicyEngine, f: EnrichedFlow): Verdict | undefined {
+    // The capture reports TCP; anything else is rare enough to evaluate uncached.
+    if (f.protocol !== "TCP") return flowVerdict(policies, f);
     if (policies !== this.#policies || policies.generation !== this.#generation || this.#size >= this.limit) {
       this.#bySrc = new Map();
       this.#policies = policies;

@@ -60,6 +60,7 @@ const kindSettings = (
   path: string,
   inOverride: boolean,
 ): KindSettings | undefined => {
+  if (v === null) return { params: {} }; // `syn_retransmits:` with nothing after it: the defaults
   const o = w.object(v, path);
   if (o === undefined) return undefined;
   const spec = KIND_SPECS[kind];
@@ -155,7 +156,9 @@ export const validateRules = (doc: unknown, file: string): Either.Either<RuleSet
     const version = top["version"] === undefined ? 0 : w.number(top["version"], "version", VERSION_SPEC);
     if (version === undefined) return undefined;
     const main =
-      top["rules"] === undefined ? { rules: {}, cooldownS: undefined } : partialRules(w, top["rules"], "rules", true);
+      top["rules"] === undefined || top["rules"] === null
+        ? { rules: {}, cooldownS: undefined }
+        : partialRules(w, top["rules"], "rules", true);
     if (main === undefined) return undefined;
     const base = mergeProfile(undefined, main.rules, "");
     const overrides: Override[] = [];
