@@ -1,18 +1,16 @@
-// The enricher stage end to end on an in-memory bus: consume raw batches, publish enriched ones
-// under the same key, DLQ for a corrupt message, ack only after the publish.
+// The enricher stage end to end on MemoryBus: consume raw batches, publish enriched ones keyed by
+// the sorted workload pair, DLQ for a corrupt message, ack only after the publish (retried when it fails).
 import * as Cause from "effect/Cause";
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
 import * as Fiber from "effect/Fiber";
 import * as Layer from "effect/Layer";
-import * as Queue from "effect/Queue";
-import * as Stream from "effect/Stream";
 import { describe, expect, it } from "vitest";
-import { Bus, BusError, type BusShape, type Delivery, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
+import { Bus } from "@netpulse/runtime/bus/Bus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
-import { MemoryBus } from "@netpulse/runtime/bus/MemoryBus";
+import { MemoryBus, MemoryBusControl } from "@netpulse/runtime/bus/MemoryBus";
 import { EnricherConfig } from "@netpulse/enricher/config";
 import { enrichLoop, TOPICS } from "@netpulse/enricher/EnricherService";
 import { Index, makeIndex } from "@netpulse/enricher/IndexService";
@@ -20,54 +18,8 @@ import { slim } from "@netpulse/enricher/model/slim";
 import { rawFlow } from "./support/rawFlow.js";
 import * as k from "./support/kubeObjects.js";
 
-/** Just enough bus for one consumer: what was published, in order, and every ack. */
-const fakeBus = (incoming: ReadonlyArray<{ key: string; value: Buffer }>, failPublishes = 0) => {
-  const log: string[] = [];
-  let failures = failPublishes;
-  const published: Array<{ topic: string; message: OutgoingMessage }> = [];
-  const shape: BusShape = {
-    kind: "nats",
-    partitions: () => Effect.succeed(1),
-    provision: () => Effect.void,
-    publish: (topic, messages) =>
-      Effect.suspend(() =>
-        failures-- > 0
-          ? Effect.sync(() => void log.push(`publish ${topic} failed`)).pipe(
-              Effect.zipRight(Effect.fail(new BusError({ op: "publish", topic, message: "broker away" }))),
-            )
-          : Effect.sync(() => {
-              for (const message of messages) {
-                published.push({ topic, message });
-                log.push(`publish ${topic} ${message.key}`);
-              }
-            }),
-      ),
-    consume: (topic) =>
-      Stream.unwrap(
-        Effect.gen(function* () {
-          const q = yield* Queue.bounded<Delivery>(16);
-          yield* Queue.offerAll(
-            q,
-            incoming.map((m, i) => ({
-              topic,
-              key: m.key,
-              value: m.value,
-              partition: 0,
-              offset: String(i),
-              timestampMs: Date.now(),
-              ack: Effect.sync(() => void log.push(`ack ${i}`)),
-            })),
-          );
-          return Stream.fromQueue(q);
-        }),
-      ),
-    replay: () => Stream.empty,
-  };
-  return { layer: Layer.succeed(Bus, shape), log, published };
-};
-
 describe("enricher stage", () => {
-  it("publishes enriched batches under the same key, DLQs a corrupt one, acks each after its publish (retried when it fails)", async () => {
+  it("publishes enriched batches keyed by the workload pair, DLQs a corrupt one, acks each after its publish (retried when it fails)", async () => {
     const config = EnricherConfig.make({ instance: "t1", cidrs: [{ name: "internet", cidr: "0.0.0.0/0" }] });
     const index = makeIndex(config);
     for (const o of [
@@ -85,48 +37,48 @@ describe("enricher stage", () => {
         Array.from({ length: n }, (_, i) => rawFlow({ flow_id: BigInt(i), dst_ip: "1.1.1.1" })),
         { producer: "capture/a", sequence: 0n },
       );
-    const bus = fakeBus(
-      [
-        { key: "10.1.0.1|1.1.1.1", value: good(3) },
-        { key: "k-bad", value: Buffer.from("not a batch at all") },
-        { key: "10.1.0.1|1.1.1.1", value: good(2) },
-      ],
-      2,
+    const layer = Layer.mergeAll(
+      MemoryBus.layer,
+      Layer.succeed(Index, index),
+      Layer.succeed(EnricherConfig, config),
+      Metrics.layerTest,
     );
-
-    const metricsText = await Effect.runPromise(
+    const run = await Effect.runPromise(
       Effect.gen(function* () {
+        const bus = yield* Bus;
+        const control = yield* MemoryBusControl;
+        yield* Effect.forEach(TOPICS, (t) => bus.provision({ ...t, partitions: 1 }), { discard: true });
+        yield* bus.publish(Topics.flowsRaw, [
+          { key: "10.1.0.1|1.1.1.1", value: good(3) },
+          { key: "k-bad", value: Buffer.from("not a batch at all") },
+          { key: "10.1.0.1|1.1.1.1", value: good(2) },
+        ]);
+        yield* control.failPublishes(2, Topics.flowsEnriched);
         const fiber = yield* Effect.fork(enrichLoop);
-        while (bus.log.filter((l) => l.startsWith("ack")).length < 3) yield* Effect.sleep("10 millis");
+        while ((yield* control.acked).length < 3) yield* Effect.sleep("10 millis");
         yield* Fiber.interrupt(fiber);
         const { registry } = yield* Metrics;
-        return yield* Effect.promise(() => registry.metrics());
-      }).pipe(
-        Effect.scoped,
-        Effect.provide(
-          Layer.mergeAll(
-            bus.layer,
-            Layer.succeed(Index, index),
-            Layer.succeed(EnricherConfig, config),
-            Metrics.layerTest,
-          ),
-        ),
-      ),
+        return {
+          log: (yield* control.log).filter((l) => !l.startsWith(`publish ${Topics.flowsRaw} `)),
+          enriched: [...(yield* MemoryBus.published(Topics.flowsEnriched))],
+          dlq: [...(yield* MemoryBus.published(Topics.dlq))],
+          metricsText: yield* Effect.promise(() => registry.metrics()),
+        };
+      }).pipe(Effect.scoped, Effect.provide(layer)),
     );
+    const { metricsText } = run;
 
-    expect(bus.log).toEqual([
+    expect(run.log).toEqual([
       `publish ${Topics.flowsEnriched} failed`,
       `publish ${Topics.flowsEnriched} failed`,
-      `publish ${Topics.flowsEnriched} 10.1.0.1|1.1.1.1`,
-      "ack 0",
+      `publish ${Topics.flowsEnriched} internet|shop/web`,
+      `ack ${Topics.flowsRaw}/0@0`,
       `publish ${Topics.dlq} k-bad`,
-      "ack 1",
-      `publish ${Topics.flowsEnriched} 10.1.0.1|1.1.1.1`,
-      "ack 2",
+      `ack ${Topics.flowsRaw}/0@1`,
+      `publish ${Topics.flowsEnriched} internet|shop/web`,
+      `ack ${Topics.flowsRaw}/0@2`,
     ]);
-    const enriched = bus.published
-      .filter((p) => p.topic === Topics.flowsEnriched)
-      .map((p) => Either.getOrThrow(EnrichedFlowCodec.decodeBatch(p.message.value)));
+    const enriched = run.enriched.map((m) => Either.getOrThrow(EnrichedFlowCodec.decodeBatch(m.value)));
     expect(enriched.map((b) => b.records.length)).toEqual([3, 2]);
     expect(enriched[0]?.header.producer).toBe("enricher/t1");
     expect(enriched.map((b) => b.header.sequence)).toEqual([0n, 1n]);
@@ -136,8 +88,7 @@ describe("enricher stage", () => {
       dst: { kind: "external", external_name: "internet" },
     });
 
-    const dlq = bus.published.find((p) => p.topic === Topics.dlq);
-    const letter = Either.getOrThrow(DeadLetterCodec.decode(dlq!.message.value));
+    const letter = Either.getOrThrow(DeadLetterCodec.decode(run.dlq[0]!.value));
     expect(letter).toMatchObject({ topic: Topics.flowsRaw, offset: "1", stage: "enricher", error_kind: "garbage" });
     expect(letter.original.toString()).toBe("not a batch at all");
     expect(letter.reason).toMatch(/undecodable batch envelope/);
@@ -200,8 +151,8 @@ describe("enricher stage", () => {
     );
     expect(counts).toEqual({
       enriched: [
-        ["a|b", 4],
-        ["a|b", 1],
+        ["10.96.0.10|shop/a", 4],
+        ["10.96.0.10|shop/a", 1],
       ],
       dlq: ["c|d"],
       firstSrc: "a",

@@ -111,6 +111,11 @@ describe("MemoryBus", () => {
       expect(tries.map((t) => t._tag)).toEqual(["Left", "Left", "Left", "Right"]);
       expect(yield* Effect.either(bus.publish("netpulse.other", [msg("a", "o")]))).toMatchObject({ _tag: "Right" });
       expect(texts(yield* MemoryBus.published(topic))).toEqual(["p3"]);
+      expect(yield* control.log).toEqual([
+        ...Array.from({ length: 3 }, () => `publish ${topic} failed`),
+        `publish ${topic} a`,
+        "publish netpulse.other a",
+      ]);
     }).pipe(Effect.provide(MemoryBus.layer)),
   );
 

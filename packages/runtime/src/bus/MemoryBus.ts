@@ -24,6 +24,11 @@ export interface MemoryBusControlShape {
   readonly failConsumes: (n: number) => Effect.Effect<void>;
   /** Every ack that succeeded so far, as `topic/partition@offset`, in ack order. */
   readonly acked: Effect.Effect<ReadonlyArray<string>>;
+  /**
+   * What happened, in order (to check ack-after-output): `publish <topic> <key>` per stored
+   * message, `publish <topic> failed` per injected failure, `ack <topic>/<partition>@<offset>`.
+   */
+  readonly log: Effect.Effect<ReadonlyArray<string>>;
 }
 
 export class MemoryBusControl extends Context.Tag("netpulse/MemoryBusControl")<
@@ -72,6 +77,7 @@ const makeWithControl = Effect.gen(function* () {
   const topics = new Map<string, TopicState>();
   const faults: Faults = { publishes: new Map(), acks: 0, consumes: 0 };
   const acked: string[] = [];
+  const events: string[] = [];
 
   const topicState = (op: string, topic: string) =>
     Effect.suspend(() => {
@@ -139,7 +145,10 @@ const makeWithControl = Effect.gen(function* () {
               faults.acks--;
               return injected("ack", topic);
             }
-            if (outstanding.delete(m.seq)) acked.push(`${topic}/${m.partition}@${m.offset}`);
+            if (outstanding.delete(m.seq)) {
+              acked.push(`${topic}/${m.partition}@${m.offset}`);
+              events.push(`ack ${topic}/${m.partition}@${m.offset}`);
+            }
             return Effect.void;
           });
           return Effect.succeed({ ...message, ack });
@@ -181,14 +190,17 @@ const makeWithControl = Effect.gen(function* () {
       const t = yield* topicState("publish", topic);
       const outOfRange = partitionOutOfRange(topic, messages, t.partitions.length);
       if (outOfRange !== undefined) return yield* outOfRange;
-      if (takeFault(faults.publishes, "") || takeFault(faults.publishes, topic))
+      if (takeFault(faults.publishes, "") || takeFault(faults.publishes, topic)) {
+        events.push(`publish ${topic} failed`);
         return yield* injected("publish", topic);
+      }
       const now = yield* Clock.currentTimeMillis;
       for (const m of messages) {
         const partition = m.partition ?? shardOf(m.key, t.partitions.length);
         const log = t.partitions[partition]!;
         const value = Buffer.from(m.value);
         log.push({ topic, key: m.key, value, partition, offset: String(log.length), timestampMs: now, seq: t.seq++ });
+        events.push(`publish ${topic} ${m.key}`);
       }
       yield* wakeAll(t);
     }),
@@ -201,6 +213,7 @@ const makeWithControl = Effect.gen(function* () {
     failAcks: (n) => Effect.sync(() => void (faults.acks += n)),
     failConsumes: (n) => Effect.sync(() => void (faults.consumes += n)),
     acked: Effect.sync(() => [...acked]),
+    log: Effect.sync(() => [...events]),
   };
   return { bus, control };
 });
