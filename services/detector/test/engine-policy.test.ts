@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parsePod } from "@netpulse/policy/parseObjects";
 import { parsePolicy } from "@netpulse/policy/parsePolicy";
 import { PolicyEngine } from "@netpulse/policy/PolicyEngine";
-import { Driver, ep, flow, only } from "./engineFixtures.js";
+import { Driver, ep, flow, only, rules } from "./engineFixtures.js";
 
 const IPS: Record<string, string> = {
   "shop/frontend": "10.0.1.1",
@@ -96,6 +96,19 @@ describe("policy_denied", () => {
     const f = pf("shop/cart", "data/postgres", 5432, 0, { dst: { ...ep("data/postgres"), pod: "gone-pod" } });
     expect(d.flows(f)).toHaveLength(1);
     expect(new Driver(only("policy_denied"), undefined).flows(f)).toEqual([]);
+  });
+
+  it("can be switched off for a namespace by an override, either end", () => {
+    const r = rules(`
+rules: { rtt_high: { enabled: false }, baseline_deviation: { enabled: false } }
+overrides:
+  - match: { namespace: shop, workload: cart }
+    rules: { policy_denied: { enabled: false } }
+`);
+    const d = new Driver(r, cluster());
+    expect(d.flows(pf("shop/cart", "data/postgres", 5432))).toEqual([]);
+    const [a] = d.flows(pf("shop/frontend", "data/postgres", 6432, 1));
+    expect(a).toMatchObject({ kind: "policy_denied", rule_id: "policy_denied" });
   });
 
   it("stays quiet when the rule is off", () => {

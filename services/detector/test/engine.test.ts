@@ -118,6 +118,20 @@ describe("retransmits_high and syn_retransmits", () => {
     expect(a).toMatchObject({ kind: "retransmits_high", observed: 4, threshold: 3, unit: "segments" });
   });
 
+  it("takes N from an override for matching workloads", () => {
+    const d = new Driver(
+      rules(`
+rules: { rtt_high: { enabled: false }, baseline_deviation: { enabled: false } }
+overrides:
+  - match: { workload: postgres }
+    rules: { retransmits_high: { threshold: 10 } }
+`),
+    );
+    expect(d.flows(flow({ retransmits: 9n }))).toEqual([]);
+    const [a] = d.flows(flow({ t: 5, retransmits: 9n, to: "data/redis" }));
+    expect(a).toMatchObject({ rule_id: "retransmits_high", threshold: 3 });
+  });
+
   it("fires on SYN retransmits with a conntrack hint when a node on the path is under pressure", () => {
     const d = new Driver(only("syn_retransmits"));
     expect(d.flows(flow({ syn_retransmits: 0n }))).toEqual([]);
