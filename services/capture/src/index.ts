@@ -4,3 +4,4 @@ export { captureConfig, pipelineSettings, defaults as captureDefaults, type Capt
 export { CaptureStats } from "./CaptureStats.js";
 export { runCapture } from "./CaptureService.js";
 export { Loader, LoaderError, defaultLoaderPath, type LoaderOptions } from "./LoaderProcess.js";
+export { parseCidrList, parsePortList } from "./filters.js";
