@@ -116,6 +116,28 @@ describe("PairBaselines", () => {
     expect([...again.values()][0]!.baseline).toBeLessThan(14);
   });
 
+  it("a busy pair's many windows per instant neither stall learning nor accept a level at once", () => {
+    const b = fresh();
+    // 40 connections report at each 10 s tick, all with the tick's timestamp.
+    const tick = (i: number, ms: number) => {
+      let found = 0;
+      for (let c = 0; c < 40; c++) if (b.observe("a|b", BigInt(i) * 10n * S, ms * 1000, 0) !== undefined) found++;
+      return found;
+    };
+    for (let i = 0; i < 30; i++) tick(i, 10);
+    // Every window counts, not only the first of each instant: 100 ticks at 13 ms move the baseline.
+    for (let i = 30; i < 130; i++) tick(i, 13);
+    // 200 deviating windows within 50 s: far more than acceptAfterSamples, far less than acceptAfterS.
+    let found = 0;
+    for (let i = 130; i < 135; i++) found += tick(i, 60);
+    expect(found).toBe(200 - CONFIRM + 1);
+    for (let i = 135; i < 140; i++) tick(i, 13);
+    for (let c = 0; c < CONFIRM - 1; c++) b.observe("a|b", 140n * 10n * S, 60_000, 0);
+    const f = b.observe("a|b", 140n * 10n * S, 60_000, 0);
+    expect(f?.baseline).toBeGreaterThan(12);
+    expect(f?.baseline).toBeLessThan(13.5);
+  });
+
   it("learns the retransmit rate and fires on a retransmit burst", () => {
     const b = fresh();
     const rtt = Array<number>(300).fill(10);
