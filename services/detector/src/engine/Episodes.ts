@@ -12,7 +12,8 @@ export type AnomalyDraft = { -readonly [K in keyof Anomaly]-?: Exclude<Anomaly[K
 const MAX_SAMPLES = 5;
 
 export interface Episode {
-  readonly key: string;
+  readonly kind: string;
+  readonly subject: string;
   readonly opening: AnomalyDraft;
   count: number;
   lastSeenNs: bigint;
@@ -23,26 +24,34 @@ export interface Episode {
 const byDeadline = (a: Episode, b: Episode): number => {
   const da = a.lastSeenNs + a.cooldownNs;
   const db = b.lastSeenNs + b.cooldownNs;
-  return da < db ? -1 : da > db ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  if (da !== db) return da < db ? -1 : 1;
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  return a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0;
 };
 
 export class Episodes {
-  readonly #open = new Map<string, Episode>();
+  /** kind → subject → episode (two lookups instead of a concatenated key per finding). */
+  readonly #open = new Map<string, Map<string, Episode>>();
+  #size = 0;
   /** No episode resolves before this (a lower bound; exact after each sweep). */
   #nextDeadline: bigint | undefined;
 
   get size(): number {
-    return this.#open.size;
+    return this.#size;
   }
 
-  get(key: string): Episode | undefined {
-    return this.#open.get(key);
+  get(kind: string, subject: string): Episode | undefined {
+    return this.#open.get(kind)?.get(subject);
   }
 
   /** Registers an opening; the caller publishes `opening` (it may still annotate it this step). */
-  open(key: string, opening: AnomalyDraft, lastSeenNs: bigint, cooldownNs: bigint): Episode {
-    const ep: Episode = { key, opening, count: 1, lastSeenNs, cooldownNs, samples: [...opening.sample_flow_ids] };
-    this.#open.set(key, ep);
+  open(kind: string, subject: string, opening: AnomalyDraft, lastSeenNs: bigint, cooldownNs: bigint): Episode {
+    const samples = [...opening.sample_flow_ids];
+    const ep: Episode = { kind, subject, opening, count: 1, lastSeenNs, cooldownNs, samples };
+    let bySubject = this.#open.get(kind);
+    if (bySubject === undefined) this.#open.set(kind, (bySubject = new Map<string, Episode>()));
+    if (!bySubject.has(subject)) this.#size++;
+    bySubject.set(subject, ep);
     const deadline = lastSeenNs + cooldownNs;
     if (this.#nextDeadline === undefined || deadline < this.#nextDeadline) this.#nextDeadline = deadline;
     return ep;
@@ -61,12 +70,13 @@ export class Episodes {
   }
 
   /**
-   * A finding of `key` over [startNs, endNs]: folds into the open episode (counted unless it is
+   * A finding of (kind, subject) over [startNs, endNs]: folds into the open episode (counted unless it is
    * the other side's record of a finding already counted), or, after resolving a stale one, opens
    * a new episode with `build()` and pushes its opening onto `out`. Returns the opening, if any.
    */
   report(
-    key: string,
+    kind: string,
+    subject: string,
     startNs: bigint,
     endNs: bigint,
     flowId: bigint | undefined,
@@ -75,7 +85,7 @@ export class Episodes {
     out: Anomaly[],
     build: () => AnomalyDraft,
   ): AnomalyDraft | undefined {
-    let ep = this.#open.get(key);
+    let ep = this.#open.get(kind)?.get(subject);
     if (ep !== undefined && !Episodes.continues(ep, startNs)) {
       out.push(this.close(ep));
       ep = undefined;
@@ -85,15 +95,19 @@ export class Episodes {
       return undefined;
     }
     const opening = build();
-    this.open(key, opening, endNs, cooldownNs);
+    this.open(kind, subject, opening, endNs, cooldownNs);
     out.push(opening);
     return opening;
   }
 
   /** Closes `ep` now (its successor is about to open) and returns its resolution. */
   close(ep: Episode): Anomaly {
-    this.#open.delete(ep.key);
+    this.#delete(ep);
     return resolution(ep);
+  }
+
+  #delete(ep: Episode): void {
+    if (this.#open.get(ep.kind)?.delete(ep.subject) === true) this.#size--;
   }
 
   /** Resolutions of every episode whose cooldown ended before `watermarkNs`, oldest first. */
@@ -101,14 +115,15 @@ export class Episodes {
     if (this.#nextDeadline === undefined || watermarkNs < this.#nextDeadline) return [];
     const done: Episode[] = [];
     let next: bigint | undefined;
-    for (const ep of this.#open.values()) {
-      const deadline = ep.lastSeenNs + ep.cooldownNs;
-      if (deadline < watermarkNs) done.push(ep);
-      else if (next === undefined || deadline < next) next = deadline;
-    }
+    for (const bySubject of this.#open.values())
+      for (const ep of bySubject.values()) {
+        const deadline = ep.lastSeenNs + ep.cooldownNs;
+        if (deadline < watermarkNs) done.push(ep);
+        else if (next === undefined || deadline < next) next = deadline;
+      }
     this.#nextDeadline = next;
     done.sort(byDeadline);
-    for (const ep of done) this.#open.delete(ep.key);
+    for (const ep of done) this.#delete(ep);
     return done.map(resolution);
   }
 }

@@ -97,8 +97,7 @@ export class FlowRules {
       f.end_ns,
       kindBit,
     );
-    const key = `${rule.kind}\n${subject}`;
-    const opened = s.episodes.report(key, f.start_ns, f.end_ns, f.flow_id, !dup, c.cooldownNs, out, () =>
+    const opened = s.episodes.report(rule.kind, subject, f.start_ns, f.end_ns, f.flow_id, !dup, c.cooldownNs, out, () =>
       flowDraft(rule, c.rules.version, subject, f, s.watermarkNs, x, text()),
     );
     if (opened !== undefined && slow) s.slowOpenings.push(opened);

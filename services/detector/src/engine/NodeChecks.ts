@@ -38,8 +38,7 @@ export class NodeChecks {
     if (x === undefined) return;
     const hint = conntrackHint(state, ratio) ?? "";
     const startNs = prevBeatNs ?? b.ts_ns;
-    const key = `${rule.kind}\n${nodeSubject(b.node)}`;
-    s.episodes.report(key, startNs, b.ts_ns, undefined, true, c.cooldownNs, out, () =>
+    s.episodes.report(rule.kind, nodeSubject(b.node), startNs, b.ts_ns, undefined, true, c.cooldownNs, out, () =>
       nodeDraft(rule, c.rules.version, b.node, startNs, b.ts_ns, s.watermarkNs, x, hint, hint),
     );
   }
