@@ -49,7 +49,7 @@ const RETRANS = 1;
 export class PairBaselines {
   private readonly table: PairTable;
   private p: ResolvedBaselineParams;
-  private alphaMax = 0;
+  private alphaMax: number;
   private readonly alphaMin = 1 - 2 ** (-1 / MAX_HALF_LIFE_WINDOWS);
   /** Event time of tick 0, in ns as a double (its 256 ns rounding is far below a tick). */
   private epochNs = NaN;
@@ -74,7 +74,7 @@ export class PairBaselines {
     this.seen = new Uint8Array(2 * c);
     this.run = new Int8Array(2 * c);
     this.p = resolveBaselineParams(o.params);
-    this.setParams(o.params);
+    this.alphaMax = this.alphaMaxOf(this.p);
   }
 
   /** Pairs tracked. */
@@ -96,7 +96,12 @@ export class PairBaselines {
   /** A rule change: new parameters apply from the next window; what was learned stays. */
   setParams(params: Readonly<Record<string, number>>): void {
     this.p = resolveBaselineParams(params);
-    this.alphaMax = 1 - 2 ** (-1 / this.p.minHalfLifeSamples);
+    this.alphaMax = this.alphaMaxOf(this.p);
+  }
+
+  /** A window never weighs more than a half-life of minHalfLifeSamples windows. */
+  private alphaMaxOf(p: ResolvedBaselineParams): number {
+    return 1 - 2 ** (-1 / p.minHalfLifeSamples);
   }
 
   /**
