@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
 import * as Fiber from "effect/Fiber";
 import * as Layer from "effect/Layer";
+import * as Option from "effect/Option";
 import * as Schedule from "effect/Schedule";
 import * as Stream from "effect/Stream";
 import { describe, expect, it } from "vitest";
@@ -191,6 +192,81 @@ describe.each<BrokerKind>(["nats", "kafka"])("detector service on %s", (kind) =>
 
       yield* publishRules(defaultRules);
       yield* Fiber.interrupt(detector);
+    });
+    await Effect.runPromise(
+      program.pipe(Effect.provide(Layer.merge(busLayer(kind), Metrics.layerTest)), Effect.scoped),
+    );
+  }, 240_000);
+
+  it("two replicas in one group give exactly the anomalies one engine gives", async () => {
+    const ns = `e2e-${randomBytes(3).toString("hex")}`;
+    const startMs = Date.now() - 1_000;
+    const t0 = BigInt(Date.now()) * 1_000_000n;
+    const program = Effect.gen(function* () {
+      const bus = yield* Bus;
+      for (const t of [TopicSpecs.flowsEnriched, TopicSpecs.anomalies, TopicSpecs.rules, TopicSpecs.dlq])
+        yield* bus.provision(t);
+      const inForce = yield* publishRules(defaultRules);
+      const replicas = yield* Effect.forEach([0, 1], (index) =>
+        Effect.fork(
+          runDetector.pipe(
+            Effect.provide(
+              Layer.succeed(
+                DetectorConfig,
+                DetectorConfig.make({
+                  group: `detector-${ns}`,
+                  instance: `${ns}-${index}`,
+                  metricsPort: 0,
+                  replica: Option.some({ index, count: 2 }),
+                }),
+              ),
+            ),
+            // a process of its own would have its own registry
+            Effect.provide(Metrics.layerTest),
+            Effect.scoped,
+          ),
+        ),
+      );
+      // 16 workload pairs, each on a node of its own (no node-wide hint), each with one slow window
+      const all = Array.from({ length: 16 }, (_, k) =>
+        flows(ns, `node-${ns}-${k}`, t0, `app${k}`, (i) => (i === 2 + (k % 3) ? 180_000 + k : 2_000), 5),
+      ).flat();
+      const sent = yield* publishFlows(all);
+      const live = yield* until(anomaliesSince(startMs, ns), (as) => opened(as, "rtt_high").length >= 16, 90);
+      const expected = yield* offline(
+        sent.map((m, i) => ({
+          topic: Topics.flowsEnriched,
+          key: m.key,
+          value: m.value,
+          partition: m.partition,
+          offset: String(i),
+          timestampMs: 0,
+        })),
+        inForce,
+      );
+      const ids = (as: ReadonlyArray<Anomaly>) =>
+        opened(as, "rtt_high")
+          .map((a) => a.id)
+          .sort();
+      expect(ids(live)).toEqual(ids(expected));
+      expect(ids(live)).toHaveLength(16);
+      // and both replicas did part of the work
+      const producers = yield* bus.replay(Topics.anomalies, { _tag: "Time", fromMs: startMs }).pipe(
+        Stream.runCollect,
+        Effect.map(
+          (c) =>
+            new Set(
+              [...c].flatMap((m) => {
+                const b = AnomalyCodec.decodeBatch(m.value);
+                return Either.isRight(b) && b.right.records.some((a) => a.src.namespace === ns)
+                  ? [b.right.header.producer]
+                  : [];
+              }),
+            ),
+        ),
+      );
+      expect([...producers].sort()).toEqual([`detector/${ns}-0`, `detector/${ns}-1`]);
+      yield* Effect.forEach(replicas, Fiber.interrupt, { discard: true });
     });
     await Effect.runPromise(
       program.pipe(Effect.provide(Layer.merge(busLayer(kind), Metrics.layerTest)), Effect.scoped),

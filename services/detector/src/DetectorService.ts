@@ -101,18 +101,41 @@ export const runDetector = Effect.gen(function* () {
   // Ticks advance event time only while nothing arrives: during a backlog the records' own
   // times lead, so catching up never looks like every node went silent.
   const lastInput = yield* Ref.make(yield* nowMs);
-  const consume = (topic: string) =>
-    bus
-      .consume(topic, { group: config.group, maxInFlight: config.maxInFlight })
-      .pipe(Stream.tap(() => Effect.flatMap(nowMs, (t) => Ref.set(lastInput, t))));
+  // On NATS a shared durable hands any message to any member: with NETPULSE_DETECTOR_REPLICA a
+  // replica keeps whole partitions (p mod N = i), so each workload pair stays on one replica, and
+  // heartbeats (one partition) on replica 0. Kafka's group assigns whole partitions anyway.
+  const shardsOf = (topic: string) =>
+    Effect.map(bus.partitions(topic), (n) =>
+      Option.match(config.replica, {
+        onNone: () => undefined,
+        onSome: (r) => Array.from({ length: n }, (_, p) => p).filter((p) => p % r.count === r.index),
+      }),
+    );
+  const consume = (topic: string, partitions: ReadonlyArray<number> | undefined) =>
+    partitions !== undefined && partitions.length === 0
+      ? Stream.empty
+      : bus
+          .consume(topic, {
+            group: config.group,
+            maxInFlight: config.maxInFlight,
+            ...(partitions === undefined ? {} : { partitions }),
+          })
+          .pipe(Stream.tap(() => Effect.flatMap(nowMs, (t) => Ref.set(lastInput, t))));
   const ticks = Stream.fromSchedule(Schedule.spaced(`${config.idleTickMs} millis`)).pipe(
     Stream.mapEffect(() => Effect.all([nowMs, Ref.get(lastInput)])),
     Stream.filter(([now, last]) => now - last >= config.idleTickMs),
     Stream.map(([now]): Delivery => ({ ...tickMessage(now), ack: Effect.void })),
   );
-  const source = Stream.mergeAll([consume(Topics.flowsEnriched), consume(Topics.heartbeats), ticks], {
-    concurrency: 3,
-  });
+  const source = Stream.mergeAll(
+    [
+      consume(Topics.flowsEnriched, yield* shardsOf(Topics.flowsEnriched)),
+      consume(Topics.heartbeats, yield* shardsOf(Topics.heartbeats)),
+      ticks,
+    ],
+    {
+      concurrency: 3,
+    },
+  );
 
   const publish = busOutput(STAGE);
   const report = Effect.gen(function* () {

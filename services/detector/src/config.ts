@@ -1,7 +1,9 @@
 // Detector configuration from the environment, read once with clear errors naming the variable.
 import { hostname } from "node:os";
 import * as Config from "effect/Config";
+import * as ConfigError from "effect/ConfigError";
 import * as Context from "effect/Context";
+import * as Either from "effect/Either";
 import * as Layer from "effect/Layer";
 import * as Option from "effect/Option";
 
@@ -31,6 +33,21 @@ const positive = (name: string, dflt: number) =>
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
   );
 
+/** "i/N": this replica's index among N; it keeps the partitions p with p mod N = i. */
+const replica = Config.string("NETPULSE_DETECTOR_REPLICA").pipe(
+  Config.mapOrFail((text) => {
+    const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+    const index = Number(m?.[1]);
+    const count = Number(m?.[2]);
+    return m !== null && count > 0 && index < count
+      ? Either.right({ index, count })
+      : Either.left(
+          ConfigError.InvalidData(["NETPULSE_DETECTOR_REPLICA"], `"${text}" is not i/N with 0 <= i < N (e.g. 0/2)`),
+        );
+  }),
+  Config.option,
+);
+
 export const detectorConfig = Config.all({
   /** Rules file loaded at start (YAML); built-in defaults when unset. The rules topic overrides it. */
   rules: Config.option(Config.string("NETPULSE_DETECTOR_RULES")),
@@ -45,6 +62,7 @@ export const detectorConfig = Config.all({
   maxInFlight: positive("NETPULSE_DETECTOR_MAX_IN_FLIGHT", defaults.maxInFlight),
   maxPairs: positive("NETPULSE_DETECTOR_MAX_PAIRS", defaults.maxPairs),
   idleTickMs: positive("NETPULSE_DETECTOR_IDLE_TICK_MS", defaults.idleTickMs),
+  replica,
 });
 
 export type DetectorConfigShape = Config.Config.Success<typeof detectorConfig>;
@@ -62,6 +80,7 @@ export class DetectorConfig extends Context.Tag("netpulse/detector/Config")<Dete
     maxInFlight: defaults.maxInFlight,
     maxPairs: defaults.maxPairs,
     idleTickMs: defaults.idleTickMs,
+    replica: Option.none(),
     ...overrides,
   });
 }

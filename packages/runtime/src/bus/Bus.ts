@@ -69,6 +69,13 @@ export interface ConsumeOptions {
   readonly maxInFlight?: number;
   /** Redelivery delay for a message not acked in time (NATS ack_wait; Kafka has no per-message timer and ignores it). */
   readonly ackWaitMs?: number;
+  /**
+   * Only these partitions, each kept whole by this member (members given disjoint sets split the
+   * topic with partition affinity). NATS: a durable per (group, shard), since JetStream hands a
+   * shared durable's messages to any member. Kafka's group protocol already assigns whole
+   * partitions to members, so Kafka ignores it, and so does the in-memory bus.
+   */
+  readonly partitions?: ReadonlyArray<number>;
 }
 
 export type ReplayFrom =

@@ -18,7 +18,7 @@ import {
   type JsMsg,
 } from "nats";
 import { BusError, type BusMessage, type ConsumeOptions, type Delivery } from "../Bus.js";
-import { durableName, KEY_HEADER, shardFromSubject, streamName } from "./names.js";
+import { durableName, KEY_HEADER, shardFromSubject, shardSubject, streamName } from "./names.js";
 import { checkTopic } from "../shard.js";
 import { errorText, retryTransient, transient } from "./streams.js";
 
@@ -45,7 +45,13 @@ export const toBusMessage = (topic: string, m: JsMsg): BusMessage => ({
   timestampMs: Math.floor(m.info.timestampNanos / 1e6),
 });
 
-const ensureDurable = (jsm: JetStreamManager, topic: string, group: string, ackWaitMs: number) =>
+const ensureDurable = (
+  jsm: JetStreamManager,
+  topic: string,
+  group: string,
+  ackWaitMs: number,
+  filterSubject: string | undefined,
+) =>
   Effect.gen(function* () {
     const stream = streamName(topic);
     const durable = durableName(group);
@@ -57,6 +63,7 @@ const ensureDurable = (jsm: JetStreamManager, topic: string, group: string, ackW
       ack_wait: nanos(ackWaitMs),
       // A new group starts at the oldest retained message, like Kafka's fromBeginning.
       deliver_policy: DeliverPolicy.All,
+      ...(filterSubject === undefined ? {} : { filter_subject: filterSubject }),
     };
     const existing = yield* Effect.tryPromise({ try: () => jsm.consumers.info(stream, durable), catch: (e) => e }).pipe(
       Effect.map(Option.some),
@@ -109,12 +116,45 @@ export const chunkReader = <A>(it: AsyncIterator<A>, max: number) => {
   };
 };
 
+/**
+ * A group's stream. With `options.partitions`, a durable per (group, shard) filtered to that
+ * shard's subject, merged: JetStream hands a shared durable's messages to any member, so this is
+ * how a member keeps whole shards (the detector: one replica per workload pair, in order).
+ */
 export const natsConsume = (
   jsm: JetStreamManager,
   js: JetStreamClient,
   maxPayload: number,
   topic: string,
   options: ConsumeOptions,
+): Stream.Stream<Delivery, BusError> => {
+  const shards = options.partitions;
+  if (shards === undefined) return consumeDurable(jsm, js, maxPayload, topic, options, options.group, undefined);
+  const perShard = Math.max(1, Math.ceil((options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT) / Math.max(1, shards.length)));
+  return Stream.mergeAll(
+    shards.map((p) =>
+      consumeDurable(
+        jsm,
+        js,
+        maxPayload,
+        topic,
+        { ...options, maxInFlight: perShard },
+        `${options.group}-p${p}`,
+        shardSubject(topic, p),
+      ),
+    ),
+    { concurrency: "unbounded" },
+  );
+};
+
+const consumeDurable = (
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  maxPayload: number,
+  topic: string,
+  options: ConsumeOptions,
+  group: string,
+  filterSubject: string | undefined,
 ): Stream.Stream<Delivery, BusError> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
@@ -122,7 +162,7 @@ export const natsConsume = (
       const maxInFlight = pullMessages(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, maxPayload);
       const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
       // Setup may meet a broker that is restarting: retry what is transient, like publish does.
-      const { stream, durable } = yield* ensureDurable(jsm, topic, options.group, ackWaitMs).pipe(
+      const { stream, durable } = yield* ensureDurable(jsm, topic, group, ackWaitMs, filterSubject).pipe(
         Effect.retry({ schedule: retryTransient, while: (e) => transient(e.cause) }),
       );
       const consumer = yield* Effect.tryPromise({
