@@ -37,7 +37,8 @@
 //   whose capturing node reported ≥ 5 pairs in its current (or previous) 10 s bucket, ≥ 80 % of
 //   them slow, get a cause hint naming the node. This hint is the one output that depends on how
 //   flows are batched.
-// - Rules: ctx.rules may change between steps (a new version on the rules topic); openings name the
+// - Rules: ctx.rules may change between steps (a new version on the rules topic); it is compiled
+//   once per RuleSet object, so hand the same object until it changes. Openings name the
 //   rule id and version in force; open episodes keep their id. Overrides resolve per flow (first
 //   match on namespace and/or workload, either end); node kinds use the base rules; baseline
 //   parameters are global (PairBaselines.setParams on change).
