@@ -1,7 +1,7 @@
 // The per-flow threshold rules through the engine: fire / don't fire, episodes (folding,
 // resolution, a new episode after the cooldown), overrides, both-sides dedupe, the node-wide and
 // conntrack hints, and deterministic ids.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DetectorEngine } from "../src/engine/Engine.js";
 import { pairKeyOf } from "../src/engine/pairKey.js";
 import { defaultRules, withVersion } from "../src/rules/RuleSet.js";
@@ -235,6 +235,22 @@ describe("determinism", () => {
     expect(run(200)).toEqual(a);
     expect(run(7)).toEqual(a);
     expect(new Set(a.map((l) => l.split(" ")[0])).size).toBe(a.length / 2); // each id: open + resolved
+  });
+
+  it("never reads the wall clock or draws random numbers", () => {
+    const trap = () => {
+      throw new Error("the engine must not read the clock or draw random numbers");
+    };
+    const spies = [vi.spyOn(Date, "now").mockImplementation(trap), vi.spyOn(Math, "random").mockImplementation(trap)];
+    try {
+      const d = new Driver();
+      d.beats(beat("node-a", 0, { conntrack_count: 65_000n }));
+      d.flows(flow({ t: 1, srtt_us: 300_000, retransmits: 9n, syn_retransmits: 1n }));
+      d.tick(1000);
+      expect(d.out.length).toBeGreaterThan(5);
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
   });
 
   it("keys pairs alike from either end and by owner workload, pod, external name or IP", () => {
