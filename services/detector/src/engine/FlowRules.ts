@@ -87,16 +87,11 @@ export class FlowRules {
   ): void {
     const s = this.s;
     const kindBit = KIND_BIT[rule.kind];
-    const dup = s.mirror.duplicate(
-      f.src_ip,
-      f.src_port,
-      f.dst_ip,
-      f.dst_port,
-      f.direction,
-      f.start_ns,
-      f.end_ns,
-      kindBit,
-    );
+    // Only a connection whose two ends are both on cluster nodes can be reported twice.
+    const twoSided = f.src.node !== "" && f.dst.node !== "";
+    const dup =
+      twoSided &&
+      s.mirror.duplicate(f.src_ip, f.src_port, f.dst_ip, f.dst_port, f.direction, f.start_ns, f.end_ns, kindBit);
     const opened = s.episodes.report(rule.kind, subject, f.start_ns, f.end_ns, f.flow_id, !dup, c.cooldownNs, out, () =>
       flowDraft(rule, c.rules.version, subject, f, s.watermarkNs, x, text()),
     );
