@@ -55,13 +55,13 @@ const fileSource = (o: SourceOptions & { readonly input: string }) =>
     const first =
       o.input === "-"
         ? Option.none<string>()
-        : yield* readLines(o.input).pipe(
+        : yield* readLines(o.input, `--input ${o.input}`).pipe(
             Stream.filter((l) => l.trim() !== ""),
             Stream.runHead,
-            Effect.mapError((e) => new UsageError({ message: `--input ${e.message}` })),
+            Effect.mapError((e) => new UsageError({ message: e.message })),
           );
     const enriched = Option.match(first, { onNone: () => o.manifests.length === 0, onSome: isEnrichedLine });
-    const lines = readLines(o.input);
+    const lines = readLines(o.input, `--input ${o.input}`);
     if (enriched)
       return jsonlBatches(
         lines,

@@ -1,15 +1,20 @@
 // `netpulse sink --input FILE.jsonl`: flow records from a file (JSON lines of `netpulse capture
-// --stdout` → raw flows, or `netpulse enrich` → enriched flows; the first record decides) go
-// through the same exactly-once writer as the bus path, so loading a file twice changes nothing.
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
-import * as Chunk from "effect/Chunk";
+// --stdout` → raw flows with empty endpoints, or `netpulse enrich` → enriched flows; the first
+// record decides) become the Avro batches the enricher publishes and go through the service's own
+// transform (sinkTransform: decode, batch, exactly-once write), so loading a file runs at the
+// service's speed and loading it twice changes nothing.
 import * as Data from "effect/Data";
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
+import * as Option from "effect/Option";
 import * as Stream from "effect/Stream";
+import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { parseEnrichedFlowJson, parseRawFlowJson } from "@netpulse/runtime/codec/json";
 import { emptyEndpoint, type EnrichedFlow } from "@netpulse/runtime/records";
+import { jsonlBatches, readLines } from "@netpulse/runtime/stage/jsonlSource";
+import { runOffline } from "@netpulse/runtime/stage/runStage";
+import { Topics } from "@netpulse/runtime/topics";
+import { flowsInput, sinkTransform, type SinkOutput } from "./SinkPipeline.js";
 import { SinkWriter } from "./write/SinkWriter.js";
 
 export class LoadInputError extends Data.TaggedError("LoadInputError")<{ readonly message: string }> {}
@@ -21,64 +26,55 @@ export interface LoadSummary {
   readonly refused: ReadonlyArray<string>;
 }
 
-type Mode = "raw" | "enriched";
-
-const parseLine = (mode: Mode, line: string, where: string) =>
-  mode === "enriched"
-    ? parseEnrichedFlowJson(line, where)
-    : Either.map(parseRawFlowJson(line, where), (raw): EnrichedFlow => ({
-        ...raw,
-        src: emptyEndpoint,
-        dst: emptyEndpoint,
-      }));
-
 /** Enriched records carry `src`/`dst` objects; raw ones don't. */
-const modeOf = (line: string): Mode => {
-  const v: unknown = JSON.parse(line);
-  return typeof v === "object" && v !== null && "src" in v && "dst" in v ? "enriched" : "raw";
+const isEnriched = (line: string): boolean => {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === "object" && v !== null && "src" in v && "dst" in v;
+  } catch {
+    return false;
+  }
 };
+
+const parseRawAsEnriched = (line: string, where: string) =>
+  Either.map(parseRawFlowJson(line, where), (raw): EnrichedFlow => ({
+    ...raw,
+    src: emptyEndpoint,
+    dst: emptyEndpoint,
+  }));
 
 export const loadFile = (file: string, batchRows: number) =>
   Effect.gen(function* () {
     const writer = yield* SinkWriter;
-    let mode: Mode | undefined;
-    const totals = { records: 0, inserted: 0, duplicates: 0, refused: [] as string[] };
-    const lines = Stream.fromAsyncIterable(
-      createInterface({ input: createReadStream(file), crlfDelay: Infinity }),
-      (cause) =>
-        new LoadInputError({
-          message: `${file}: cannot read: ${cause instanceof Error ? cause.message : String(cause)}`,
-        }),
+    const label = `--input ${file}`;
+    const first = yield* readLines(file, label).pipe(
+      Stream.filter((l) => l.trim() !== ""),
+      Stream.runHead,
     );
-    yield* lines.pipe(
-      Stream.zipWithIndex,
-      Stream.filter(([line]) => line.trim() !== ""),
-      Stream.mapEffect(([line, i]) => {
-        const where = `${file}:${i + 1}`;
-        if (mode === undefined) {
-          const m = Either.try(() => modeOf(line));
-          if (Either.isLeft(m)) return Effect.fail(new LoadInputError({ message: `${where}: not JSON` }));
-          mode = m.right;
-        }
-        const r = parseLine(mode, line, where);
-        return Either.isRight(r)
-          ? Effect.succeed({ row: r.right, where })
-          : Effect.fail(new LoadInputError({ message: r.left.message }));
-      }),
-      Stream.grouped(batchRows),
-      Stream.map((chunk) => Chunk.toReadonlyArray(chunk)),
-      writer.writeAll(writer.encoders.flows, (items: ReadonlyArray<{ row: EnrichedFlow; where: string }>) =>
-        items.map((x) => x.row),
-      ),
-      Stream.map(([items, result]) => {
-        const whereOf = new Map(items.map((x) => [x.row, x.where]));
-        totals.records += items.length;
-        totals.inserted += result.inserted;
-        totals.duplicates += result.duplicates;
-        for (const { row, reason } of result.rejected) totals.refused.push(`${whereOf.get(row) ?? file}: ${reason}`);
-      }),
-      Stream.runDrain,
+    const enriched = Option.match(first, { onNone: () => true, onSome: isEnriched });
+    const source = jsonlBatches(
+      readLines(file, label),
+      file,
+      {
+        codec: EnrichedFlowCodec,
+        parse: enriched ? parseEnrichedFlowJson : parseRawAsEnriched,
+        eventNs: (f) => f.end_ns,
+      },
+      { topic: Topics.flowsEnriched, batchRecords: batchRows },
+    );
+    const totals = { records: 0, inserted: 0, duplicates: 0, refused: [] as string[] };
+    yield* runOffline(
+      source,
+      // a file is read as fast as it parses: no linger needed beyond the batch filling up
+      sinkTransform(flowsInput(writer.encoders), { batchRows, lingerMs: 100 }, writer),
+      (out: SinkOutput) =>
+        Effect.sync(() => {
+          totals.records += out.records;
+          totals.inserted += out.inserted;
+          totals.duplicates += out.duplicates;
+          for (const r of out.rejected) totals.refused.push(`${r.message.offset}: ${r.reason}`);
+        }),
     );
     const summary: LoadSummary = totals;
     return summary;
-  });
+  }).pipe(Effect.catchTag("InputError", (e) => Effect.fail(new LoadInputError({ message: e.message }))));

@@ -1,20 +1,19 @@
-// `netpulse enrich --manifests FILE... --input FILE.jsonl`: enrich raw flows offline. The
-// manifests feed the same metadata index the enricher service uses; each input line (the JSON of
-// `netpulse capture --stdout`) comes out as one EnrichedFlow JSON line, in order, written in
-// chunks. A bad line stops the run with its file:line and field (exit 2).
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
+// `netpulse enrich --manifests FILE... --input FILE.jsonl`: enrich raw flows offline with the
+// enricher service's own transform: the file's lines become the Avro batches the capture
+// publishes, the manifests feed the same metadata index, and each enriched batch comes out as
+// JSON lines, in input order. A bad line stops the run with its file:line and field (exit 2).
 import type { Command } from "commander";
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
-import * as Stream from "effect/Stream";
+import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { parseRawFlowJson, toJsonLine } from "@netpulse/runtime/codec/json";
-import { parseNamedCidrs } from "@netpulse/enricher/index/CidrNames";
-import { EnricherConfig } from "@netpulse/enricher/config";
-import { enrichFlow } from "@netpulse/enricher/enrich/enrichFlow";
-import { makeIndex } from "@netpulse/enricher/IndexService";
-import { runManifestSource } from "@netpulse/enricher/manifests/ManifestSource";
+import { jsonlBatches, readLines } from "@netpulse/runtime/stage/jsonlSource";
+import { runOffline } from "@netpulse/runtime/stage/runStage";
+import type { StageOutput } from "@netpulse/runtime/stage/Stage";
+import { Topics } from "@netpulse/runtime/topics";
+import { offlineEnricher, parseNamedCidrs } from "@netpulse/enricher";
 import { runCommand } from "../run.js";
+import { writeOut } from "../stdout.js";
 import { UsageError } from "../UsageError.js";
 
 export interface EnrichOptions {
@@ -25,33 +24,13 @@ export interface EnrichOptions {
   readonly externalCidrs?: string | undefined;
 }
 
-/** Lines written to stdout per write call. */
-const OUTPUT_CHUNK = 512;
-
-const writeOut = (text: string) =>
-  Effect.async<void>((resume) => {
-    if (process.stdout.write(text)) resume(Effect.void);
-    else process.stdout.once("drain", () => resume(Effect.void));
-  });
-
-const inputLines = (input: string) =>
-  Stream.suspend(() => {
-    const stream = input === "-" ? process.stdin : createReadStream(input, { encoding: "utf8" });
-    return Stream.fromAsyncIterable(
-      createInterface({ input: stream, crlfDelay: Infinity }),
-      (e) =>
-        new UsageError({
-          message: `--input ${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-        }),
-    );
-  });
-
 export const enrich = Effect.fn("enrich")(function* (o: EnrichOptions) {
   if (o.output !== "jsonl") return yield* new UsageError({ message: `--output: "${o.output}" must be jsonl` });
   if (o.manifests.length === 0) return yield* new UsageError({ message: "--manifests: at least one file required" });
   const cidrs = o.externalCidrs === undefined ? { cidrs: [] } : parseNamedCidrs(o.externalCidrs);
   if ("error" in cidrs) return yield* new UsageError({ message: `--external-cidrs: ${cidrs.error}` });
-  const config = EnricherConfig.make({
+  const transform = yield* offlineEnricher({
+    manifests: o.manifests,
     cidrs: cidrs.cidrs,
     ...(o.labels === undefined
       ? {}
@@ -61,28 +40,25 @@ export const enrich = Effect.fn("enrich")(function* (o: EnrichOptions) {
             .map((s) => s.trim())
             .filter((s) => s !== ""),
         }),
-  });
-  const index = makeIndex(config);
-  yield* Effect.scoped(
-    runManifestSource({ files: o.manifests, labelKeys: config.labelKeys, watch: false }, (e) =>
-      index.apply(e, Date.now()),
-    ),
-  ).pipe(Effect.mapError((e) => new UsageError({ message: `--manifests: ${e.message}` })));
+  }).pipe(Effect.mapError((e) => new UsageError({ message: `--manifests: ${e.message}` })));
 
-  const where = o.input === "-" ? "stdin" : o.input;
-  let lineNo = 0;
-  yield* inputLines(o.input).pipe(
-    Stream.map((line) => ({ line, n: ++lineNo })),
-    Stream.filter(({ line }) => line.trim() !== ""),
-    Stream.mapEffect(({ line, n }) =>
-      Either.match(parseRawFlowJson(line, `${where}:${n}`), {
-        onLeft: (e) => Effect.fail(new UsageError({ message: e.message })),
-        onRight: (raw) => Effect.succeed(toJsonLine(enrichFlow(index, raw))),
-      }),
-    ),
-    Stream.grouped(OUTPUT_CHUNK),
-    Stream.runForEach((chunk) => writeOut(`${[...chunk].join("\n")}\n`)),
+  const source = jsonlBatches(
+    readLines(o.input, `--input ${o.input}`),
+    o.input,
+    { codec: RawFlowCodec, parse: parseRawFlowJson, eventNs: (f) => f.end_ns },
+    { topic: Topics.flowsRaw },
   );
+  yield* runOffline(source, transform, (out: StageOutput) =>
+    Effect.forEach(
+      out.publish.flatMap((p) => p.messages),
+      (m) =>
+        Either.match(EnrichedFlowCodec.decodeBatch(m.value), {
+          onLeft: (e) => Effect.die(e),
+          onRight: (b) => writeOut(`${b.records.map((r) => toJsonLine(r)).join("\n")}\n`),
+        }),
+      { discard: true },
+    ),
+  ).pipe(Effect.catchTag("InputError", (e) => Effect.fail(new UsageError({ message: e.message }))));
 });
 
 export const register = (program: Command): void => {

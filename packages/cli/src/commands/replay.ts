@@ -25,18 +25,13 @@ import {
 import { anomalyRow, TABLE_HEADER } from "../anomalyText.js";
 import { enrichedSource, type SourceOptions } from "../flowSource.js";
 import { runCommand } from "../run.js";
+import { writeOut } from "../stdout.js";
 import { UsageError } from "../UsageError.js";
 
 interface ReplayOptions extends SourceOptions {
   readonly rules?: string | undefined;
   readonly output: string;
 }
-
-const writeOut = (text: string) =>
-  Effect.async<void>((resume) => {
-    if (process.stdout.write(text)) resume(Effect.void);
-    else process.stdout.once("drain", () => resume(Effect.void));
-  });
 
 /** The anomalies a stage output carries (decoded back from the batches the detector would publish). */
 const anomaliesOf = (out: StageOutput): Anomaly[] => {

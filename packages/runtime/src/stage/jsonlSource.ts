@@ -20,15 +20,15 @@ export class InputError extends Data.TaggedError("InputError")<{
 /** Records per batch cut from a file: what the capture's publisher sends at most. */
 export const FILE_BATCH_RECORDS = 1000;
 
-/** Lines of a file (or stdin for "-"), read lazily. */
-export const readLines = (file: string): Stream.Stream<string, InputError> =>
+/** Lines of a file (or stdin for "-"), read lazily; `label` names it in errors (e.g. "--input f.jsonl"). */
+export const readLines = (file: string, label: string = file): Stream.Stream<string, InputError> =>
   Stream.suspend(() => {
     const input = file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" });
     return Stream.fromAsyncIterable(
       createInterface({ input, crlfDelay: Infinity }),
       (e) =>
         new InputError({
-          message: `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+          message: `${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
           cause: e,
         }),
     );
