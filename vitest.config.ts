@@ -4,10 +4,16 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
-const workspaces: Record<string, string> = {
+// Libraries: the entry point and any module by subpath.
+const packages: Record<string, string> = {
   runtime: "packages/runtime",
+  kube: "packages/kube",
+  clickhouse: "packages/clickhouse",
   policy: "packages/policy",
   cli: "packages/cli",
+};
+// Services: the public entry point only (their package.json exports "." alone).
+const services: Record<string, string> = {
   capture: "services/capture",
   enricher: "services/enricher",
   detector: "services/detector",
@@ -16,10 +22,16 @@ const workspaces: Record<string, string> = {
 
 export default defineConfig({
   resolve: {
-    alias: Object.entries(workspaces).flatMap(([name, dir]) => [
-      { find: new RegExp(`^@netpulse/${name}$`), replacement: `${root}${dir}/src/index.ts` },
-      { find: new RegExp(`^@netpulse/${name}/(.*)$`), replacement: `${root}${dir}/src/$1.ts` },
-    ]),
+    alias: [
+      ...Object.entries(packages).flatMap(([name, dir]) => [
+        { find: new RegExp(`^@netpulse/${name}$`), replacement: `${root}${dir}/src/index.ts` },
+        { find: new RegExp(`^@netpulse/${name}/(.*)$`), replacement: `${root}${dir}/src/$1.ts` },
+      ]),
+      ...Object.entries(services).map(([name, dir]) => ({
+        find: new RegExp(`^@netpulse/${name}$`),
+        replacement: `${root}${dir}/src/index.ts`,
+      })),
+    ],
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "test/**/*.test.ts"],

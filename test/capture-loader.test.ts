@@ -5,9 +5,9 @@ import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeRecord, type KernelFlowRecord } from "@netpulse/capture/FlowRecordDecoder";
-import { KernelDirection, RECORD_SIZE, RecordKind } from "@netpulse/capture/FlowRecordLayout";
-import { defaultLoaderPath } from "@netpulse/capture/LoaderProcess";
+import { decodeRecord, type KernelFlowRecord } from "../services/capture/src/FlowRecordDecoder.js";
+import { KernelDirection, RECORD_SIZE, RecordKind } from "../services/capture/src/FlowRecordLayout.js";
+import { defaultLoaderPath } from "../services/capture/src/LoaderProcess.js";
 import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
 
 const unavailable = bpfUnavailable();

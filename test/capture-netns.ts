@@ -9,10 +9,10 @@ import * as Effect from "effect/Effect";
 import * as Fiber from "effect/Fiber";
 import * as Stream from "effect/Stream";
 import type { RawFlow } from "@netpulse/runtime/records";
-import { capturePipeline } from "@netpulse/capture/CapturePipeline";
-import { pipelineSettings } from "@netpulse/capture/CaptureConfig";
-import { CaptureStats } from "@netpulse/capture/CaptureStats";
-import { defaultLoaderPath, Loader } from "@netpulse/capture/LoaderProcess";
+import { capturePipeline } from "../services/capture/src/CapturePipeline.js";
+import { pipelineSettings } from "../services/capture/src/CaptureConfig.js";
+import { CaptureStats } from "../services/capture/src/CaptureStats.js";
+import { defaultLoaderPath, Loader } from "../services/capture/src/LoaderProcess.js";
 
 export const peersScript = fileURLToPath(new URL("./capture-peers.py", import.meta.url));
 const bpfDir = fileURLToPath(new URL("../bpf", import.meta.url));

@@ -16,9 +16,9 @@ import { flowKey } from "@netpulse/runtime/flowKey";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import type { RawFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
-import { pipelineSettings } from "@netpulse/capture/CaptureConfig";
-import { runCapture } from "@netpulse/capture/CaptureService";
-import { defaultLoaderPath, Loader } from "@netpulse/capture/LoaderProcess";
+import { pipelineSettings } from "../services/capture/src/CaptureConfig.js";
+import { runCapture } from "../services/capture/src/CaptureService.js";
+import { defaultLoaderPath, Loader } from "../services/capture/src/LoaderProcess.js";
 import { bpfUnavailable, lineFrom, NetnsPair } from "./capture-netns.js";
 
 const unavailable = bpfUnavailable();

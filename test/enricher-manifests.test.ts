@@ -7,10 +7,10 @@ import * as Exit from "effect/Exit";
 import * as Scope from "effect/Scope";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { encodeEndpoint } from "@netpulse/enricher/enrich/endpointType";
-import { MetadataIndex } from "@netpulse/enricher/index/MetadataIndex";
-import { runManifestSource } from "@netpulse/enricher/manifests/ManifestSource";
-import { loadManifests } from "@netpulse/enricher/manifests/parseManifests";
+import { encodeEndpoint } from "../services/enricher/src/enrich/endpointType.js";
+import { MetadataIndex } from "../services/enricher/src/index/MetadataIndex.js";
+import { runManifestSource } from "@netpulse/kube/manifests/ManifestSource";
+import { loadManifests } from "@netpulse/kube/manifests/loadManifests";
 import * as k from "./support/kubeObjects.js";
 import { until } from "./support/processes.js";
 

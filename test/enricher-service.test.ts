@@ -11,10 +11,10 @@ import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runt
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { Topics } from "@netpulse/runtime/topics";
 import { MemoryBus, MemoryBusControl } from "@netpulse/runtime/bus/MemoryBus";
-import { EnricherConfig } from "@netpulse/enricher/config";
-import { enrichLoop, TOPICS } from "@netpulse/enricher/EnricherService";
-import { Index, makeIndex } from "@netpulse/enricher/IndexService";
-import { slim } from "@netpulse/enricher/model/slim";
+import { EnricherConfig } from "../services/enricher/src/config.js";
+import { enrichLoop, TOPICS } from "../services/enricher/src/EnricherService.js";
+import { Index, makeIndex } from "../services/enricher/src/IndexService.js";
+import { slim } from "@netpulse/kube";
 import { rawFlow } from "./support/rawFlow.js";
 import * as k from "./support/kubeObjects.js";
 

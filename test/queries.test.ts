@@ -2,9 +2,9 @@
 // ClickHouse, on a data set that gives each of them rows, and checks a few answers by hand.
 import * as Effect from "effect/Effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runQuery } from "@netpulse/sink/query/runQuery";
-import { SinkWriter } from "@netpulse/sink/write/SinkWriter";
-import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";
+import { runQuery } from "@netpulse/clickhouse/query/runQuery";
+import { SinkWriter } from "../services/sink/src/write/SinkWriter.js";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
 import * as Layer from "effect/Layer";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { cookbookData, cookbookQueries, paramsFor } from "../services/sink/test/cookbook.js";

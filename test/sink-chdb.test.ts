@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeRowEncoder } from "@netpulse/sink/rows/RowEncoder";
-import { insertNames, sqlType } from "@netpulse/sink/schema/columns";
-import { migrations } from "@netpulse/sink/schema/migrations";
-import { anomalies, flows, nodeStats, type TableSpec } from "@netpulse/sink/schema/tables";
+import { makeRowEncoder } from "../services/sink/src/rows/RowEncoder.js";
+import { insertNames, sqlType } from "../services/sink/src/schema/columns.js";
+import { migrations } from "../services/sink/src/schema/migrations.js";
+import { anomalies, flows, nodeStats, type TableSpec } from "../services/sink/src/schema/tables.js";
 import { cookbookData, cookbookQueries, inlined } from "../services/sink/test/cookbook.js";
 
 const DB = "netpulse";

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Topics } from "@netpulse/runtime/topics";
-import { inputTopics } from "@netpulse/sink/SinkService";
+import { inputTopics } from "../services/sink/src/SinkService.js";
 import { clickhouseUrl, count, dropDb, makeFlows, uniqueDb } from "../services/sink/test/fixtures.js";
 import {
   freePort,

@@ -9,7 +9,7 @@ import { Bus } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Topics } from "@netpulse/runtime/topics";
-import { inputTopics } from "@netpulse/sink/SinkService";
+import { inputTopics } from "../services/sink/src/SinkService.js";
 import { makeFlows } from "../services/sink/test/fixtures.js";
 import {
   freePort,

@@ -1,7 +1,8 @@
-// Manifest files → namespaces, pods and policies. YAML or JSON (YAML parses both), several
-// documents per file, `kind: List` (and FooList) with items. Every invalid object becomes one
-// issue naming file:line, the object and the field; the rest still load.
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from "yaml";
+// Manifest files → namespaces, pods and policies. The documents are walked by @netpulse/kube's
+// walkManifests (YAML or JSON, several documents per file, `kind: List` with items), the one
+// reader the enricher and the detector share. Every invalid object becomes one issue naming
+// file:line, the object and the field; the rest still load.
+import { walkManifests } from "@netpulse/kube/manifests/walkManifests";
 import type { NamespaceInfo, PodInfo, Policy } from "./model.js";
 import { parseNamespace, parsePod } from "./parseObjects.js";
 import { parsePolicy, type Parsed } from "./parsePolicy.js";
@@ -35,12 +36,6 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   NetworkPolicy: "networking.k8s.io/v1",
 };
 
-interface Located {
-  readonly value: unknown;
-  readonly line: number | undefined;
-  readonly where: string;
-}
-
 const describeObject = (kind: string, value: Readonly<Record<string, unknown>>, where: string): string => {
   const meta = isObject(value["metadata"]) ? value["metadata"] : {};
   const name = typeof meta["name"] === "string" && meta["name"] !== "" ? meta["name"] : undefined;
@@ -50,66 +45,22 @@ const describeObject = (kind: string, value: Readonly<Record<string, unknown>>, 
   return `${kind} ${ns}/${name}`;
 };
 
-/** Flattens documents, JSON arrays and List objects, keeping a line per object where known. */
-const flatten = (
-  value: unknown,
-  node: unknown,
-  where: string,
-  line: number | undefined,
-  lc: LineCounter,
-  out: Located[],
-): void => {
-  const lineOf = (n: unknown): number | undefined => {
-    const start = (n as Node | undefined)?.range?.[0];
-    return start === undefined ? line : lc.linePos(start).line;
-  };
-  const items: unknown = Array.isArray(value)
-    ? value
-    : isObject(value) &&
-        typeof value["kind"] === "string" &&
-        value["kind"].endsWith("List") &&
-        Array.isArray(value["items"])
-      ? value["items"]
-      : undefined;
-  if (!Array.isArray(items)) {
-    out.push({ value, line, where });
-    return;
-  }
-  const seqNode = isSeq(node) ? node : isMap(node) ? node.get("items", true) : undefined;
-  items.forEach((item, i) => {
-    const itemNode = isSeq(seqNode) ? seqNode.items[i] : undefined;
-    flatten(item, itemNode, `${where} item ${i}`, lineOf(itemNode), lc, out);
-  });
-};
-
 export const loadManifests = (
   sources: ReadonlyArray<{ readonly file: string; readonly text: string }>,
 ): LoadedManifests => {
   const out: LoadedManifests = { namespaces: [], pods: [], policies: [], issues: [], skipped: [] };
-  for (const { file, text } of sources) {
-    const lc = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
-    const list = Array.isArray(docs) ? docs : [];
-    list.forEach((doc, d) => {
-      const where = `document ${d + 1}`;
-      const line = doc.contents?.range?.[0] === undefined ? undefined : lc.linePos(doc.contents.range[0]).line;
-      if (doc.errors.length > 0) {
-        const e = doc.errors[0]!;
-        const at = e.linePos?.[0]?.line ?? line;
+  for (const { file, text } of sources)
+    for (const entry of walkManifests(text)) {
+      if (entry.type === "syntax")
         out.issues.push({
           file,
-          line: at,
-          object: where,
+          line: entry.line,
+          object: entry.where,
           path: "",
-          message: `not valid YAML/JSON: ${e.message.split("\n")[0] ?? e.code}`,
+          message: `not valid YAML/JSON: ${entry.message}`,
         });
-        return;
-      }
-      const located: Located[] = [];
-      flatten(doc.toJS({ maxAliasCount: 100 }), doc.contents, where, line, lc, located);
-      for (const o of located) addObject(file, o.value, o.line, o.where, out);
-    });
-  }
+      else addObject(file, entry.value, entry.line, entry.where, out);
+    }
   return out;
 };
 

@@ -1,4 +1,4 @@
-// Public surface of the capture service (the CLI and tests import these by subpath too).
+// Public surface of the capture service, for the CLI. Other services never import it.
 export { capturePipeline, type PipelineSettings } from "./CapturePipeline.js";
 export { captureConfig, pipelineSettings, defaults as captureDefaults, type CaptureSettings } from "./CaptureConfig.js";
 export { CaptureStats } from "./CaptureStats.js";

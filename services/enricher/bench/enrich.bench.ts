@@ -14,7 +14,7 @@ import { encodeEndpoint } from "../src/enrich/endpointType.js";
 import { enrichFlow } from "../src/enrich/enrichFlow.js";
 import { ipv4Key } from "../src/index/ipv4Key.js";
 import { MetadataIndex } from "../src/index/MetadataIndex.js";
-import { slim } from "../src/model/slim.js";
+import { slim } from "@netpulse/kube";
 import * as k from "../../../test/support/kubeObjects.js";
 import { rawFlow } from "../../../test/support/rawFlow.js";
 

@@ -2,6 +2,19 @@
 // the local demo and offline tools. Both feed the same MetadataIndex through MetaEvents.
 import * as Context from "effect/Context";
 import type * as Effect from "effect/Effect";
+import type { SlimKind } from "@netpulse/kube";
+
+/** The kinds enrichment reads (informers watch these); owners before the pods that name them. */
+export const ENRICHER_KINDS = [
+  "Namespace",
+  "Node",
+  "ReplicaSet",
+  "Job",
+  "Service",
+  "Pod",
+  "EndpointSlice",
+] as const satisfies ReadonlyArray<SlimKind>;
+export type EnricherKind = (typeof ENRICHER_KINDS)[number];
 
 export interface MetadataSourceShape {
   /** Which source this is, for logs ("kubernetes" | "manifests"). */

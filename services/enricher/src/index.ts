@@ -1,12 +1,13 @@
-// Public surface of the enricher service (used by the CLI and, for the fake API server's
-// objects, by other services' tests). Prefer subpath imports for anything else.
+// Public surface of the enricher service, for the CLI. Other services never import it; shared
+// Kubernetes access (informers, slim objects, manifests) is @netpulse/kube.
 export { EnricherConfig, enricherConfig, type EnricherConfigShape } from "./config.js";
 export { BatchEnricher, type EnrichedBatch, type EndCounts } from "./enrich/BatchEnricher.js";
 export { enrichFlow, flowStartMs } from "./enrich/enrichFlow.js";
+export { parseNamedCidrs, type NamedCidr } from "./index/CidrNames.js";
 export { MetadataIndex, type IndexOptions } from "./index/MetadataIndex.js";
 export { Index, makeIndex } from "./IndexService.js";
-export { MetadataSource, type MetadataSourceShape } from "./MetadataSource.js";
-export { runInformers, loadKubeConfig, KubeSourceLive, KubeConfigError } from "./k8s/KubeSource.js";
-export { runManifestSource, ManifestSourceLive } from "./manifests/ManifestSource.js";
-export { loadManifests, parseManifestText, ManifestError } from "./manifests/parseManifests.js";
-export { slim, type Slim, type MetaEvent } from "./model/slim.js";
+export { MetadataSource, ENRICHER_KINDS, type EnricherKind, type MetadataSourceShape } from "./MetadataSource.js";
+export { KubeSourceLive, runInformers } from "./k8s/KubeSource.js";
+export { ManifestSourceLive } from "./manifests/ManifestSource.js";
+export { offlineEnricher, type OfflineEnricherOptions } from "./offline.js";
+export { enrichTransform } from "./enrich/enrichTransform.js";

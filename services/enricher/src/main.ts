@@ -9,10 +9,11 @@ import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { EnricherConfig } from "./config.js";
 import { runEnricher } from "./EnricherService.js";
 import { Index } from "./IndexService.js";
-import { type KubeConfigError, KubeSourceLive } from "./k8s/KubeSource.js";
+import type { KubeConfigError } from "@netpulse/kube";
+import { KubeSourceLive } from "./k8s/KubeSource.js";
 import type { MetadataSource } from "./MetadataSource.js";
 import { ManifestSourceLive } from "./manifests/ManifestSource.js";
-import type { ManifestError } from "./manifests/parseManifests.js";
+import type { ManifestError } from "@netpulse/kube";
 
 type SourceLayer = Layer.Layer<MetadataSource, ManifestError | KubeConfigError, Metrics | Index | EnricherConfig>;
 const SourceLive = Layer.unwrapEffect(

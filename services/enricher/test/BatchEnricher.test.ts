@@ -6,7 +6,7 @@ import { BatchEnricher } from "../src/enrich/BatchEnricher.js";
 import { encodeEndpoint } from "../src/enrich/endpointType.js";
 import { enrichFlow } from "../src/enrich/enrichFlow.js";
 import { MetadataIndex } from "../src/index/MetadataIndex.js";
-import { slim } from "../src/model/slim.js";
+import { slim } from "@netpulse/kube";
 import * as k from "../../../test/support/kubeObjects.js";
 import { corruptions } from "../../../test/support/corrupt.js";
 import { rawFlow } from "../../../test/support/rawFlow.js";

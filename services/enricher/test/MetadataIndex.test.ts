@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeEndpoint } from "../src/enrich/endpointType.js";
 import { MetadataIndex } from "../src/index/MetadataIndex.js";
-import { slim, type MetaEvent } from "../src/model/slim.js";
+import { slim, type MetaEvent } from "@netpulse/kube";
 import * as k from "../../../test/support/kubeObjects.js";
 
 const LABELS = ["app", "version"];

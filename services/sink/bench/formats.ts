@@ -2,7 +2,7 @@
 // encoder, and JSONEachRow / TabSeparated built from the same column specs.
 import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { insertNames } from "../src/schema/columns.js";
-import type { Dialect } from "../src/schema/ServerVersion.js";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import { flows } from "../src/schema/tables.js";
 import { insertStatementOf, makeRowEncoder } from "../src/rows/RowEncoder.js";
 

@@ -20,7 +20,7 @@ import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
-import { ClickHouse } from "../src/clickhouse/ClickHouse.js";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
 import { migrate } from "../src/schema/Migrator.js";
 import { flows } from "../src/schema/tables.js";
 import { makeRowEncoder } from "../src/rows/RowEncoder.js";

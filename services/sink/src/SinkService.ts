@@ -7,7 +7,7 @@ import { Bus } from "@netpulse/runtime/bus/Bus";
 import { AnomalyCodec, HeartbeatCodec } from "@netpulse/runtime/codec/codecs";
 import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";
 import { Topics } from "@netpulse/runtime/topics";
-import { ClickHouse } from "./clickhouse/ClickHouse.js";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
 import type { SinkSettings } from "./SinkConfig.js";
 import { codecInput, flowsInput, runTopic } from "./SinkPipeline.js";
 import { SinkWriter } from "./write/SinkWriter.js";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as Either from "effect/Either";
-import { bindQuery, scanPlaceholders } from "../src/query/params.js";
+import { bindQuery, scanPlaceholders } from "@netpulse/clickhouse/query/params";
 import { baseDay, makeAnomaly, makeFlows, makeHeartbeat } from "./fixtures.js";
 
 const docPath = fileURLToPath(new URL("../../../docs/queries.md", import.meta.url));

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect";
 import * as Layer from "effect/Layer";
 import * as Redacted from "effect/Redacted";
 import type { Anomaly, EnrichedFlow, Endpoint, Heartbeat } from "@netpulse/runtime/records";
-import { ClickHouse } from "../src/clickhouse/ClickHouse.js";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
 import type { ClickHouseSettings } from "../src/SinkConfig.js";
 
 export const clickhouseUrl = process.env["NETPULSE_CLICKHOUSE_URL"] ?? "http://127.0.0.1:8123";

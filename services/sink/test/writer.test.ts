@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClickHouse } from "../src/clickhouse/ClickHouse.js";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
 import { makeRowEncoder } from "../src/rows/RowEncoder.js";
 import { migrate } from "../src/schema/Migrator.js";
 import { flows } from "../src/schema/tables.js";

@@ -3,10 +3,7 @@
 // their type and never pasted into the SQL as raw text. Usage errors exit 2, server errors 1.
 import type { Command } from "commander";
 import * as Effect from "effect/Effect";
-import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";
-import type { OutputFormat } from "@netpulse/sink/query/output";
-import { runQuery } from "@netpulse/sink/query/runQuery";
-import { clickHouseConfig } from "@netpulse/sink/SinkConfig";
+import { ClickHouse, clickHouseConfig, runQuery, type OutputFormat } from "@netpulse/clickhouse";
 import { runCommand } from "../run.js";
 import { UsageError } from "../UsageError.js";
 

@@ -9,10 +9,8 @@ import * as Layer from "effect/Layer";
 import * as LogLevel from "effect/LogLevel";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { pinoLogger } from "@netpulse/runtime/observability/Logging";
-import { ClickHouse } from "@netpulse/sink/clickhouse/ClickHouse";
-import { loadFile } from "@netpulse/sink/FileLoader";
-import { clickHouseConfig, defaults } from "@netpulse/sink/SinkConfig";
-import { SinkWriter } from "@netpulse/sink/write/SinkWriter";
+import { ClickHouse, clickHouseConfig } from "@netpulse/clickhouse";
+import { loadFile, sinkDefaults as defaults, SinkWriter } from "@netpulse/sink";
 import { runCommand } from "../run.js";
 import { UsageError } from "../UsageError.js";
 

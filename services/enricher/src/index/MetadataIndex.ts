@@ -4,7 +4,8 @@
 // Service (EndpointSlice targetRef or address) carry its name. Pure and synchronous: the hot path.
 
 import { emptyEndpoint, type Endpoint } from "@netpulse/runtime/records";
-import type { MetaEvent, SlimKind, SlimNamespace, SlimNode, SlimPod, SlimService } from "../model/slim.js";
+import type { MetaEvent, SlimNamespace, SlimNode, SlimPod, SlimService } from "@netpulse/kube";
+import type { EnricherKind as SlimKind } from "../MetadataSource.js";
 import { CidrNames, type NamedCidr } from "./CidrNames.js";
 import { IpTable } from "./IpTable.js";
 import { ServiceMembership } from "./ServiceMembership.js";

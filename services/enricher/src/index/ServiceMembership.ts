@@ -1,7 +1,7 @@
 // Which Services each pod backs, from EndpointSlices: an endpoint names its pod by targetRef, or
 // only by address (then the pod holding that IP now). Counted per slice, so a pod in two slices
 // of one Service stays a member until both drop it.
-import type { SlimEndpointSlice } from "../model/slim.js";
+import type { SlimEndpointSlice } from "@netpulse/kube";
 
 interface SliceEntry {
   readonly service: string;

@@ -1,7 +1,7 @@
 // Owner resolution: a pod's workload is its controlling owner, except that a ReplicaSet or Job is
 // looked through to its own owner (Deployment, CronJob) when it has one. Pods are tracked by
 // their direct owner so a ReplicaSet/Job arriving or changing after its pods re-resolves them.
-import type { Owner, SlimPod, SlimWorkload } from "../model/slim.js";
+import type { Owner, SlimPod, SlimWorkload } from "@netpulse/kube";
 
 const ownerKeyOf = (p: SlimPod): string =>
   p.owner === null ? "" : `${p.metadata.namespace ?? ""}/${p.owner.kind}/${p.owner.name}`;

@@ -3,7 +3,7 @@
 // the Avro codec has already guaranteed every field's type and range. Only IPs on modern servers
 // (IPv6 columns) can still make a row unencodable.
 import type { EnrichedFlow, Endpoint } from "@netpulse/runtime/records";
-import type { Dialect } from "../schema/ServerVersion.js";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import type { Rejected } from "./RowEncoder.js";
 import { RowBinaryWriter } from "./RowBinaryWriter.js";
 import ipaddr from "ipaddr.js";

@@ -4,7 +4,7 @@
 // number) makes that row alone fail, with a reason, so it can be dead-lettered.
 import ipaddr from "ipaddr.js";
 import { insertNames, type Column, type Logical } from "../schema/columns.js";
-import type { Dialect } from "../schema/ServerVersion.js";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import type { TableSpec } from "../schema/tables.js";
 import { RowBinaryWriter } from "./RowBinaryWriter.js";
 

@@ -1,6 +1,6 @@
 // Column vocabulary shared by the DDL and the RowBinary encoder, so the two can't disagree.
 // A logical type maps to a ClickHouse type per dialect; the column NAMES never depend on it.
-import type { Dialect } from "./ServerVersion.js";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 
 export type Logical =
   | "Int64"

@@ -2,7 +2,7 @@
 // a throwIf check column and no TTL; modern gets LowCardinality, IPv6, DateTime64(9), codecs, a
 // CHECK constraint, TTL retention and non-replicated insert deduplication as an extra belt.
 import { sqlType } from "./columns.js";
-import type { Dialect } from "./ServerVersion.js";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import type { TableSpec } from "./tables.js";
 
 const column = (name: string, type: string, codec: string | undefined, d: Dialect) =>

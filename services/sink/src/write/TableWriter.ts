@@ -9,8 +9,8 @@
 // The CPU half (de-dup, encode, compress: `prepareBatch`) needs no server state, so the next
 // batch can be prepared while this one commits; `commitBatch` (2–3) runs strictly one at a time.
 import * as Effect from "effect/Effect";
-import { ClickHouse } from "../clickhouse/ClickHouse.js";
-import type { ClickHouseError } from "../clickhouse/ClickHouseError.js";
+import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
+import type { ClickHouseError } from "@netpulse/clickhouse/ClickHouseError";
 import type { Rejected, RowEncoder } from "../rows/RowEncoder.js";
 
 export interface WriteResult<R> {

@@ -1,7 +1,14 @@
-// The API resources the enricher watches: watch path and a paged list call through the typed
+// The API resources an informer can watch: watch path and a paged list call through the typed
 // client. Lists are read in pages (limit/continue) so a large cluster never answers one huge body.
-import { AppsV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
-import type { SlimKind } from "../model/slim.js";
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  NetworkingV1Api,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import type { SlimKind } from "./slim.js";
 
 export interface ListPage {
   readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string };
@@ -16,7 +23,8 @@ export interface WatchedResource {
   readonly page: (kc: KubeConfig) => PageFn;
 }
 
-export const WATCHED: ReadonlyArray<WatchedResource> = [
+/** Every watchable kind, in the order informers start (owners before the pods that name them). */
+export const RESOURCES: ReadonlyArray<WatchedResource> = [
   { kind: "Namespace", path: "/api/v1/namespaces", page: (kc) => (p) => kc.makeApiClient(CoreV1Api).listNamespace(p) },
   { kind: "Node", path: "/api/v1/nodes", page: (kc) => (p) => kc.makeApiClient(CoreV1Api).listNode(p) },
   {
@@ -40,7 +48,16 @@ export const WATCHED: ReadonlyArray<WatchedResource> = [
     path: "/apis/discovery.k8s.io/v1/endpointslices",
     page: (kc) => (p) => kc.makeApiClient(DiscoveryV1Api).listEndpointSliceForAllNamespaces(p),
   },
+  {
+    kind: "NetworkPolicy",
+    path: "/apis/networking.k8s.io/v1/networkpolicies",
+    page: (kc) => (p) => kc.makeApiClient(NetworkingV1Api).listNetworkPolicyForAllNamespaces(p),
+  },
 ];
+
+/** The resources of the given kinds, in RESOURCES order. */
+export const resourcesFor = (kinds: ReadonlyArray<SlimKind>): ReadonlyArray<WatchedResource> =>
+  RESOURCES.filter((r) => kinds.includes(r.kind));
 
 export const LIST_PAGE_SIZE = 500;
 

@@ -1,6 +1,6 @@
 // Turns two loads of static manifests into the events between them, so a reload goes through the
-// same index code path as informer events: deletes for objects gone, upserts for new or changed.
-import type { MetaEvent, Slim } from "../model/slim.js";
+// same code path as informer events: deletes for objects gone, upserts for new or changed.
+import type { MetaEvent, Slim } from "../slim.js";
 
 export type ObjectSet = ReadonlyMap<string, { readonly obj: Slim; readonly json: string }>;
 
@@ -18,6 +18,7 @@ const ORDER: Record<Slim["kind"], number> = {
   Service: 4,
   Pod: 5,
   EndpointSlice: 6,
+  NetworkPolicy: 7,
 };
 
 /** Deletes first (a freed IP is released before a new pod takes it), then upserts in dependency order. */

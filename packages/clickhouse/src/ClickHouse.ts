@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect";
 import * as Layer from "effect/Layer";
 import * as Redacted from "effect/Redacted";
 import { classify, ClickHouseError } from "./ClickHouseError.js";
-import { clickHouseConfig, type ClickHouseSettings, type Compression } from "../SinkConfig.js";
+import { clickHouseConfig, type ClickHouseSettings, type Compression } from "./ClickHouseConfig.js";
 
 export interface ExternalTable {
   readonly name: string;

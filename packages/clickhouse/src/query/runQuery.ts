@@ -4,8 +4,8 @@
 import * as Data from "effect/Data";
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
-import { ClickHouse } from "../clickhouse/ClickHouse.js";
-import { parseServerVersion } from "../schema/ServerVersion.js";
+import { ClickHouse } from "../ClickHouse.js";
+import { parseServerVersion } from "../ServerVersion.js";
 import { render, type Answer, type OutputFormat } from "./output.js";
 import { bindQuery } from "./params.js";
 

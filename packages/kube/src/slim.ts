@@ -1,7 +1,9 @@
-// Slim copies of the Kubernetes objects enrichment needs. Every source (informers, static
+// Slim copies of the Kubernetes objects netpulse needs. Every source (informers, static
 // manifests) slims objects before anything stores them, so a 10 k-pod cluster costs a few hundred
 // bytes per pod instead of the full object. Input may be raw JSON (watch events, manifests) or the
 // client library's typed models (list responses: Date timestamps), so fields are read defensively.
+// NetworkPolicies are the exception: their whole spec matters, so they stay whole (plain JSON,
+// without managedFields and annotations) and `@netpulse/policy`'s parsePolicy reads them.
 
 export interface Owner {
   readonly kind: string;
@@ -21,9 +23,16 @@ interface Base<K extends string> {
   readonly metadata: SlimMeta;
 }
 
+export interface SlimContainerPort {
+  readonly name?: string;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
 export interface SlimPod extends Base<"Pod"> {
   /** creationTimestamp in ms since the epoch; NaN when absent. */
   readonly createdMs: number;
+  /** The labels named in SlimOptions.labelKeys (all of them with "all"). */
   readonly labels: Readonly<Record<string, string>>;
   readonly owner: Owner | null;
   readonly nodeName: string;
@@ -31,6 +40,8 @@ export interface SlimPod extends Base<"Pod"> {
   readonly ips: ReadonlyArray<string>;
   /** Succeeded/Failed pods keep status.podIP although the IP is free for reuse. */
   readonly terminal: boolean;
+  /** Container ports (named ports for NetworkPolicy), only with SlimOptions.containerPorts. */
+  readonly ports?: ReadonlyArray<SlimContainerPort>;
 }
 
 export interface SlimNode extends Base<"Node"> {
@@ -60,7 +71,15 @@ export interface SlimWorkload extends Base<"ReplicaSet" | "Job"> {
   readonly owner: Owner | null;
 }
 
-export type Slim = SlimPod | SlimNode | SlimNamespace | SlimService | SlimEndpointSlice | SlimWorkload;
+/** The object as the API serves it (plain JSON), without metadata.managedFields and annotations. */
+export interface SlimNetworkPolicy extends Base<"NetworkPolicy"> {
+  readonly apiVersion: string;
+  readonly metadata: SlimMeta & { readonly labels?: Readonly<Record<string, string>> };
+  readonly spec: unknown;
+}
+
+export type Slim =
+  SlimPod | SlimNode | SlimNamespace | SlimService | SlimEndpointSlice | SlimWorkload | SlimNetworkPolicy;
 export type SlimKind = Slim["kind"];
 export const SLIM_KINDS: ReadonlyArray<SlimKind> = [
   "Pod",
@@ -70,9 +89,18 @@ export const SLIM_KINDS: ReadonlyArray<SlimKind> = [
   "EndpointSlice",
   "ReplicaSet",
   "Job",
+  "NetworkPolicy",
 ];
 
-/** One change to the index, whatever the source. */
+/** What slimming keeps beyond the fixed fields; each consumer keeps only what it reads. */
+export interface SlimOptions {
+  /** Pod labels kept: the named keys, or "all" (NetworkPolicy selectors need every label). */
+  readonly labelKeys: ReadonlyArray<string> | "all";
+  /** Keep container ports on pods (NetworkPolicy named ports). */
+  readonly containerPorts?: boolean;
+}
+
+/** One change to a store of slim objects, whatever the source. */
 export interface MetaEvent {
   readonly type: "upsert" | "delete";
   readonly obj: Slim;
@@ -112,15 +140,32 @@ const owner = (o: Raw): Owner | null => {
 
 const uniq = (xs: ReadonlyArray<string>): string[] => [...new Set(xs.filter((x) => x !== "" && x !== "None"))];
 
-export const slimPod = (o: Raw, labelKeys: ReadonlyArray<string>): SlimPod => {
+const containerPorts = (spec: Raw): SlimContainerPort[] =>
+  arr(spec["containers"]).flatMap((c) =>
+    arr(obj(c)["ports"]).map((p) => {
+      const port = obj(p);
+      const name = str(port["name"]);
+      return {
+        ...(name === "" ? {} : { name }),
+        containerPort: typeof port["containerPort"] === "number" ? port["containerPort"] : 0,
+        protocol: str(port["protocol"]) || "TCP",
+      };
+    }),
+  );
+
+const isLabelKeys = (o: SlimOptions | ReadonlyArray<string>): o is ReadonlyArray<string> => Array.isArray(o);
+
+export const slimPod = (o: Raw, options: SlimOptions): SlimPod => {
   const spec = obj(o["spec"]);
   const status = obj(o["status"]);
   const all = obj(obj(o["metadata"])["labels"]);
-  const labels: Record<string, string> = {};
-  for (const k of labelKeys) {
-    const v = all[k];
-    if (typeof v === "string") labels[k] = v;
-  }
+  let labels: Record<string, string> = {};
+  if (options.labelKeys === "all") labels = strMap(all);
+  else
+    for (const k of options.labelKeys) {
+      const v = all[k];
+      if (typeof v === "string") labels[k] = v;
+    }
   const phase = str(status["phase"]);
   return {
     kind: "Pod",
@@ -132,6 +177,7 @@ export const slimPod = (o: Raw, labelKeys: ReadonlyArray<string>): SlimPod => {
     hostNetwork: spec["hostNetwork"] === true,
     ips: uniq([str(status["podIP"]), ...arr(status["podIPs"]).map((p) => str(obj(p)["ip"]))]),
     terminal: phase === "Succeeded" || phase === "Failed",
+    ...(options.containerPorts === true && { ports: containerPorts(spec) }),
   };
 };
 
@@ -181,15 +227,33 @@ export const slimWorkload = (o: Raw, kind: "ReplicaSet" | "Job"): SlimWorkload =
 });
 
 /**
- * Slim any supported object by its kind; `kindHint` covers list items and watch objects that
- * omit `kind` (typed list responses do). Returns null for kinds enrichment doesn't use.
+ * Typed list items carry Date objects and keys set to undefined; the API's JSON has neither.
+ * Only NetworkPolicies go through this (few, and kept whole).
  */
-export const slim = (raw: unknown, labelKeys: ReadonlyArray<string>, kindHint?: SlimKind): Slim | null => {
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null)) as unknown;
+
+export const slimNetworkPolicy = (o: Raw): SlimNetworkPolicy => {
+  const labels = strMap(obj(o["metadata"])["labels"]);
+  return {
+    apiVersion: str(o["apiVersion"]) || "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { ...meta(o), ...(Object.keys(labels).length > 0 && { labels }) },
+    spec: plain(o["spec"] ?? {}),
+  };
+};
+
+/**
+ * Slim any supported object by its kind; `kindHint` covers list items and watch objects that
+ * omit `kind` (typed list responses do). Returns null for other kinds.
+ */
+export const slim = (raw: unknown, options: SlimOptions | ReadonlyArray<string>, kindHint?: SlimKind): Slim | null => {
   const o = obj(raw);
+  // A bare list is the label keys: what the enricher keeps.
+  if (isLabelKeys(options)) options = { labelKeys: options };
   const kind = str(o["kind"]) || kindHint;
   switch (kind) {
     case "Pod":
-      return slimPod(o, labelKeys);
+      return slimPod(o, options);
     case "Node":
       return slimNode(o);
     case "Namespace":
@@ -201,6 +265,8 @@ export const slim = (raw: unknown, labelKeys: ReadonlyArray<string>, kindHint?: 
     case "ReplicaSet":
     case "Job":
       return slimWorkload(o, kind);
+    case "NetworkPolicy":
+      return slimNetworkPolicy(o);
     default:
       return null;
   }
