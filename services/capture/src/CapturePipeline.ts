@@ -11,6 +11,7 @@ import { RECORD_SIZE, RecordKind } from "./FlowRecordLayout.js";
 import { FlowTable } from "./FlowTable.js";
 import { Loader, type LoaderError, type LoaderOptions } from "./LoaderProcess.js";
 import type { Clock } from "./rawFlow.js";
+import { wallClockNs } from "@netpulse/runtime/clock";
 
 export interface PipelineSettings {
   readonly node: string;
@@ -62,7 +63,7 @@ export const capturePipeline = (
     Effect.gen(function* () {
       const loader = yield* Loader;
       // Until the loader's first stats record: Node's own clocks (same CLOCK_MONOTONIC).
-      const clock: Clock = { offsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint() };
+      const clock: Clock = { offsetNs: wallClockNs() - process.hrtime.bigint() };
       const table = new FlowTable({ node: settings.node, maxFlows: settings.maxFlows }, clock);
       const chunks = loader
         .records(settings.loader, (n) => {

@@ -10,7 +10,7 @@ import * as Stream from "effect/Stream";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";
 import type { RawFlow } from "@netpulse/runtime/records";
-import { Topics } from "@netpulse/runtime/topics";
+import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
 import { makeFlowPublisher } from "./BusSink.js";
 import type { CaptureSettings } from "./CaptureConfig.js";
 import { capturePipeline } from "./CapturePipeline.js";
@@ -23,9 +23,8 @@ export const FLOW_BATCH_SIZE = 2_000;
 export const FLOW_BATCH_LINGER = "1 second";
 /** Batches waiting for the bus; beyond this, new batches are dropped and counted. */
 export const MAX_PENDING_BATCHES = 64;
-const HOUR_MS = 3_600_000;
-export const FLOWS_TOPIC = { topic: Topics.flowsRaw, partitions: 8, retentionMs: 24 * HOUR_MS };
-export const HEARTBEATS_TOPIC = { topic: Topics.heartbeats, partitions: 1, retentionMs: 7 * 24 * HOUR_MS };
+export const FLOWS_TOPIC = TopicSpecs.flowsRaw;
+export const HEARTBEATS_TOPIC = TopicSpecs.heartbeats;
 
 const publishRetry = Schedule.exponential("200 millis").pipe(Schedule.either(Schedule.spaced("10 seconds")));
 

@@ -9,11 +9,12 @@ import type { Heartbeat } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
 import type { CaptureStats } from "./CaptureStats.js";
 import { type ConntrackPaths, hostPaths, readConntrack } from "./Conntrack.js";
+import { wallClockNs } from "@netpulse/runtime/clock";
 
 export const makeHeartbeat = (node: string, stats: CaptureStats, paths: ConntrackPaths = hostPaths) =>
   Effect.map(readConntrack(paths), (ct): Heartbeat => ({
     node,
-    ts_ns: BigInt(Date.now()) * 1_000_000n,
+    ts_ns: wallClockNs(),
     conntrack_count: ct.count,
     conntrack_max: ct.max,
     conntrack_insert_failed: ct.insertFailed,
