@@ -5,8 +5,11 @@
 import * as Clock from "effect/Clock";
 import * as Effect from "effect/Effect";
 
+/** Milliseconds since the epoch. */
+export const wallClockMs = (): number => Date.now();
+
 /** Nanoseconds since the epoch, at millisecond resolution (what `Date` can tell). */
-export const wallClockNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+export const wallClockNs = (): bigint => BigInt(wallClockMs()) * 1_000_000n;
 
 /** The current time from Effect's Clock service, in ns since the epoch (millisecond resolution). */
 export const nowNs: Effect.Effect<bigint> = Effect.map(Clock.currentTimeMillis, (ms) => BigInt(ms) * 1_000_000n);

@@ -10,6 +10,7 @@ import { ENRICHER_KINDS, MetadataSource } from "../MetadataSource.js";
 import { reuse } from "../EnricherMetrics.js";
 import { Index } from "../IndexService.js";
 import { EnricherConfig } from "../config.js";
+import { wallClockMs } from "@netpulse/runtime/clock";
 
 export { ENRICHER_KINDS };
 
@@ -46,7 +47,7 @@ export const KubeSourceLive = Layer.scoped(
     const config = yield* EnricherConfig;
     const index = yield* Index;
     const kc = yield* loadKubeConfig(config.kubeconfig);
-    const { synced } = yield* runInformers(kc, config, (event) => index.apply(event, Date.now()));
+    const { synced } = yield* runInformers(kc, config, (event) => index.apply(event, wallClockMs()));
     return { name: "kubernetes", synced };
   }),
 );

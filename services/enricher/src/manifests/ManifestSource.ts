@@ -6,6 +6,7 @@ import { runManifestSource } from "@netpulse/kube";
 import { MetadataSource } from "../MetadataSource.js";
 import { Index } from "../IndexService.js";
 import { EnricherConfig } from "../config.js";
+import { wallClockMs } from "@netpulse/runtime/clock";
 
 /** MetadataSource from NETPULSE_MANIFESTS files, reloaded on change. */
 export const ManifestSourceLive = Layer.scoped(
@@ -15,7 +16,7 @@ export const ManifestSourceLive = Layer.scoped(
     const index = yield* Index;
     const { synced } = yield* runManifestSource(
       { files: config.manifests, labelKeys: config.labelKeys, watch: true },
-      (e) => index.apply(e, Date.now()),
+      (e) => index.apply(e, wallClockMs()),
     );
     return { name: "manifests", synced };
   }),
