@@ -5,6 +5,8 @@
 // NetworkPolicies are the exception: their whole spec matters, so they stay whole (plain JSON,
 // without managedFields and annotations) and `@netpulse/policy`'s parsePolicy reads them.
 
+import * as k8sModels from "@kubernetes/client-node";
+
 export interface Owner {
   readonly kind: string;
   readonly name: string;
@@ -232,13 +234,41 @@ export const slimWorkload = (o: Raw, kind: "ReplicaSet" | "Job"): SlimWorkload =
  */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null)) as unknown;
 
+interface Attribute {
+  readonly name: string;
+  readonly baseName: string;
+  readonly type: string;
+}
+type ModelClass = { readonly getAttributeTypeMap?: () => ReadonlyArray<Attribute> };
+const models = k8sModels as unknown as Readonly<Record<string, ModelClass | undefined>>;
+
+/**
+ * A typed client model back in the API's JSON: the generated models rename fields that are
+ * reserved words (`from` is `_from` in a NetworkPolicy rule), so a typed list item must be mapped
+ * through each model's attribute table; raw JSON (watch events, manifests) is already in shape.
+ */
+const apiJson = (v: unknown, type: string): unknown => {
+  if (v === undefined || v === null) return v;
+  const item = /^Array<(.+)>$/.exec(type)?.[1];
+  if (item !== undefined) return Array.isArray(v) ? v.map((x) => apiJson(x, item)) : v;
+  const attrs = models[type]?.getAttributeTypeMap?.();
+  if (attrs === undefined || typeof v !== "object") return v;
+  const from = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const a of attrs) {
+    const x = a.name in from ? from[a.name] : from[a.baseName];
+    if (x !== undefined) out[a.baseName] = apiJson(x, a.type);
+  }
+  return out;
+};
+
 export const slimNetworkPolicy = (o: Raw): SlimNetworkPolicy => {
   const labels = strMap(obj(o["metadata"])["labels"]);
   return {
     apiVersion: str(o["apiVersion"]) || "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: { ...meta(o), ...(Object.keys(labels).length > 0 && { labels }) },
-    spec: plain(o["spec"] ?? {}),
+    spec: plain(apiJson(o["spec"] ?? {}, "V1NetworkPolicySpec")),
   };
 };
 

@@ -23,6 +23,7 @@ import { DetectorConfig } from "./config.js";
 import { detectTransform, tickMessage } from "./detectTransform.js";
 import { DetectorEngine } from "./engine/Engine.js";
 import { followRules, newestRules } from "./live/RulesFeed.js";
+import { policiesFromKube } from "./live/kubePolicies.js";
 import { policiesFromManifests } from "./live/policies.js";
 import { defaultRules, parseRules, type RuleSet } from "./rules/index.js";
 
@@ -77,8 +78,15 @@ export const runDetector = Effect.gen(function* () {
   yield* Effect.logInfo(`rules version ${rules.version} in force`);
 
   const policies: PolicyEngine | undefined =
-    config.manifests.length > 0 ? yield* policiesFromManifests(config.manifests) : undefined;
-  if (policies === undefined) yield* Effect.logInfo("no policy manifests: the policy audit is off");
+    config.manifests.length > 0
+      ? yield* policiesFromManifests(config.manifests)
+      : config.policies === "kubernetes"
+        ? yield* Effect.zipLeft(
+            policiesFromKube({ kubeconfig: config.kubeconfig }),
+            Effect.logInfo("policy audit: Namespaces, Pods and NetworkPolicies listed from the Kubernetes API"),
+          )
+        : undefined;
+  if (policies === undefined) yield* Effect.logInfo("policy audit off (NETPULSE_DETECTOR_POLICIES=off)");
 
   yield* Effect.forkScoped(
     followRules(

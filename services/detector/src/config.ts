@@ -54,8 +54,11 @@ export const detectorConfig = Config.all({
   /** Static manifests (Namespaces, Pods, NetworkPolicies) for the policy audit instead of informers. */
   manifests: list("NETPULSE_DETECTOR_MANIFESTS"),
   kubeconfig: Config.option(Config.string("NETPULSE_KUBECONFIG")),
-  /** No policy audit at all (no informers, no manifests): policy kinds never fire. */
-  policies: Config.boolean("NETPULSE_DETECTOR_POLICIES").pipe(Config.withDefault(true)),
+  /**
+   * Where the policy audit's Pods, Namespaces and NetworkPolicies come from when no manifests are
+   * given: "kubernetes" (informers, in-cluster or NETPULSE_KUBECONFIG) or "off" (policy kinds never fire).
+   */
+  policies: Config.literal("kubernetes", "off")("NETPULSE_DETECTOR_POLICIES").pipe(Config.withDefault("kubernetes")),
   metricsPort: Config.port("NETPULSE_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
   group: Config.string("NETPULSE_DETECTOR_GROUP").pipe(Config.withDefault(defaults.group)),
   instance: Config.string("NETPULSE_INSTANCE").pipe(Config.withDefault(hostname())),
@@ -73,7 +76,7 @@ export class DetectorConfig extends Context.Tag("netpulse/detector/Config")<Dete
     rules: Option.none(),
     manifests: [],
     kubeconfig: Option.none(),
-    policies: true,
+    policies: "off",
     metricsPort: defaults.metricsPort,
     group: defaults.group,
     instance: "test",
