@@ -17,6 +17,7 @@ import { MetadataIndex } from "../src/index/MetadataIndex.js";
 import { slim } from "@netpulse/kube";
 import * as k from "../../../test/support/kubeObjects.js";
 import { rawFlow } from "../../../test/support/rawFlow.js";
+import { TopicSpecs } from "@netpulse/runtime/topics";
 
 const PODS = 10_000;
 const SERVICES = 500;
@@ -150,14 +151,15 @@ const cpuTime = (f: () => void): number => {
 };
 
 // --- 1. passthrough path ----------------------------------------------------------------------------
-const enricher = new BatchEnricher(index, "enricher/bench");
+// as deployed: split by workload pair over the enriched topic's partitions
+const enricher = new BatchEnricher(index, "enricher/bench", TopicSpecs.flowsEnriched.partitions);
 let sink = 0;
 const runPassthrough = (round: number) => {
   for (let g = round * BATCHES; g < (round + 1) * BATCHES; g++) {
     churn(g);
     const r = enricher.enrich(batches[g] as Buffer);
     if (Either.isLeft(r)) throw r.left;
-    sink += r.right.value.length;
+    for (const m of r.right.messages) sink += m.value.length;
   }
 };
 // --- 2. naive path (the MEASURED.md shape): decode to objects, enrich, encode -------------------

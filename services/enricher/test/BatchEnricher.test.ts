@@ -1,7 +1,10 @@
 import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
 import { loadSchemaFile, parseSchema } from "@netpulse/runtime/codec/avro";
+import { shardOf } from "@netpulse/runtime/bus/shard";
 import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
+import { workloadPairKey } from "@netpulse/runtime/flowKey";
+import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { BatchEnricher } from "../src/enrich/BatchEnricher.js";
 import { encodeEndpoint } from "../src/enrich/endpointType.js";
 import { enrichFlow } from "../src/enrich/enrichFlow.js";
@@ -61,13 +64,13 @@ const flows = [
 describe("BatchEnricher", () => {
   it("writes the same EnrichedFlow records as full decode + enrich + encode, without re-encoding the raw part", () => {
     const idx = makeIndex();
-    const enricher = new BatchEnricher(idx, "enricher/test");
+    const enricher = new BatchEnricher(idx, "enricher/test", 1);
     const out = enricher.enrich(RawFlowCodec.encodeBatch(flows, { producer: "capture/node-a", sequence: 7n }));
     if (Either.isLeft(out)) throw out.left;
     expect(out.right.passthrough).toBe(true);
     expect(out.right.count).toBe(4);
     expect(out.right.ends).toEqual({ pod: 2, node: 1, service: 2, external: 2, unknown: 1 });
-    const decoded = EnrichedFlowCodec.decodeBatch(out.right.value);
+    const decoded = EnrichedFlowCodec.decodeBatch(out.right.messages[0]!.value);
     if (Either.isLeft(decoded)) throw decoded.left;
     expect(decoded.right.header).toMatchObject({
       producer: "enricher/test",
@@ -103,26 +106,53 @@ describe("BatchEnricher", () => {
     const late = rawFlow({ start_ns: ns(deletedAt - 2000), end_ns: ns(deletedAt) });
     const fresh = rawFlow({ start_ns: ns(deletedAt + 5000), end_ns: ns(deletedAt + 6000) });
     const out = Either.getOrThrow(
-      new BatchEnricher(idx, "e").enrich(
+      new BatchEnricher(idx, "e", 1).enrich(
         RawFlowCodec.encodeBatch([late, fresh, late], { producer: "p", sequence: 0n }),
       ),
     );
-    const pods = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(out.value)).records.map((r) => r.src.pod);
+    const pods = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(out.messages[0]!.value)).records.map((r) => r.src.pod);
     expect(pods).toEqual(["web-5d-a", "reuser", "web-5d-a"]);
   });
 
-  it("handles an empty batch and numbers batches per producer", () => {
-    const enricher = new BatchEnricher(makeIndex(), "enricher/test");
+  it("publishes nothing for an empty batch and numbers batches per producer", () => {
+    const enricher = new BatchEnricher(makeIndex(), "enricher/test", 1);
+    const empty = Either.getOrThrow(enricher.enrich(RawFlowCodec.encodeBatch([], { producer: "p", sequence: 0n })));
+    expect(empty.messages).toEqual([]);
     for (const seq of [0n, 1n]) {
-      const out = Either.getOrThrow(enricher.enrich(RawFlowCodec.encodeBatch([], { producer: "p", sequence: 0n })));
-      const decoded = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(out.value));
-      expect(decoded.records).toEqual([]);
+      const out = Either.getOrThrow(
+        enricher.enrich(RawFlowCodec.encodeBatch([rawFlow()], { producer: "p", sequence: 0n, createdNs: 42n })),
+      );
+      const decoded = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(out.messages[0]!.value));
+      expect(decoded.records).toHaveLength(1);
       expect(decoded.header.sequence).toBe(seq);
+      // the output batch carries its input's time, not the wall clock
+      expect(decoded.header.createdNs).toBe(42n);
     }
   });
 
+  it("splits a batch by workload pair: every record on its pair's partition, in input order within one", () => {
+    const idx = makeIndex();
+    const out = Either.getOrThrow(
+      new BatchEnricher(idx, "enricher/test", 4).enrich(
+        RawFlowCodec.encodeBatch([...flows, ...flows], { producer: "p", sequence: 0n }),
+      ),
+    );
+    expect(out.count).toBe(flows.length * 2);
+    const seen: EnrichedFlow[] = [];
+    for (const m of out.messages) {
+      const records = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(m.value)).records;
+      for (const r of records) expect(shardOf(workloadPairKey(r), 4)).toBe(m.partition);
+      expect(m.key).toBe(workloadPairKey(records[0]!));
+      seen.push(...records);
+    }
+    const expected = [...flows, ...flows].map((f) => enrichFlow(idx, f));
+    const byId = (a: EnrichedFlow, b: EnrichedFlow) => Number(a.flow_id - b.flow_id) || Number(a.start_ns - b.start_ns);
+    expect([...seen].sort(byId)).toEqual([...expected].sort(byId));
+    expect(new Set(out.messages.map((m) => m.partition)).size).toBeGreaterThan(1);
+  });
+
   it("refuses the batches the codec refuses", () => {
-    const enricher = new BatchEnricher(makeIndex(), "enricher/test");
+    const enricher = new BatchEnricher(makeIndex(), "enricher/test", 1);
     const bad = RawFlowCodec.encodeBatch([rawFlow(), rawFlow({ direction: "sideways" })], {
       producer: "p",
       sequence: 0n,
@@ -157,12 +187,12 @@ describe("BatchEnricher", () => {
       count: number;
     };
     const lying = batchType.toBuffer({ ...good, count: 2 });
-    const r = new BatchEnricher(makeIndex(), "e").enrich(lying);
+    const r = new BatchEnricher(makeIndex(), "e", 1).enrich(lying);
     expect(Either.isLeft(r) && r.left.message).toMatch(/says 2 records, holds 1/);
   });
 
   it("never throws on a corrupted batch, and accepts only what the codec accepts", () => {
-    const enricher = new BatchEnricher(makeIndex(), "enricher/test");
+    const enricher = new BatchEnricher(makeIndex(), "enricher/test", 1);
     const good = RawFlowCodec.encodeBatch(flows, { producer: "p", sequence: 0n });
     let refused = 0;
     for (const [i, cut] of corruptions(good, 3000, 7)) {
