@@ -13,6 +13,16 @@ describe("shards", () => {
     expect(shardOf("anything", 1)).toBe(0);
   });
 
+  it("hashes the UTF-8 bytes of non-ASCII keys, not their UTF-16 code units", () => {
+    const bytes = (key: string) => {
+      let h = 0x811c9dc5;
+      for (const b of new TextEncoder().encode(key)) h = Math.imul(h ^ b, 0x01000193);
+      return h >>> 0;
+    };
+    for (const key of ["café/api|db/pg", "ß", "a\u{1F600}b", "10.0.0.1|ünïcode"]) expect(fnv1a32(key)).toBe(bytes(key));
+    expect(fnv1a32("é")).not.toBe(fnv1a32("\u00e9".normalize("NFD")));
+  });
+
   it("maps topics onto JetStream names and back", () => {
     expect(streamName("netpulse.flows.raw")).toBe("netpulse_flows_raw");
     expect(shardFromSubject("netpulse.flows.raw", shardSubject("netpulse.flows.raw", 7))).toBe(7);

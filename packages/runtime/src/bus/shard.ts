@@ -7,6 +7,18 @@ import { BusError, type OutgoingMessage } from "./Bus.js";
 const encoder = new TextEncoder();
 
 export const fnv1a32 = (key: string): number => {
+  // ASCII keys (IPs, namespace/workload names) hash char by char: no byte array per call.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) return fnv1a32Bytes(key);
+    hash ^= c;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+};
+
+const fnv1a32Bytes = (key: string): number => {
   let hash = 0x811c9dc5;
   for (const byte of encoder.encode(key)) {
     hash ^= byte;
