@@ -66,7 +66,7 @@ const v3: Migration = {
   statements: () => [],
   addColumns: anomalies.columns
     .filter((c) => V3_COLUMNS.includes(c.name))
-    .map((column) => ({ table: anomalies.name, column: column as Column<never> })),
+    .map((column) => ({ table: anomalies.name, column })),
 };
 
 export const migrations: ReadonlyArray<Migration> = [v1, v2, v3];
