@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accepts, freePort, stopChild as stop, until } from "./support/processes.js";
 import { Bus, type BusError } from "@netpulse/runtime/bus/Bus";
 import { DeadLetterCodec, EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
-import type { RawFlow } from "@netpulse/runtime/records";
+import { workloadPairKey } from "@netpulse/runtime/flowKey";
+import type { EnrichedFlow, RawFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
 import { rawFlow } from "./support/rawFlow.js";
 import { FakeKubeApi } from "./support/fakeKubeApi.js";
@@ -106,6 +107,22 @@ describe.each<BrokerKind>(["nats", "kafka"])("enricher service end to end on %s"
       ),
     );
 
+  /**
+   * Enriched records of the next `n`, taken message by message: the enricher splits a batch by
+   * workload pair, so its records may come as several messages, each keyed by its pair.
+   */
+  const takeRecords = async (group: string, n: number) => {
+    const records: EnrichedFlow[] = [];
+    while (records.length < n) {
+      const [m] = await take(Topics.flowsEnriched, group, 1);
+      const batch = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(m!.value));
+      expect(batch.header.producer).toBe("enricher/e2e");
+      for (const r of batch.records) expect(workloadPairKey(r)).toBe(m!.key);
+      records.push(...batch.records);
+    }
+    return records;
+  };
+
   it("enriches raw batches from the bus, dead-letters a corrupt one, follows pod churn", async () => {
     const group = uniqueGroup("e2e-enriched");
     await publishRaw(
@@ -116,15 +133,13 @@ describe.each<BrokerKind>(["nats", "kafka"])("enricher service end to end on %s"
       Effect.flatMap(Bus, (bus) => bus.publish(Topics.flowsRaw, [{ key: "k-bad", value: Buffer.from("garbage") }])),
     );
 
-    const [first] = await take(Topics.flowsEnriched, group, 1);
-    expect(first?.key).toBe("k1");
-    const batch = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(first!.value));
-    expect(batch.header.producer).toBe("enricher/e2e");
-    expect(batch.records[0]).toMatchObject({
+    const first = await takeRecords(group, 2);
+    const bySrc = (ip: string) => first.find((r) => r.src_ip === ip);
+    expect(bySrc("10.4.0.7")).toMatchObject({
       src: { kind: "pod", pod: "api-old", workload_kind: "Deployment", workload_name: "api" },
       dst: { kind: "service", service: "db" },
     });
-    expect(batch.records[1]).toMatchObject({
+    expect(bySrc("192.168.0.10")).toMatchObject({
       src: { kind: "node", node: "node-a" },
       dst: { kind: "external", external_name: "internet" },
     });
@@ -150,9 +165,10 @@ describe.each<BrokerKind>(["nats", "kafka"])("enricher service end to end on %s"
       ],
       "k2",
     );
-    const got = await take(Topics.flowsEnriched, group, 1);
-    const churned = Either.getOrThrow(EnrichedFlowCodec.decodeBatch(got[0]!.value));
-    expect(churned.records.map((r) => r.src.pod)).toEqual(["api-old", "api-new"]);
+    const churned = await takeRecords(group, 2);
+    expect(churned.map((r) => r.src.pod).sort()).toEqual(["api-new", "api-old"]);
+    // each answered by its own start time: the late flow by the old pod
+    expect(churned.find((r) => r.src.pod === "api-old")!.start_ns).toBe(ns(deletedAt - 3000));
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/netpulse_enricher_ends_total\{kind="pod"\} [3-9]/);
