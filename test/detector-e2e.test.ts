@@ -31,7 +31,8 @@ import {
   runDetector,
   type RuleSet,
 } from "@netpulse/detector";
-import { busLayer, type BrokerKind } from "./support/busHarness.js";
+import { Kafka, logLevel } from "kafkajs";
+import { busLayer, kafkaBrokers, type BrokerKind } from "./support/busHarness.js";
 import { rawFlow } from "./support/rawFlow.js";
 
 const pod = (ns: string, workload: string) => ({
@@ -108,6 +109,24 @@ const offline = (messages: ReadonlyArray<BusMessage>, rules: RuleSet) =>
     );
     return out;
   });
+
+/** Until the Kafka group has two members with partitions assigned (the group protocol settled). */
+const bothJoined = async (groupId: string) => {
+  const admin = new Kafka({ clientId: "netpulse-test", brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const { groups } = await admin.describeGroups([groupId]);
+      const g = groups[0];
+      if (g?.state === "Stable" && g.members.filter((m) => m.memberAssignment.length > 0).length === 2) return;
+      if (Date.now() > end) throw new Error(`group ${groupId} never had two members: ${JSON.stringify(g?.state)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+};
 
 const opened = (as: ReadonlyArray<Anomaly>, kind: string) =>
   as.filter((a) => a.kind === kind && (a.status ?? "open") === "open");
@@ -227,6 +246,9 @@ describe.each<BrokerKind>(["nats", "kafka"])("detector service on %s", (kind) =>
           ),
         ),
       );
+      // Kafka hands a group's partitions out as members join: wait until both replicas hold some,
+      // or the first one would simply take everything.
+      if (kind === "kafka") yield* Effect.promise(() => bothJoined(`detector-${ns}.${Topics.flowsEnriched}`));
       // 16 workload pairs, each on a node of its own (no node-wide hint), each with one slow window
       const all = Array.from({ length: 16 }, (_, k) =>
         flows(ns, `node-${ns}-${k}`, t0, `app${k}`, (i) => (i === 2 + (k % 3) ? 180_000 + k : 2_000), 5),
