@@ -54,44 +54,56 @@ export interface DetectHooks {
   readonly onAnomalies?: (anomalies: ReadonlyArray<Anomaly>) => void;
 }
 
+/**
+ * One message through the engine: what the detector would publish for it. The transform below is
+ * this per message; a backtest calls it for two engines on the same messages.
+ */
+export const detectMessage = (
+  engine: DetectorEngine,
+  context: () => EngineContext,
+  producer: string,
+  hooks: DetectHooks = {},
+): ((m: BusMessage) => StageOutput) => {
+  let sequence = 0n;
+  return (m) => {
+    const input = inputOf(m);
+    if (input === undefined) return { publish: [], rejected: [], recordsIn: 0, recordsOut: 0 };
+    if (Either.isLeft(input))
+      return {
+        publish: [],
+        rejected: [{ message: m, kind: input.left.kind, reason: input.left.message }],
+        recordsIn: 0,
+        recordsOut: 0,
+      };
+    const anomalies = engine.step(input.right, context());
+    const recordsIn =
+      input.right._tag === "Flows"
+        ? input.right.flows.length
+        : input.right._tag === "Heartbeats"
+          ? input.right.beats.length
+          : 0;
+    if (anomalies.length === 0) return { publish: [], rejected: [], recordsIn, recordsOut: 0 };
+    hooks.onAnomalies?.(anomalies);
+    const value = AnomalyCodec.encodeBatch(anomalies, {
+      producer,
+      sequence: sequence++,
+      createdNs: engine.stats().watermarkNs,
+    });
+    return {
+      publish: [{ topic: Topics.anomalies, messages: [{ key: anomalies[0]?.id ?? "", value }] }],
+      rejected: [],
+      recordsIn,
+      recordsOut: anomalies.length,
+    };
+  };
+};
+
 export const detectTransform = (
   engine: DetectorEngine,
   context: () => EngineContext,
   producer: string,
   hooks: DetectHooks = {},
 ): Transform<StageOutput> => {
-  let sequence = 0n;
-  return perMessage((m) =>
-    Effect.sync((): StageOutput => {
-      const input = inputOf(m);
-      if (input === undefined) return { publish: [], rejected: [], recordsIn: 0, recordsOut: 0 };
-      if (Either.isLeft(input))
-        return {
-          publish: [],
-          rejected: [{ message: m, kind: input.left.kind, reason: input.left.message }],
-          recordsIn: 0,
-          recordsOut: 0,
-        };
-      const anomalies = engine.step(input.right, context());
-      const recordsIn =
-        input.right._tag === "Flows"
-          ? input.right.flows.length
-          : input.right._tag === "Heartbeats"
-            ? input.right.beats.length
-            : 0;
-      if (anomalies.length === 0) return { publish: [], rejected: [], recordsIn, recordsOut: 0 };
-      hooks.onAnomalies?.(anomalies);
-      const value = AnomalyCodec.encodeBatch(anomalies, {
-        producer,
-        sequence: sequence++,
-        createdNs: engine.stats().watermarkNs,
-      });
-      return {
-        publish: [{ topic: Topics.anomalies, messages: [{ key: anomalies[0]?.id ?? "", value }] }],
-        rejected: [],
-        recordsIn,
-        recordsOut: anomalies.length,
-      };
-    }),
-  );
+  const step = detectMessage(engine, context, producer, hooks);
+  return perMessage((m) => Effect.sync(() => step(m)));
 };
