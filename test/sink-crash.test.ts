@@ -1,5 +1,5 @@
-// kill -9 of the real sink process between "ClickHouse accepted the batch" and "bus ack" (a
-// failpoint makes it die exactly there), then a restart: the redelivered messages are skipped,
+// kill -9 of the real sink process between "ClickHouse accepted the batch" and "bus ack" (a proxy
+// in front of ClickHouse kills it as the first insert's 200 comes back), then a restart: the redelivered messages are skipped,
 // not doubled. On both buses: a real nats-server (JetStream redelivers what was never acked) and
 // a real Kafka broker (the restarted member resumes from the last committed offset), each
 // isolated via scripts/services.sh, and the real ClickHouse.
@@ -19,6 +19,7 @@ import {
   type Isolated,
 } from "../services/sink/test/harness.js";
 import { busFromEnv } from "./support/busHarness.js";
+import { killAfterInsert } from "./support/killAfterInsert.js";
 
 const BATCHES = 12;
 const PER_BATCH = 1000;
@@ -74,8 +75,12 @@ describe.each<Kind>(["nats", "kafka"])("sink on %s: kill -9 between insert and a
       NETPULSE_SINK_ACK_WAIT_MS: "3000",
       NETPULSE_SINK_HTTP_PORT: String(await freePort()),
     };
-    const doomed = startSink({ ...env, NETPULSE_SINK_FAILPOINT: "kill-after-insert" });
+    const proxy = await killAfterInsert(clickhouseUrl, "flows");
+    const doomed = startSink({ ...env, NETPULSE_CLICKHOUSE_URL: proxy.url });
+    proxy.victim = doomed.child.pid;
     const died = await doomed.exited;
+    await proxy.close();
+    expect(proxy.killed(), doomed.output()).toBe(true);
     expect(died.signal, doomed.output()).toBe("SIGKILL");
     const afterCrash = await count(db, `SELECT count() FROM ${db}.flows`);
     expect(afterCrash).toBeGreaterThan(0); // the batch went in, its messages were never acked

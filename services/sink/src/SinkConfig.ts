@@ -28,12 +28,6 @@ export const defaults = {
   ackWaitMs: 60_000,
 } as const;
 
-/**
- * Fault injection for the crash tests: `kill-after-insert` SIGKILLs the process right after
- * ClickHouse accepted a batch and before any of its messages is acked — the worst moment.
- */
-export type Failpoint = "none" | "kill-after-insert";
-
 export interface SinkSettings {
   readonly clickhouse: ClickHouseSettings;
   readonly batchRows: number;
@@ -44,7 +38,6 @@ export interface SinkSettings {
   readonly httpPort: number;
   readonly group: string;
   readonly ackWaitMs: number;
-  readonly failpoint: Failpoint;
 }
 
 const positive = (name: string, fallback: number) =>
@@ -65,8 +58,4 @@ export const sinkConfig: Config.Config<SinkSettings> = Config.all({
   httpPort: positive("NETPULSE_SINK_HTTP_PORT", defaults.httpPort),
   group: Config.string("NETPULSE_SINK_GROUP").pipe(Config.withDefault(defaults.group)),
   ackWaitMs: positive("NETPULSE_SINK_ACK_WAIT_MS", defaults.ackWaitMs),
-  failpoint: Config.literal(
-    "none",
-    "kill-after-insert",
-  )("NETPULSE_SINK_FAILPOINT").pipe(Config.withDefault("none" as const)),
 });

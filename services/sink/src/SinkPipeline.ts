@@ -21,7 +21,6 @@ import type { Rejected, Transform } from "@netpulse/runtime/stage/Stage";
 import { busOutput, runLive } from "@netpulse/runtime/stage/runStage";
 import type { ClickHouseError } from "@netpulse/clickhouse/ClickHouseError";
 import type { RowEncoder } from "./rows/RowEncoder.js";
-import type { Failpoint } from "./SinkConfig.js";
 import { avroOf, transcodeBatch } from "./rows/WireFlow.js";
 import { SinkWriter, type Encoders, type SinkWriterShape } from "./write/SinkWriter.js";
 
@@ -36,7 +35,6 @@ export interface PipelineOptions extends BatchOptions {
   readonly group: string;
   readonly maxInFlight: number;
   readonly ackWaitMs: number;
-  readonly failpoint?: Failpoint;
 }
 
 /** How one topic's messages become rows of one table. */
@@ -173,7 +171,6 @@ export const runTopic = <R>(topic: string, input: TopicInput<R>, o: PipelineOpti
           for (const r of out.rejected) metrics.dlq.inc({ stage: STAGE, reason: r.kind });
           yield* deadLetter({ publish: [], rejected: out.rejected, recordsIn: 0, recordsOut: 0 });
           metrics.records.inc({ stage: STAGE, direction: "out" }, out.inserted);
-          if (o.failpoint === "kill-after-insert" && out.inserted > 0) process.kill(process.pid, "SIGKILL");
         }),
     );
   }).pipe(Effect.annotateLogs({ topic }));
