@@ -1,6 +1,7 @@
 // `netpulse policy check`: NetworkPolicy verdicts from manifests, without a cluster. Reads the
 // manifests and probes, reports invalid objects on stderr (and goes on), then prints one line per
 // probe in input order (JSON or a sentence). Bad probes, unknown pods, no usable input → exit 2.
+// `netpulse policy what-if` (whatif/) is registered here too.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import * as Effect from "effect/Effect";
@@ -18,6 +19,8 @@ import {
 } from "@netpulse/policy";
 import { runCommand } from "../run.js";
 import { UsageError } from "../UsageError.js";
+import { policyWhatIf, type WhatIfOptions } from "../whatif/policyWhatIf.js";
+import { sourceFlags } from "./replay.js";
 
 export interface PolicyCheckOptions {
   readonly manifests: readonly string[];
@@ -131,4 +134,17 @@ export const register = (program: Command): void => {
     .option("--protocol <p>", "TCP (default), UDP or SCTP")
     .option("--output <format>", "jsonl or text", "jsonl")
     .action((opts: PolicyCheckOptions) => runCommand(Effect.flatMap(policyCheck(opts), writeAll)));
+  sourceFlags(
+    policy
+      .command("what-if")
+      .description("observed traffic under the policies in force and under candidate policies: what they would change"),
+  )
+    .requiredOption("--candidate <files...>", "candidate NetworkPolicies (YAML/JSON); repeatable")
+    .option(
+      "--mode <mode>",
+      "add: same namespace/name replaces, a new name adds; replace: a candidate's namespace keeps only the candidates",
+      "add",
+    )
+    .option("--output <format>", "text or json", "text")
+    .action((opts: WhatIfOptions) => runCommand(policyWhatIf(opts)));
 };
