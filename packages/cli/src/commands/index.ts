@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import * as capture from "./capture.js";
 import * as anomalies from "./anomalies.js";
+import * as backtest from "./backtest.js";
 import * as enrich from "./enrich.js";
 import * as policy from "./policy.js";
 import * as query from "./query.js";
@@ -18,6 +19,7 @@ const modules: ReadonlyArray<{ readonly register: (program: Command) => void }> 
   sink,
   query,
   replay,
+  backtest,
   rules,
   anomalies,
 ];

@@ -1,0 +1,46 @@
+// The baseline of a backtest over the enriched topic: the anomalies the live detector recorded on
+// `netpulse.anomalies` over the same window of broker time (`Bus.replay`), folded into episodes.
+// That is what the rules in force then actually did, versions and all. An undecodable message is
+// counted, not fatal: the topic may hold other producers' records.
+import * as Context from "effect/Context";
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Layer from "effect/Layer";
+import * as Stream from "effect/Stream";
+import { Bus } from "@netpulse/runtime/bus/Bus";
+import { AnomalyCodec } from "@netpulse/runtime/codec/codecs";
+import type { Anomaly } from "@netpulse/runtime/records";
+import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
+import { busLayer } from "../cliBus.js";
+import { UsageError } from "../UsageError.js";
+import { EpisodeLog } from "./EpisodeLog.js";
+
+/** Batches as the detector publishes them; a lone record is accepted too. */
+const decodeAll = (value: Buffer): ReadonlyArray<Anomaly> | undefined => {
+  const batch = AnomalyCodec.decodeBatch(value);
+  if (Either.isRight(batch)) return batch.right.records;
+  const one = AnomalyCodec.decode(value);
+  return Either.isRight(one) ? [one.right] : undefined;
+};
+
+/** The recorded episodes between `fromMs` and `toMs` (broker time), and how many messages did not decode. */
+export const recordedEpisodes = (bus: string | undefined, fromMs: number, toMs: number) =>
+  Effect.gen(function* () {
+    const ctx = yield* Layer.build(busLayer(bus)).pipe(
+      Effect.mapError((e) => new UsageError({ message: `bus: ${e instanceof Error ? e.message : JSON.stringify(e)}` })),
+    );
+    const b = Context.get(ctx, Bus);
+    yield* b.provision(TopicSpecs.anomalies);
+    const log = new EpisodeLog();
+    let undecodable = 0;
+    yield* b.replay(Topics.anomalies, { _tag: "Time", fromMs, toMs }).pipe(
+      Stream.runForEach((m) =>
+        Effect.sync(() => {
+          const records = decodeAll(m.value);
+          if (records === undefined) undecodable++;
+          else log.add(records);
+        }),
+      ),
+    );
+    return { log, undecodable };
+  });
