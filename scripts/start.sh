@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# What `npm start` runs. For now: install what is missing, build, and start the local servers.
-# The all-in-one demo (capture on this kernel → enrich → detect → ClickHouse) extends this later.
+# What `npm start` runs: install what is missing, build (TypeScript and the BPF program), then the
+# live demo on this machine's kernel, `bin/netpulse start` (flags pass through:
+# `npm start -- --duration 60 --json`, `npm start -- --bus kafka`). The demo starts the servers it
+# needs and stops them again; see README "The demo".
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,7 +14,4 @@ if [ -f bpf/Makefile ]; then
   echo "start: make -C bpf"
   make -s -C bpf
 fi
-scripts/services.sh up
-scripts/services.sh status
-echo "start: the local servers are up; the live demo is not built yet (it lands with a later issue)."
-echo "start: stop them with: bin/netpulse services down"
+exec bin/netpulse start "$@"

@@ -10,6 +10,7 @@ import * as replay from "./replay.js";
 import * as rules from "./rules.js";
 import * as services from "./services.js";
 import * as sink from "./sink.js";
+import * as start from "./start.js";
 
 const modules: ReadonlyArray<{ readonly register: (program: Command) => void }> = [
   services,
@@ -22,6 +23,7 @@ const modules: ReadonlyArray<{ readonly register: (program: Command) => void }> 
   backtest,
   rules,
   anomalies,
+  start,
 ];
 
 export const registerCommands = (program: Command): void => {
