@@ -29,6 +29,8 @@ export interface ClickHouseWindow {
   /** A row that is not a flow: count it and go on (`--skip-bad`); without it the read stops. */
   readonly onBadRow?: (reason: string) => Effect.Effect<void>;
   readonly batchRecords?: number;
+  /** Rows per query (default PAGE_ROWS; tests page small). */
+  readonly pageRows?: number;
 }
 
 interface Cursor {
@@ -42,7 +44,13 @@ interface Cursor {
 const seconds = (ns: bigint) => ns / 1_000_000_000n;
 
 /** One page's statement. `start` (DateTime, leads the table's ORDER BY) prunes parts; start_ns decides. */
-export const pageQuery = (table: string, c: Cursor, toNs: bigint, where: string | undefined): string => {
+export const pageQuery = (
+  table: string,
+  c: Cursor,
+  toNs: bigint,
+  where: string | undefined,
+  pageRows: number = PAGE_ROWS,
+): string => {
   const sliceTo = c.sliceFrom + c.sliceNs < toNs ? c.sliceFrom + c.sliceNs : toNs;
   const conditions = [
     `start >= toDateTime(${seconds(c.sliceFrom)}) AND start <= toDateTime(${seconds(sliceTo)})`,
@@ -54,21 +62,21 @@ export const pageQuery = (table: string, c: Cursor, toNs: bigint, where: string 
   ];
   return (
     `SELECT ${FLOW_ROW_SELECT} FROM ${table} WHERE ${conditions.join(" AND ")} ` +
-    `ORDER BY start_ns, flow_id LIMIT ${PAGE_ROWS}`
+    `ORDER BY start_ns, flow_id LIMIT ${pageRows}`
   );
 };
 
 const int64 = (v: unknown): bigint | undefined =>
   typeof v === "string" || typeof v === "number" ? BigInt(v) : undefined;
 
-const nextCursor = (c: Cursor, rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Cursor => {
-  const last = rows.length >= PAGE_ROWS ? rows[rows.length - 1] : undefined;
+const nextCursor = (c: Cursor, rows: ReadonlyArray<Readonly<Record<string, unknown>>>, pageRows: number): Cursor => {
+  const last = rows.length >= pageRows ? rows[rows.length - 1] : undefined;
   const startNs = int64(last?.["start_ns"]);
   const flowId = int64(last?.["flow_id"]);
   // a dense slice: the rest of it next (and a narrower slice after it)
   if (startNs !== undefined && flowId !== undefined) return { ...c, after: { startNs, flowId } };
   const sliceTo = c.sliceFrom + c.sliceNs;
-  const grow = c.after === undefined && rows.length < PAGE_ROWS / 4;
+  const grow = c.after === undefined && rows.length < pageRows / 4;
   const shrink = c.after !== undefined;
   const sliceNs = grow
     ? c.sliceNs * 2n > MAX_SLICE_NS
@@ -90,9 +98,10 @@ export const clickhouseFlows = (
   const table = `${ch.database}.flows`;
   const fromNs = BigInt(w.fromMs) * 1_000_000n;
   const toNs = BigInt(w.toMs) * 1_000_000n;
+  const pageRows = w.pageRows ?? PAGE_ROWS;
   const page = (c: Cursor) =>
     Effect.gen(function* () {
-      const rows = yield* ch.queryRows(pageQuery(table, c, toNs, w.where));
+      const rows = yield* ch.queryRows(pageQuery(table, c, toNs, w.where, pageRows));
       const flows: EnrichedFlow[] = [];
       for (const row of rows) {
         const flow = flowOfRow(row);
@@ -104,7 +113,7 @@ export const clickhouseFlows = (
         if (w.onBadRow === undefined) return yield* new InputError({ message: reason });
         yield* w.onBadRow(reason);
       }
-      const next = nextCursor(c, rows);
+      const next = nextCursor(c, rows, pageRows);
       const more = next.after !== undefined || next.sliceFrom < toNs;
       return [Chunk.unsafeFromArray(flows), more ? Option.some(next) : Option.none()] as const;
     });
