@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: `scripts/bench.sh` runs every packages/*/bench/*.bench.ts and services/*/bench/*.bench.ts;
-# `scripts/bench.sh <section>` runs one section (bus). Sections that need local servers start them with
+# `scripts/bench.sh <section>` runs one section (bus, detector). Sections that need local servers start them with
 # scripts/services.sh and stop again only the ones they started. Each bench prints its own table with
 # ratios against a baseline measured in the same run.
 set -euo pipefail
@@ -35,13 +35,19 @@ case $section in
     need nats kafka
     run packages/runtime/bench/bus.bench.ts
     ;;
+  detector)
+    # Its latency part runs a nats-server of its own (a shared one's rule versions and backlog would
+    # skew it): the binary must be installed, no server started.
+    command -v nats-server >/dev/null || scripts/install-deps.sh
+    run services/detector/bench/detector.bench.ts
+    ;;
   all)
     need nats kafka clickhouse
     shopt -s nullglob
     for f in packages/*/bench/*.bench.ts services/*/bench/*.bench.ts; do run "$f"; done
     ;;
   *)
-    echo "usage: scripts/bench.sh [bus]" >&2
+    echo "usage: scripts/bench.sh [bus|detector]" >&2
     exit 2
     ;;
 esac
