@@ -78,7 +78,7 @@ describe("replay --clickhouse", () => {
   beforeAll(() => dropDb(db));
   afterAll(() => dropDb(db));
 
-  it("reads back exactly the flows the sink wrote, in time order, over many pages and slices", async () => {
+  it("reads back exactly the flows the sink wrote, in end-time order, over many pages and slices", async () => {
     const base = BASE_NS + 5n * HOUR_NS;
     const plain = makeFlows(900, { idBase: 50_000_000n, baseNs: base });
     // edge values of every column kind, and a sparse tail an hour later (the slices widen over it)
@@ -100,6 +100,8 @@ describe("replay --clickhouse", () => {
           labels: { "app.kubernetes.io/name": "bäckend", empty: "" },
         },
       },
+      // a long window read first (by start) and handed on last (by end)
+      { ...plain[1]!, flow_id: 42n, start_ns: base + 1_000_000n, end_ns: base + 600_000_000_000n },
       ...makeFlows(30, { idBase: 60_000_000n, baseNs: base + HOUR_NS }),
     ];
     const written = [...plain, ...odd];
@@ -122,8 +124,9 @@ describe("replay --clickhouse", () => {
         );
       }),
     );
+    // in the detector's event-time order: by window end, as the capture emits them
     const byTime = [...written].sort((a, b) =>
-      a.start_ns === b.start_ns ? Number(a.flow_id - b.flow_id) : a.start_ns < b.start_ns ? -1 : 1,
+      a.end_ns === b.end_ns ? Number(a.flow_id - b.flow_id) : a.end_ns < b.end_ns ? -1 : 1,
     );
     expect(read).toHaveLength(written.length);
     expect(read).toEqual(byTime);

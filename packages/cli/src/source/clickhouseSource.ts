@@ -1,5 +1,6 @@
 // `--clickhouse --from T --to T [--where SQL]`: the sink's `netpulse.flows` over a window of flow
-// start times, in time order, as the enriched batches the detector consumes live. Read in pages
+// start times, handed on in end-time order (the capture's, and the detector's event time; see
+// endTimeOrder.ts) as the enriched batches the detector consumes live. Read in pages
 // (a time slice, and within it at most PAGE_ROWS rows by (start_ns, flow_id)) so a 30-day window
 // never sits in memory; the slice adapts to the traffic's density. `--where` is the user's own
 // SQL, appended as one more condition: it runs with the user's ClickHouse credentials.
@@ -14,6 +15,7 @@ import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { EnrichedFlow } from "@netpulse/runtime/records";
 import { FILE_BATCH_RECORDS, InputError } from "@netpulse/runtime/stage/jsonlSource";
 import { Topics } from "@netpulse/runtime/topics";
+import { inEndTimeOrder } from "./endTimeOrder.js";
 import { FLOW_ROW_SELECT, flowOfRow } from "./flowRow.js";
 
 /** Rows per query: a page is parsed in one piece, so this bounds the memory a page takes. */
@@ -90,7 +92,7 @@ const nextCursor = (c: Cursor, rows: ReadonlyArray<Readonly<Record<string, unkno
   return { sliceFrom: sliceTo, sliceNs, after: undefined };
 };
 
-/** The window's flows in (start_ns, flow_id) order, as enriched-flow batches. */
+/** The window's flows in (end_ns, flow_id) order, as enriched-flow batches. */
 export const clickhouseFlows = (
   ch: ClickHouseShape,
   w: ClickHouseWindow,
@@ -122,6 +124,7 @@ export const clickhouseFlows = (
     { sliceFrom: fromNs, sliceNs: FIRST_SLICE_NS, after: undefined },
     page,
   ).pipe(
+    inEndTimeOrder,
     Stream.grouped(w.batchRecords ?? FILE_BATCH_RECORDS),
     Stream.map((chunk) => {
       const flows = Chunk.toReadonlyArray(chunk);
