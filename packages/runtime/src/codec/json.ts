@@ -35,6 +35,25 @@ const INT_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/**
+ * Where a value sits in the record, built only as deep as the nesting (records, maps, arrays):
+ * a field's path string is made only when that field is wrong, never on the way through.
+ */
+type Path = { readonly parent: Path; readonly key: string | number } | undefined;
+
+const pathText = (p: Path, key: string | number): string => {
+  const parts: Array<string | number> = [key];
+  for (let q = p; q !== undefined; q = q.parent) parts.unshift(q.key);
+  let out = "";
+  for (const k of parts) out += typeof k === "number" ? `[${k}]` : out === "" ? k : `.${k}`;
+  return out;
+};
+
+/** A value the schema refuses (thrown by a converter, caught once per line). */
+class Refused {
+  constructor(readonly message: string) {}
+}
+
 /** JSON.parse rounded an integer beyond 2^53 in this field: the line is parsed again, exactly. */
 class Rounded {
   constructor(
@@ -43,90 +62,134 @@ class Rounded {
   ) {}
 }
 
-type Converted = Either.Either<unknown, string | Rounded>;
+/** Converts a parsed JSON value to the Avro type's value (bigints for longs), or throws Refused / Rounded. */
+type Convert = (v: unknown, parent: Path, key: string | number) => unknown;
 
-const fail = (path: string, what: string): Converted => Either.left(`field "${path}" ${what}`);
+const refuse = (parent: Path, key: string | number, what: string): never => {
+  throw new Refused(`field "${pathText(parent, key)}" ${what}`);
+};
 
 /** A value as it appeared in the input, for error messages (bigints from the lossless parser included). */
 const shown = (v: unknown): string => JSON.stringify(v, replacer);
 
-const toLong = (v: unknown, path: string): Converted => {
+const toLong: Convert = (v, parent, key) => {
   let n: bigint | undefined;
-  if (typeof v === "number" && Number.isSafeInteger(v)) n = BigInt(v);
-  else if (typeof v === "number" && Number.isInteger(v)) return Either.left(new Rounded(path, v));
-  else if (typeof v === "bigint") n = v;
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  if (typeof v === "number" && Number.isInteger(v)) throw new Rounded(pathText(parent, key), v);
+  if (typeof v === "bigint") n = v;
   else if (typeof v === "string" && /^-?\d+$/.test(v)) n = BigInt(v);
-  if (n === undefined) return fail(path, `must be an integer (number or decimal string), got ${shown(v)}`);
-  if (n < INT64_MIN || n > INT64_MAX) return fail(path, `${n} does not fit a signed 64-bit integer`);
-  return Either.right(n);
+  if (n === undefined) return refuse(parent, key, `must be an integer (number or decimal string), got ${shown(v)}`);
+  if (n < INT64_MIN || n > INT64_MAX) return refuse(parent, key, `${n} does not fit a signed 64-bit integer`);
+  return n;
 };
 
-const convert = (type: AvroType, v: unknown, path: string): Converted => {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const compiled = new WeakMap<AvroType, Convert>();
+
+/** The converter of an Avro type, built once per type. */
+const converterOf = (type: AvroType): Convert => {
+  const known = compiled.get(type);
+  if (known !== undefined) return known;
+  // records may refer to themselves: register a forwarder before compiling the body
+  let body: Convert | undefined;
+  const forward: Convert = (v, parent, key) => (body as Convert)(v, parent, key);
+  compiled.set(type, forward);
+  body = compile(type);
+  compiled.set(type, body);
+  return body;
+};
+
+const compile = (type: AvroType): Convert => {
   const t = type as unknown as AvroTypeShape;
   switch (t.typeName) {
     case "abstract:long":
     case "long":
-      return toLong(v, path);
+      return toLong;
     case "int":
-      return typeof v === "number" && Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX
-        ? Either.right(v)
-        : fail(path, `must be a 32-bit integer, got ${shown(v)}`);
+      return (v, parent, key) =>
+        typeof v === "number" && Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX
+          ? v
+          : refuse(parent, key, `must be a 32-bit integer, got ${shown(v)}`);
     case "double":
     case "float":
-      if (typeof v === "bigint") return Either.right(Number(v));
-      return typeof v === "number" ? Either.right(v) : fail(path, `must be a number, got ${shown(v)}`);
+      return (v, parent, key) =>
+        typeof v === "bigint"
+          ? Number(v)
+          : typeof v === "number"
+            ? v
+            : refuse(parent, key, `must be a number, got ${shown(v)}`);
     case "string":
-      return typeof v === "string" ? Either.right(v) : fail(path, `must be a string, got ${shown(v)}`);
+      return (v, parent, key) => (typeof v === "string" ? v : refuse(parent, key, `must be a string, got ${shown(v)}`));
     case "boolean":
-      return typeof v === "boolean" ? Either.right(v) : fail(path, `must be true or false, got ${shown(v)}`);
+      return (v, parent, key) =>
+        typeof v === "boolean" ? v : refuse(parent, key, `must be true or false, got ${shown(v)}`);
     case "null":
-      return v === null ? Either.right(null) : fail(path, "must be null");
+      return (v, parent, key) => (v === null ? null : refuse(parent, key, "must be null"));
     case "union:unwrapped": {
-      if (v === null && t.types?.some((u) => (u as unknown as AvroTypeShape).typeName === "null"))
-        return Either.right(null);
+      const nullable = t.types?.some((u) => (u as unknown as AvroTypeShape).typeName === "null") ?? false;
       const branch = t.types?.find((u) => (u as unknown as AvroTypeShape).typeName !== "null");
-      return branch === undefined ? fail(path, "has no usable union branch") : convert(branch, v, path);
+      if (branch === undefined) return (_v, parent, key) => refuse(parent, key, "has no usable union branch");
+      const inner = converterOf(branch);
+      return (v, parent, key) => (v === null && nullable ? null : inner(v, parent, key));
     }
     case "map": {
-      if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(path, "must be an object");
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) {
-        const r = convert(t.valuesType as AvroType, x, `${path}.${k}`);
-        if (Either.isLeft(r)) return r;
-        out[k] = r.right;
-      }
-      return Either.right(out);
+      const values = converterOf(t.valuesType as AvroType);
+      return (v, parent, key) => {
+        if (!isObject(v)) return refuse(parent, key, "must be an object");
+        const here: Path = { parent, key };
+        const out: Record<string, unknown> = {};
+        for (const k in v) out[k] = values(v[k], here, k);
+        return out;
+      };
     }
     case "array": {
-      if (!Array.isArray(v)) return fail(path, "must be an array");
-      const out: unknown[] = [];
-      for (let i = 0; i < v.length; i++) {
-        const r = convert(t.itemsType as AvroType, v[i], `${path}[${i}]`);
-        if (Either.isLeft(r)) return r;
-        out.push(r.right);
-      }
-      return Either.right(out);
+      const items = converterOf(t.itemsType as AvroType);
+      return (v, parent, key) => {
+        if (!Array.isArray(v)) return refuse(parent, key, "must be an array");
+        const here: Path = { parent, key };
+        const out: unknown[] = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) out[i] = items(v[i], here, i);
+        return out;
+      };
     }
     case "record": {
-      if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(path, "must be an object");
-      const obj = v as Record<string, unknown>;
-      const out: Record<string, unknown> = {};
-      for (const f of t.fields ?? []) {
-        const fieldPath = path === "" ? f.name : `${path}.${f.name}`;
-        if (!(f.name in obj)) {
-          const dflt = f.defaultValue();
-          if (dflt === undefined) return Either.left(`missing field "${fieldPath}"`);
-          out[f.name] = dflt;
-          continue;
+      const fields = (t.fields ?? []).map((f) => ({
+        name: f.name,
+        convert: converterOf(f.type),
+        dflt: () => f.defaultValue(),
+      }));
+      const record: Convert = (v, parent, key) => {
+        if (!isObject(v)) return refuse(parent, key, "must be an object");
+        // the top-level record has no name of its own in paths
+        const here: Path = parent === undefined && key === "" ? undefined : { parent, key };
+        const out: Record<string, unknown> = {};
+        for (const f of fields) {
+          const x = v[f.name];
+          if (x === undefined && !(f.name in v)) {
+            const d = f.dflt();
+            if (d === undefined) throw new Refused(`missing field "${pathText(here, f.name)}"`);
+            out[f.name] = d;
+          } else out[f.name] = f.convert(x, here, f.name);
         }
-        const r = convert(f.type, obj[f.name], fieldPath);
-        if (Either.isLeft(r)) return r;
-        out[f.name] = r.right;
-      }
-      return Either.right(out);
+        return out;
+      };
+      return record;
     }
     default:
-      return fail(path, `has unsupported Avro type ${t.typeName}`);
+      return (_v, parent, key) => refuse(parent, key, `has unsupported Avro type ${t.typeName}`);
+  }
+};
+
+type Converted = Either.Either<unknown, string | Rounded>;
+
+const convert = (type: AvroType, v: unknown): Converted => {
+  try {
+    return Either.right(converterOf(type)(v, undefined, ""));
+  } catch (e) {
+    if (e instanceof Refused) return Either.left(e.message);
+    if (e instanceof Rounded) return Either.left(e);
+    throw e;
   }
 };
 
@@ -142,9 +205,9 @@ const exactNumber = (text: string): number | bigint => {
  * netpulse itself (unsafe values as strings) keep JSON.parse's speed.
  */
 const parseAndConvert = (type: AvroType, line: string): Either.Either<unknown, string> => {
-  const first = convert(type, JSON.parse(line), "");
+  const first = convert(type, JSON.parse(line));
   if (Either.isRight(first) || !(first.left instanceof Rounded)) return first as Either.Either<unknown, string>;
-  const exact = convert(type, parseLossless(line, null, exactNumber), "");
+  const exact = convert(type, parseLossless(line, null, exactNumber));
   if (Either.isRight(exact) || !(exact.left instanceof Rounded)) return exact as Either.Either<unknown, string>;
   // still not exact: written with an exponent or a fraction (1e20, 12345678901234567.0)
   return Either.left(
