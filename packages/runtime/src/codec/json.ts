@@ -49,7 +49,10 @@ const pathText = (p: Path, key: string | number): string => {
   return out;
 };
 
-/** A value the schema refuses (thrown by a converter, caught once per line). */
+/**
+ * A value the schema refuses (thrown by a converter, caught once per line). Thrown and caught
+ * here only, as control flow: not an Error, so no stack is captured for every bad or rounded line.
+ */
 class Refused {
   constructor(readonly message: string) {}
 }
@@ -66,6 +69,7 @@ class Rounded {
 type Convert = (v: unknown, parent: Path, key: string | number) => unknown;
 
 const refuse = (parent: Path, key: string | number, what: string): never => {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- see Refused
   throw new Refused(`field "${pathText(parent, key)}" ${what}`);
 };
 
@@ -75,6 +79,7 @@ const shown = (v: unknown): string => JSON.stringify(v, replacer);
 const toLong: Convert = (v, parent, key) => {
   let n: bigint | undefined;
   if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- see Refused
   if (typeof v === "number" && Number.isInteger(v)) throw new Rounded(pathText(parent, key), v);
   if (typeof v === "bigint") n = v;
   else if (typeof v === "string" && /^-?\d+$/.test(v)) n = BigInt(v);
@@ -92,10 +97,10 @@ const converterOf = (type: AvroType): Convert => {
   const known = compiled.get(type);
   if (known !== undefined) return known;
   // records may refer to themselves: register a forwarder before compiling the body
-  let body: Convert | undefined;
-  const forward: Convert = (v, parent, key) => (body as Convert)(v, parent, key);
-  compiled.set(type, forward);
-  body = compile(type);
+  const cell: { body?: Convert } = {};
+  compiled.set(type, (v, parent, key) => (cell.body as Convert)(v, parent, key));
+  const body = compile(type);
+  cell.body = body;
   compiled.set(type, body);
   return body;
 };
@@ -168,6 +173,7 @@ const compile = (type: AvroType): Convert => {
           const x = v[f.name];
           if (x === undefined && !(f.name in v)) {
             const d = f.dflt();
+            // eslint-disable-next-line @typescript-eslint/only-throw-error -- see Refused
             if (d === undefined) throw new Refused(`missing field "${pathText(here, f.name)}"`);
             out[f.name] = d;
           } else out[f.name] = f.convert(x, here, f.name);
