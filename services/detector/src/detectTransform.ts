@@ -87,7 +87,7 @@ export const detectMessage = (
     const value = AnomalyCodec.encodeBatch(anomalies, {
       producer,
       sequence: sequence++,
-      createdNs: engine.stats().watermarkNs,
+      createdNs: engine.watermarkNs,
     });
     return {
       publish: [{ topic: Topics.anomalies, messages: [{ key: anomalies[0]?.id ?? "", value }] }],

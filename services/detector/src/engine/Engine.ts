@@ -156,6 +156,11 @@ export class DetectorEngine {
     return out;
   }
 
+  /** Event time reached: the newest flow window end, heartbeat or tick seen. */
+  get watermarkNs(): bigint {
+    return this.#state.watermarkNs;
+  }
+
   stats(): EngineStats {
     const s = this.#state;
     let silent = 0;
