@@ -54,7 +54,10 @@ describe("sink schema migrations", () => {
     // the anomalies table as released v1 made it, before the episode columns (v3)
     const episodeColumns = ["status", "count", "first_seen_ns", "last_seen_ns", "unit", "pair", "policy_direction"];
     for (const c of episodeColumns)
-      await run(db, Effect.flatMap(ClickHouse, (ch) => ch.command(`ALTER TABLE ${db}.anomalies DROP COLUMN ${c}`)));
+      await run(
+        db,
+        Effect.flatMap(ClickHouse, (ch) => ch.command(`ALTER TABLE ${db}.anomalies DROP COLUMN ${c}`)),
+      );
     const old = makeFlows(500);
     await run(db, writeBatch(makeRowEncoder(flows, v1.server.dialect, db), old));
 

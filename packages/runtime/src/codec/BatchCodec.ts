@@ -82,7 +82,6 @@ const decodeWith = (r: Reading, bytes: Uint8Array) =>
 
 const batchReading = reading(batchType);
 
-
 export interface BatchCodecOptions<T> {
   /** The reader schema: what this code's T mirrors. */
   readonly schema: AvroSchema;
