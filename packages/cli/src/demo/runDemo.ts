@@ -11,7 +11,7 @@ import { busHint, demoBroker, type BusKind } from "./busServer.js";
 import { CIDR } from "./cluster.js";
 import { DemoError } from "./DemoError.js";
 import { startServices, stopAll } from "./demoServices.js";
-import { scrapeAll, showLive } from "./live.js";
+import { showLive } from "./live.js";
 import { demoManifests } from "./manifests.js";
 import { DEMO_DATABASE, demoDir, manifestFile } from "./paths.js";
 import { missing } from "./preflight.js";
@@ -30,7 +30,8 @@ export interface DemoOptions {
 
 /** After the traffic stops: at most this long for the last windows to get through to ClickHouse. */
 const DRAIN_MAX_MS = 15_000;
-/** ... and done once the sink's count stayed the same this many seconds. */
+/** ... and done once the flow rows there stayed the same this many seconds (the sink's own counter
+ * also counts the heartbeats, which go on). */
 const DRAIN_STILL_S = 3;
 /** Episodes close after 20 s without a repeat (deployed: 60), so the demo shows resolutions too. */
 const RULES = "rules:\n  cooldown_s: 20\n";
@@ -96,13 +97,20 @@ export const runDemo = (o: DemoOptions, stopRequested: Effect.Effect<void>) =>
 
     yield* say("stopping the traffic; waiting for the last flows to reach ClickHouse");
     yield* stopAll(traffic);
+    const stored = yield* Effect.gen(function* () {
+      const ch = yield* ClickHouse;
+      return ch.queryRows(`SELECT count() AS n FROM ${DEMO_DATABASE}.flows`).pipe(
+        Effect.map((rows) => Number(rows[0]?.["n"] ?? 0)),
+        Effect.orElseSucceed(() => -1),
+      );
+    }).pipe(Effect.provide(ClickHouse.layerWith(settings)), Effect.scoped);
     const drainEnd = Date.now() + DRAIN_MAX_MS;
-    let stored = (yield* scrapeAll(ports)).records["sink.out"] ?? 0;
+    let rows = yield* stored;
     for (let still = 0; still < DRAIN_STILL_S && Date.now() < drainEnd;) {
       yield* Effect.sleep("1 second");
-      const now = (yield* scrapeAll(ports)).records["sink.out"] ?? 0;
-      still = now === stored ? still + 1 : 0;
-      stored = now;
+      const now = yield* stored;
+      still = now === rows ? still + 1 : 0;
+      rows = now;
     }
 
     const { queries, summary } = yield* Effect.all({ queries: cookbook, summary: summarize }).pipe(
@@ -115,4 +123,5 @@ export const runDemo = (o: DemoOptions, stopRequested: Effect.Effect<void>) =>
       process.stdout.write(
         `\nstart: ${summary.flows} flows (${summary.clickhouse_flow_rows} rows) stored; anomalies ${JSON.stringify(summary.anomalies_by_kind)}\n`,
       );
+    yield* say("removing everything the demo made");
   }).pipe(Effect.scoped);

@@ -56,7 +56,7 @@ export const runningDemo = (): number | undefined => {
   const s = readState();
   if (s === undefined || s.pid === process.pid) return undefined;
   const cmd = cmdline(s.pid);
-  return cmd !== undefined && / start\b/.test(cmd) && cmd.includes("netpulse") ? s.pid : undefined;
+  return cmd !== undefined && / start\b/.test(cmd) && /cli\/dist\/main\.js|netpulse/.test(cmd) ? s.pid : undefined;
 };
 
 /**
