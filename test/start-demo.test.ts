@@ -5,9 +5,12 @@
 // leaves nothing behind; a run killed with -9 leaves its namespaces and processes, and the next
 // run removes them, works, and leaves nothing either.
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { demoManifests } from "@netpulse/cli/demo/manifests";
 import { bpfUnavailable } from "./capture-netns.js";
 import { until } from "./support/processes.js";
 
@@ -98,6 +101,26 @@ beforeAll(() => {
   const r = spawnSync(netpulse, ["--help"], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
 }, 120_000);
+
+describe("the demo cluster's manifests", () => {
+  it("admit checkout → postgres and deny the batch reporter (the policy_denied the demo provokes)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "netpulse-demo-"));
+    try {
+      const file = join(dir, "cluster.json");
+      writeFileSync(file, demoManifests());
+      const check = (from: string) => {
+        const args = ["policy", "check", "--manifests", file, "--from", from, "--to", "data/postgres-0"];
+        const r = spawnSync(netpulse, [...args, "--port", "5432", "--protocol", "TCP"], { encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        return (JSON.parse(r.stdout.trim()) as { allowed: boolean }).allowed;
+      };
+      expect(check("shop/checkout-5f7b8c-p9r2m")).toBe(true);
+      expect(check("batch/reporter-29012345-7hq2x")).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.skipIf(unavailable !== undefined)("netpulse start on the real kernel", () => {
   it("runs 45 s by itself: flows in ClickHouse, rtt_high and policy_denied, then nothing left", async () => {

@@ -81,6 +81,8 @@ export const nextSteps = (busHint: string): string =>
     `  bin/netpulse query "SELECT kind, count() FROM ${DB}.anomalies GROUP BY kind"`,
     `  NETPULSE_CLICKHOUSE_DATABASE=${DB} bin/netpulse replay --clickhouse --from -15m --to now \\`,
     `      --manifests .netpulse/demo/cluster.json --output table     # the detector again over the stored flows`,
+    `  NETPULSE_CLICKHOUSE_DATABASE=${DB} bin/netpulse backtest --clickhouse --from -15m --to now \\`,
+    `      --manifests .netpulse/demo/cluster.json --baseline-rules .netpulse/demo/rules.yaml --rules YOURS.yaml`,
     `  ${busHint} bin/netpulse anomalies --follow   # live, from another terminal while the demo runs`,
     "  docs/queries.md has more questions as SQL; docs/detector.md explains each kind.",
   ].join("\n");
