@@ -20,6 +20,12 @@ const PROGRESS_EVERY_S = 5;
 /** The feed starts this much before the traffic, for the broker's clock against ours. */
 const FEED_SLACK_MS = 5_000;
 
+/** The alternate screen without a cursor, as top uses; the last frame is printed again on the normal one. */
+const ENTER_SCREEN = "\x1b[?1049h\x1b[?25l";
+const LEAVE_SCREEN = "\x1b[?1049l\x1b[?25h";
+/** Redraws in place: home, each line cleared to its end, the rest of the screen cleared (no flicker). */
+const frame = (screen: string): string => `\x1b[H${screen.split("\n").join("\x1b[K\n")}\x1b[K\x1b[J`;
+
 export interface LiveOptions {
   readonly bus: BusKind;
   readonly durationS: number | undefined;
@@ -72,10 +78,12 @@ export const showLive = (o: LiveOptions) =>
       };
     };
     const width = () => process.stdout.columns ?? 120;
+    let inScreen = false;
     if (tty) {
-      // the alternate screen, as top uses; the last frame is printed again on the normal one
-      process.stdout.write("\x1b[?1049h\x1b[?25l");
-      yield* Effect.addFinalizer(() => Effect.sync(() => void process.stdout.write("\x1b[?25h")));
+      process.stdout.write(ENTER_SCREEN);
+      inScreen = true;
+      // also when a second Ctrl-C interrupts: the terminal gets its normal screen and cursor back
+      yield* Effect.addFinalizer(() => Effect.sync(() => void (inScreen && process.stdout.write(LEAVE_SCREEN))));
     }
     const stop = yield* Effect.fork(o.stopRequested);
     let lastView: View | undefined;
@@ -87,7 +95,7 @@ export const showLive = (o: LiveOptions) =>
       const sample = yield* scrapeAll(o.ports);
       lastView = view(sample, at);
       last = { at, sample };
-      if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderScreen(lastView, width(), process.stdout.rows ?? 40)}`);
+      if (tty) process.stdout.write(frame(renderScreen(lastView, width(), process.stdout.rows ?? 40)));
       else if (lastView.elapsedS - lastProgress >= PROGRESS_EVERY_S) {
         lastProgress = lastView.elapsedS;
         process.stdout.write(`${progressLine(lastView)}\n`);
@@ -98,7 +106,8 @@ export const showLive = (o: LiveOptions) =>
       if ((yield* Fiber.poll(stop))._tag === "Some") break;
     }
     if (tty) {
-      process.stdout.write("\x1b[?1049l");
+      process.stdout.write(LEAVE_SCREEN);
+      inScreen = false;
       if (lastView !== undefined) process.stdout.write(`${renderScreen(lastView, width(), 1000)}\n\n`);
     }
     if (dead !== undefined) return yield* new DemoError({ message: yield* endedMessage(dead) });
