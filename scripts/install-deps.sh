@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what netpulse needs on a Debian 12 machine, and only what is missing: Debian packages
-# (servers, BPF toolchain, traffic tools), node_modules (npm ci), and the Kafka broker jars
-# (Maven, cached in .netpulse/kafka/libs). Safe to run again; prints one line per step.
+# (servers, BPF toolchain, traffic tools), node_modules (npm ci), the Kafka broker jars (Maven,
+# cached in .netpulse/kafka/libs), helm (built from the Go module proxy) and chdb. Safe to run
+# again; prints one line per step.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,6 +76,24 @@ else
     -DincludeScope=runtime -DoutputDirectory="$root/$libs" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
   printf '%s\n' "$want" >"$libs/.complete"
   say "Kafka jars: $(find "$libs" -name '*.jar' | wc -l) jars"
+fi
+
+# --- helm (Go module proxy) ------------------------------------------------------------------
+# test/helm-chart.test.ts lints and renders deploy/helm/netpulse with it. Built from source with the
+# Go toolchain (no release download); cached in .netpulse/bin, rebuilt only when the pin changes.
+helm_version=v4.3.2
+helm_bin=.netpulse/bin/helm
+if [ -x "$helm_bin" ] && [ "$(cat .netpulse/bin/.helm-version 2>/dev/null)" = "$helm_version" ]; then
+  say "helm: $helm_version cached in $helm_bin"
+else
+  command -v go >/dev/null || { say "helm: needs the Go toolchain (go 1.26 or later, as helm $helm_version's go.mod asks) on PATH" >&2; exit 1; }
+  say "helm: building helm.sh/helm/v4/cmd/helm@$helm_version into .netpulse/bin (a few minutes once)"
+  mkdir -p .netpulse/bin
+  # -X: without it `helm version` says only the minor version (v4.3).
+  GOBIN="$root/.netpulse/bin" go install -ldflags "-X helm.sh/helm/v4/internal/version.version=$helm_version" \
+    "helm.sh/helm/v4/cmd/helm@$helm_version"
+  printf '%s\n' "$helm_version" >.netpulse/bin/.helm-version
+  say "helm: $("$helm_bin" version --short 2>/dev/null || echo "$helm_version")"
 fi
 
 # --- chdb (embedded modern ClickHouse, PyPI) ------------------------------------------------

@@ -1,13 +1,13 @@
 // What the capture benches share: the HTTP server they load (answers "ok", in the pair's server
 // namespace) and the capture service as deployed (its own Node process running the compiled
-// services/capture/dist/main.js with the command of deploy/capture-daemonset.yaml, publishing to
+// services/capture/dist/main.js with the command of the Helm chart (capture.command), publishing to
 // the given nats-server, stdout discarded, resolved once /readyz answers: the loader is attached by
 // then). CAPTURE_NODE_ARGS (a diagnostic, not as deployed, e.g. "--cpu-prof --cpu-prof-dir=/tmp/x")
 // adds flags for the service's node.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { openSync, readFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { lineFrom, type NetnsPair } from "../../../test/capture-netns.js";
 import { freePort, until } from "../../../test/support/processes.js";
 
@@ -20,16 +20,22 @@ interface Manifest {
   readonly spec?: { template?: { spec?: { containers?: Array<{ name?: string; command?: string[] }> } } };
 }
 
-/** The capture container's command in `tree`'s deploy/capture-daemonset.yaml: [node, ...flags, script]. */
+/** The capture's command as `tree` deploys it: [node, ...flags, script]. From the Helm chart's values
+ * (deploy/helm/netpulse/values.yaml, capture.command); an older checkout has the loose manifest. */
 const deployedCommand = (tree: string): { flags: string[]; script: string } => {
-  const file = join(tree, "deploy/capture-daemonset.yaml");
-  const command = parseAllDocuments(readFileSync(file, "utf8"))
-    .map((d) => d.toJS() as Manifest)
-    .find((m) => m.kind === "DaemonSet")
-    ?.spec?.template?.spec?.containers?.find((c) => c.name === "capture")?.command;
+  const values = join(tree, "deploy/helm/netpulse/values.yaml");
+  const legacy = join(tree, "deploy/capture-daemonset.yaml");
+  const file = existsSync(values) ? values : legacy;
+  const command =
+    file === values
+      ? (parse(readFileSync(file, "utf8")) as { capture?: { command?: string[] } }).capture?.command
+      : parseAllDocuments(readFileSync(file, "utf8"))
+          .map((d) => d.toJS() as Manifest)
+          .find((m) => m.kind === "DaemonSet")
+          ?.spec?.template?.spec?.containers?.find((c) => c.name === "capture")?.command;
   const script = command?.at(-1);
   if (command?.[0] !== "node" || script === undefined || command.length < 2)
-    throw new Error(`${file}: the DaemonSet has no capture container with a command [node, ...flags, script]`);
+    throw new Error(`${file}: no capture command [node, ...flags, script]`);
   return { flags: command.slice(1, -1), script };
 };
 
