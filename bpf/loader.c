@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "flow_record.h"
@@ -96,16 +98,34 @@ static void write_stats(struct netpulse *skel, __u32 sampling)
 	write_record(&s);
 }
 
+/* Whether `cap` is in this process's effective set (capget(2); 64-bit sets, version 3). */
+static bool cap_effective(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return false;
+	return (data[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+/* One line naming what is missing: the programs are tracing programs reading kernel memory, so
+ * loading them needs CAP_BPF and CAP_PERFMON (root holds both; the Helm chart grants only these). */
 static void explain_load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES)
-		fail(geteuid() != 0 ? "permission denied loading BPF: run as root or grant CAP_BPF, CAP_PERFMON and "
-				      "CAP_NET_ADMIN (privileged container)"
-				    : "permission denied loading BPF as root: check lockdown (/sys/kernel/security/lockdown) "
-				      "and kernel.unprivileged_bpf_disabled / seccomp of the container");
-	else
+	if (err != -EPERM && err != -EACCES) {
 		fprintf(stderr, "netpulse-loader: loading BPF programs failed (%s); rerun with --verbose for the "
 				"verifier log\n", strerror(-err));
+		return;
+	}
+	bool bpf = cap_effective(CAP_BPF), perfmon = cap_effective(CAP_PERFMON);
+	const char *missing = !bpf && !perfmon ? "CAP_BPF and CAP_PERFMON" : !bpf ? "CAP_BPF" : "CAP_PERFMON";
+	if (!bpf || !perfmon)
+		fprintf(stderr, "netpulse-loader: permission denied loading BPF: run as root or grant CAP_BPF, "
+				"CAP_PERFMON (missing: %s; %s)\n", missing, strerror(-err));
+	else
+		fail("permission denied loading BPF although CAP_BPF and CAP_PERFMON are effective: check lockdown "
+		     "(/sys/kernel/security/lockdown) and the container's seccomp profile (bpf(2) must be allowed)");
 }
 
 static int set_knobs(struct netpulse *skel, const struct loader_opts *o)
