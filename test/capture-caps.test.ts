@@ -31,6 +31,8 @@ const values = parse(readFileSync("deploy/helm/netpulse/values.yaml", "utf8")) a
 /** The chart's list (BPF, PERFMON) in setpriv's spelling: "bpf", "perfmon". */
 const chartCaps = values.capture.capabilities.map((c) => c.toLowerCase());
 const CAP_NUMBER: Record<string, number> = { perfmon: 38, bpf: 39 };
+/** Those as a /proc/<pid>/status CapEff mask. */
+const chartMask = chartCaps.reduce((m, c) => m | (1n << BigInt(CAP_NUMBER[c] ?? 63)), 0n);
 
 /** As the container starts: uid 0 whose bounding set holds only `caps` (so its permitted and
  * effective sets are exactly these after exec), nothing inheritable, no_new_privs
@@ -109,8 +111,7 @@ describe.skipIf(unavailable !== undefined)("the capture with the Helm chart's ca
       throw new Error(`${e.message}; stderr: ${stderr}`);
     });
     // exactly the chart's capabilities in effect (setpriv exec'd the loader: same pid)
-    const want = chartCaps.reduce((m, c) => m | (1n << BigInt(CAP_NUMBER[c] ?? 63)), 0n);
-    expect(capEff(child.pid ?? 0).toString(16)).toBe(want.toString(16));
+    expect(capEff(child.pid ?? 0)).toBe(chartMask);
     const client = pair.peer(pair.client, "client", [pair.serverIp, PORT, 3000, 7000]);
     const [lport] = (await lineFrom(client, "ready")).map(Number);
     const closed = lineFrom(client, "closed");
@@ -181,6 +182,10 @@ describe.skipIf(unavailable !== undefined)("the capture with the Helm chart's ca
         ).catch((e: Error) => {
           throw new Error(`${e.message}; stderr: ${s.stderr()}`);
         });
+        // it took SCHED_IDLE (5, /proc/<pid>/stat field 41) on itself: no CAP_SYS_NICE needed
+        const stat = readFileSync(`/proc/${s.child.pid ?? 0}/stat`, "utf8");
+        expect(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[38]).toBe("5");
+        expect(capEff(s.child.pid ?? 0)).toBe(chartMask);
       } finally {
         await stopChild(s.child);
       }
