@@ -1,0 +1,123 @@
+// Poison for every topic the chain reads: random bytes, a truncated Avro batch, a batch envelope
+// naming a writer-schema fingerprint no schema has, a message just under the broker's size limit
+// and one of 10 MB. Which stages must dead-letter a topic's poison is the consumer table below;
+// the DLQ is read back and each poison message matched by its original bytes.
+import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
+import * as Stream from "effect/Stream";
+import { Bus } from "@netpulse/runtime/bus/Bus";
+import {
+  AnomalyCodec,
+  DeadLetterCodec,
+  EnrichedFlowCodec,
+  HeartbeatCodec,
+  RawFlowCodec,
+} from "@netpulse/runtime/codec/codecs";
+import type { DeadLetter } from "@netpulse/runtime/records";
+import { Topics } from "@netpulse/runtime/topics";
+import { rawFlow } from "../../support/rawFlow.js";
+
+/** Who reads each topic, hence who must dead-letter what is published there. */
+export const consumers: Readonly<Record<string, ReadonlyArray<string>>> = {
+  [Topics.flowsRaw]: ["enricher"],
+  [Topics.flowsEnriched]: ["detector", "sink"],
+  [Topics.heartbeats]: ["detector", "sink"],
+  [Topics.anomalies]: ["sink"],
+};
+
+export interface Poison {
+  readonly topic: string;
+  readonly variant: string;
+  readonly value: Buffer;
+}
+
+const seeded = (seed: number, n: number): Buffer => {
+  let s = seed >>> 0;
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = s >>> 24;
+  }
+  return out;
+};
+
+/** The same envelope with its fingerprint replaced by one no schema has (same length, so the Avro stays valid). */
+const unknownFingerprint = (good: Buffer, fingerprint: string): Buffer => {
+  const at = good.indexOf(Buffer.from(fingerprint, "latin1"));
+  if (at < 0) throw new Error("fingerprint not found in the envelope");
+  const bad = Buffer.from(good);
+  bad.write("0".repeat(fingerprint.length), at, "latin1");
+  return bad;
+};
+
+/** A well-formed batch per topic: raw and heartbeats made here, enriched and anomalies taken from the run. */
+export const goodSamples = (node: string, taken: { enriched: Buffer; anomaly: Buffer }) => {
+  const raw = RawFlowCodec.encodeBatch(
+    Array.from({ length: 50 }, (_, i) => rawFlow({ flow_id: 9_000_000_000n + BigInt(i), node })),
+    { producer: "poison", sequence: 0n },
+  );
+  const beat = HeartbeatCodec.encodeBatch(
+    [
+      {
+        node,
+        ts_ns: BigInt(Date.now()) * 1_000_000n,
+        conntrack_count: 10n,
+        conntrack_max: 1000n,
+        conntrack_insert_failed: 0n,
+        conntrack_drop: 0n,
+        flows_tracked: 1n,
+        records_published: 1n,
+        dropped_ringbuf: 0n,
+        dropped_queue: 0n,
+        sampling: 1,
+      },
+    ],
+    { producer: "poison", sequence: 0n },
+  );
+  return {
+    [Topics.flowsRaw]: { value: raw, fingerprint: RawFlowCodec.fingerprint },
+    [Topics.flowsEnriched]: { value: taken.enriched, fingerprint: EnrichedFlowCodec.fingerprint },
+    [Topics.heartbeats]: { value: beat, fingerprint: HeartbeatCodec.fingerprint },
+    [Topics.anomalies]: { value: taken.anomaly, fingerprint: AnomalyCodec.fingerprint },
+  };
+};
+
+export const poisons = (
+  samples: ReturnType<typeof goodSamples>,
+  maxPayload: number,
+  opts: { nearLimit: boolean },
+): Poison[] =>
+  Object.entries(samples).flatMap(([topic, good], t) => [
+    { topic, variant: "random bytes", value: seeded(1000 + t, 4096) },
+    { topic, variant: "truncated Avro", value: good.value.subarray(0, Math.floor(good.value.length * 0.6)) },
+    { topic, variant: "unknown schema fingerprint", value: unknownFingerprint(good.value, good.fingerprint) },
+    ...(opts.nearLimit
+      ? [{ topic, variant: "just under max_payload", value: seeded(2000 + t, maxPayload - 512) }]
+      : []),
+  ]);
+
+export const TEN_MB = 10 * 1024 * 1024;
+
+/** Everything on the DLQ since `fromMs`. */
+export const deadLettersSince = (fromMs: number) =>
+  Effect.flatMap(Bus, (bus) =>
+    bus.replay(Topics.dlq, { _tag: "Time", fromMs }).pipe(
+      Stream.runCollect,
+      Effect.map((c) =>
+        [...c].flatMap((m) => {
+          const d = DeadLetterCodec.decode(m.value);
+          return Either.isRight(d) ? [d.right] : [];
+        }),
+      ),
+    ),
+  );
+
+/** For each poison and each stage that reads its topic: the dead letter, or undefined when missing. */
+export const match = (ps: ReadonlyArray<Poison>, dead: ReadonlyArray<DeadLetter>) =>
+  ps.flatMap((p) =>
+    (consumers[p.topic] ?? []).map((stage) => ({
+      poison: p,
+      stage,
+      letter: dead.find((d) => d.stage === stage && d.topic === p.topic && d.original.equals(p.value)),
+    })),
+  );
