@@ -1,5 +1,6 @@
 // Reads a V8 .cpuprofile (node --cpu-prof) and sums self time by function and by module (a
-// package under node_modules, a source file of this repo, or V8's own: GC, idle, builtins), as
+// package under node_modules, a source file of this repo, or none: GC, idle, builtins and code
+// compiled at run time, such as avsc's generated readers and writers), as
 // shares of all samples: what dominates a replay that misses its goal.
 import { readFileSync } from "node:fs";
 
@@ -22,7 +23,7 @@ const moduleOf = (f: ProfileNode["callFrame"]): string =>
   f.url === ""
     ? f.functionName.startsWith("(")
       ? f.functionName
-      : "(V8 builtins)"
+      : "(no script: builtins, code made by new Function)"
     : f.url
         .replace(/^.*\/node_modules\/(@[^/]+\/[^/]+|[^/]+)\/.*$/, "$1")
         .replace(/^.*\/(packages|services)\/([^/]+)\/src\//, "$2/")

@@ -31,6 +31,8 @@ export interface ReplayRun {
   readonly anomalies: number;
   readonly ms: number;
   readonly perS: number;
+  /** From opening the stream to the first message handed on (a bus's connect, seek, group join). */
+  readonly firstMs: number;
   readonly samples: ReadonlyArray<MemorySample>;
 }
 
@@ -46,11 +48,13 @@ const replayStream = <E>(stream: Stream.Stream<BusMessage, E>, sampleEvery: numb
     let flows = 0;
     let anomalies = 0;
     let nextSample = sampleEvery;
+    let firstMs = NaN;
     // the first sample: the process before the replay's first flow (modules loaded, source open)
     const samples: MemorySample[] = sampleEvery > 0 ? [memorySample(0)] : [];
     const t0 = performance.now();
     return Stream.runForEach(stream, (m) =>
       Effect.sync(() => {
+        if (flows === 0) firstMs = performance.now() - t0;
         const out = step(m);
         flows += out.recordsIn;
         for (const p of out.publish)
@@ -66,7 +70,7 @@ const replayStream = <E>(stream: Stream.Stream<BusMessage, E>, sampleEvery: numb
     ).pipe(
       Effect.map((): ReplayRun => {
         const ms = performance.now() - t0;
-        return { flows, anomalies, ms, perS: (flows / ms) * 1000, samples };
+        return { flows, anomalies, ms, perS: (flows / ms) * 1000, firstMs, samples };
       }),
     );
   });
