@@ -6,6 +6,8 @@
 // happens later (a restarted detector has lost its episodes: a pair slow twice could open twice).
 // A batch that fails to publish (broker away) is retried until it is stored: publish is
 // at-least-once, so a retry after a lost reply may store it twice, which the chain must absorb.
+// `resendLast` is what a capture publisher killed before it saw its last acks does once restarted:
+// the same records again, in new messages.
 import * as Effect from "effect/Effect";
 import type * as ManagedRuntime from "effect/ManagedRuntime";
 import { Bus } from "@netpulse/runtime/bus/Bus";
@@ -28,7 +30,9 @@ export class SyntheticCapture {
   /** Slow windows published so far, each on a pair of its own. */
   slow = 0;
   publishFailures = 0;
+  resent = 0;
   #batches = 0;
+  readonly #recent: RawFlow[][] = [];
   #running: Promise<void> | undefined;
   #stop = false;
 
@@ -62,11 +66,8 @@ export class SyntheticCapture {
     });
   }
 
-  /** Publishes one batch, retrying until the broker stores it. */
-  async publishOne(): Promise<void> {
-    const flows = this.#batch();
-    const sequence = BigInt(this.#batches);
-    const publish = Effect.gen(function* () {
+  #publish(flows: ReadonlyArray<RawFlow>, sequence: bigint) {
+    return Effect.gen(function* () {
       const bus = yield* Bus;
       const n = yield* bus.partitions(Topics.flowsRaw);
       const groups = groupByPartition(flows, (f) => flowKey(f.src_ip, f.dst_ip), n);
@@ -79,18 +80,38 @@ export class SyntheticCapture {
         })),
       );
     });
+  }
+
+  /** Publishes until the broker stores it. */
+  async #stored(flows: ReadonlyArray<RawFlow>, sequence: bigint): Promise<void> {
     for (;;) {
-      const ok = await this.runtime.runPromise(publish).then(
+      const ok = await this.runtime.runPromise(this.#publish(flows, sequence)).then(
         () => true,
         () => false,
       );
-      if (ok) break;
+      if (ok) return;
       this.publishFailures++;
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+
+  /** Publishes one new batch. */
+  async publishOne(): Promise<void> {
+    const flows = this.#batch();
+    await this.#stored(flows, BigInt(this.#batches));
+    this.#recent.push(flows);
+    if (this.#recent.length > 20) this.#recent.shift();
     if (flows.some((f) => f.srtt_us === SLOW_SRTT_US)) this.slow++;
     this.sent += flows.length;
     this.#batches++;
+  }
+
+  /** The last `n` batches once more, each under a new sequence number (flows already sent: none new). */
+  async resendLast(n: number): Promise<void> {
+    for (const flows of this.#recent.slice(-n)) {
+      await this.#stored(flows, BigInt(this.#batches++));
+      this.resent += flows.length;
+    }
   }
 
   start(): void {

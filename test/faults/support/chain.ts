@@ -26,11 +26,14 @@ const startService = (name: ChainService, env: Record<string, string>): ServiceP
   const child = spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], {
     cwd: repoRoot,
     env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.eslint.json", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stderr?.on("data", (d: Buffer) => {
+  // the JSON log lines go to stdout, a crash's stack to stderr
+  const keep = (d: Buffer) => {
     log = (log + d.toString()).slice(-200_000);
-  });
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   return { name, child, log: () => log };
 };
 
@@ -122,10 +125,20 @@ export class Chain {
     await run("up");
   }
 
-  /** SIGKILL, no goodbye: un-acked messages stay with the broker. */
-  async kill9(s: ChainService): Promise<void> {
+  /**
+   * SIGKILL, no goodbye: un-acked messages stay with the broker. At a steady trickle a service is
+   * idle nearly all the time, so a kill at a random moment would almost never land while a
+   * message is between "taken" and "done". So the service is first frozen (SIGSTOP) for
+   * `frozenMs` while the stream goes on, then let go (SIGCONT) and killed `afterMs` into draining
+   * that backlog, when it has work in every step at once.
+   */
+  async kill9(s: ChainService, frozenMs: number, afterMs: number): Promise<void> {
     const p = this.procs.get(s)!;
     const gone = new Promise<void>((r) => p.child.once("exit", () => r()));
+    p.child.kill("SIGSTOP");
+    await new Promise((r) => setTimeout(r, frozenMs));
+    p.child.kill("SIGCONT");
+    await new Promise((r) => setTimeout(r, afterMs));
     p.child.kill("SIGKILL");
     await gone;
   }

@@ -46,3 +46,51 @@ export const stored = async (database: string, node: string): Promise<Stored> =>
     rttOpened: opened.map((r) => String(r["id"])),
   };
 };
+
+/**
+ * Polls for duplicates while the scenarios run. ReplacingMergeTree collapses a duplicate at its
+ * next merge, which on small parts comes within seconds, so a duplicate looked for only once
+ * things settle may already be gone; the sink promises none at ANY moment (docs/sink.md). One
+ * query reads one snapshot of the parts, so its count() and uniqExact agree on what they see.
+ */
+export class DuplicateWatch {
+  /** The most rows over distinct identities seen at one moment, per table, and when. */
+  worst = { flows: 0, anomalies: 0, polls: 0, at: "" };
+  #stop = false;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly database: string,
+    private readonly node: string,
+  ) {}
+
+  start(everyMs = 300): void {
+    this.#running = (async () => {
+      while (!this.#stop) {
+        const [r] = await sql(
+          this.database,
+          `SELECT (SELECT count() - uniqExact(flow_id, start_ns) FROM flows WHERE node = '${this.node}') AS f,
+                  (SELECT count() - uniqExact(id, status) FROM anomalies) AS a`,
+        ).catch(() => [undefined]);
+        if (r !== undefined) {
+          this.worst.polls++;
+          const f = Number(r["f"]);
+          const a = Number(r["a"]);
+          if (f > this.worst.flows || a > this.worst.anomalies)
+            this.worst = {
+              ...this.worst,
+              flows: Math.max(f, this.worst.flows),
+              anomalies: Math.max(a, this.worst.anomalies),
+              at: new Date().toISOString(),
+            };
+        }
+        await new Promise((res) => setTimeout(res, everyMs));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop = true;
+    await this.#running;
+  }
+}
