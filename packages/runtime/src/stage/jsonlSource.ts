@@ -2,7 +2,7 @@
 // field), cut into the same Avro batches a producer publishes, each handed on as a BusMessage.
 // A stage's transform then runs on a file exactly as it runs on the topic.
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
+import * as Chunk from "effect/Chunk";
 import * as Data from "effect/Data";
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
@@ -20,19 +20,22 @@ export class InputError extends Data.TaggedError("InputError")<{
 /** Records per batch cut from a file: what the capture's publisher sends at most. */
 export const FILE_BATCH_RECORDS = 1000;
 
-/** Lines of a file (or stdin for "-"), read lazily; `label` names it in errors (e.g. "--input f.jsonl"). */
+/**
+ * Lines of a file (or stdin for "-"), read lazily in the file's own chunks (64 KiB), so a stage
+ * handles lines a chunk at a time rather than paying a stream step per line; `label` names the
+ * file in errors (e.g. "--input f.jsonl").
+ */
 export const readLines = (file: string, label: string = file): Stream.Stream<string, InputError> =>
-  Stream.suspend(() => {
-    const input = file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" });
-    return Stream.fromAsyncIterable(
-      createInterface({ input, crlfDelay: Infinity }),
+  Stream.suspend(() =>
+    Stream.fromAsyncIterable<Uint8Array, InputError>(
+      file === "-" ? process.stdin : createReadStream(file),
       (e) =>
         new InputError({
           message: `${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
           cause: e,
         }),
-    );
-  });
+    ),
+  ).pipe(Stream.decodeText(), Stream.splitLines);
 
 export interface JsonlRecords<T> {
   readonly codec: BatchCodec<T>;
@@ -62,19 +65,28 @@ export const jsonlBatches = <T, E>(
 ): Stream.Stream<BusMessage, E | InputError> => {
   const where = file === "-" ? "stdin" : file;
   let sequence = 0n;
+  let lineNo = 0;
+  // A chunk of lines at a time: parse them all, then count the bad ones or stop at the first.
+  const parseChunk = (lines: Chunk.Chunk<string>) =>
+    Effect.suspend(() => {
+      const good: Array<{ readonly record: T; readonly line: number }> = [];
+      const bad: CodecError[] = [];
+      for (const line of lines) {
+        const n = ++lineNo;
+        if (line.trim() === "") continue;
+        const r = records.parse(line, `${where}:${n}`);
+        if (Either.isRight(r)) good.push({ record: r.right, line: n });
+        else if (o.onBadLine === undefined)
+          return Effect.fail(new InputError({ message: r.left.message, cause: r.left }));
+        else bad.push(r.left);
+      }
+      const out = Chunk.unsafeFromArray(good);
+      return bad.length === 0 || o.onBadLine === undefined
+        ? Effect.succeed(out)
+        : Effect.as(Effect.forEach(bad, o.onBadLine, { discard: true }), out);
+    });
   return lines.pipe(
-    Stream.zipWithIndex,
-    Stream.filter(([line]) => line.trim() !== ""),
-    Stream.mapEffect(([line, i]) =>
-      Either.match(records.parse(line, `${where}:${i + 1}`), {
-        onRight: (record) => Effect.succeed([{ record, line: i + 1 }]),
-        onLeft: (e) =>
-          o.onBadLine === undefined
-            ? Effect.fail(new InputError({ message: e.message, cause: e }))
-            : Effect.as(o.onBadLine(e), []),
-      }),
-    ),
-    Stream.flattenIterables,
+    Stream.mapChunksEffect(parseChunk),
     Stream.grouped(o.batchRecords ?? FILE_BATCH_RECORDS),
     Stream.map((chunk) => {
       const items = [...chunk];
