@@ -2,6 +2,7 @@
 // field), cut into the same Avro batches a producer publishes, each handed on as a BusMessage.
 // A stage's transform then runs on a file exactly as it runs on the topic.
 import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
 import * as Chunk from "effect/Chunk";
 import * as Data from "effect/Data";
 import * as Effect from "effect/Effect";
@@ -21,21 +22,38 @@ export class InputError extends Data.TaggedError("InputError")<{
 export const FILE_BATCH_RECORDS = 1000;
 
 /**
- * Lines of a file (or stdin for "-"), read lazily in the file's own chunks (64 KiB), so a stage
+ * Lines of a file (or stdin for "-"), read lazily; a file in its own chunks (64 KiB), so a stage
  * handles lines a chunk at a time rather than paying a stream step per line; `label` names the
  * file in errors (e.g. "--input f.jsonl").
  */
-export const readLines = (file: string, label: string = file): Stream.Stream<string, InputError> =>
-  Stream.suspend(() =>
-    Stream.fromAsyncIterable<Uint8Array, InputError>(
-      file === "-" ? process.stdin : createReadStream(file),
-      (e) =>
-        new InputError({
-          message: `${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-          cause: e,
-        }),
-    ),
-  ).pipe(Stream.decodeText(), Stream.splitLines);
+export const readLines = (file: string, label: string = file): Stream.Stream<string, InputError> => {
+  const cannotRead = (e: unknown) =>
+    new InputError({
+      message: `${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      cause: e,
+    });
+  // stdin through readline, a line at a time: its iterator ends when the command is interrupted
+  // (Ctrl-C) while a pipe is open but idle; the async iterator of process.stdin itself does not.
+  if (file === "-")
+    return Stream.suspend(() =>
+      Stream.fromAsyncIterable(createInterface({ input: process.stdin, crlfDelay: Infinity }), cannotRead),
+    );
+  return Stream.suspend(() => {
+    // Lines are handed on as soon as their chunk arrives (Stream.splitLines holds a chunk's lines
+    // back until the next one); "\r\n" ends a line too.
+    let rest = "";
+    const complete = (text: string): Chunk.Chunk<string> => {
+      const parts = (rest + text).split("\n");
+      rest = parts.pop() ?? "";
+      return Chunk.unsafeFromArray(parts.map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l)));
+    };
+    return Stream.fromAsyncIterable<Uint8Array, InputError>(createReadStream(file), cannotRead).pipe(
+      Stream.decodeText(),
+      Stream.mapConcatChunk(complete),
+      Stream.concat(Stream.suspend(() => (rest === "" ? Stream.empty : Stream.make(rest.replace(/\r$/, ""))))),
+    );
+  });
+};
 
 export interface JsonlRecords<T> {
   readonly codec: BatchCodec<T>;
