@@ -270,6 +270,20 @@ describe("the Helm chart", () => {
     expect(sink.get("NETPULSE_CLICKHOUSE_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "ch", key: "pw" });
   });
 
+  // Once deploy/helm/validate-apiserver.sh has built kube-apiserver and etcd (~9 min, not part of
+  // install-deps): the chart against the real server, the privileged control and RBAC via auth can-i.
+  it.skipIf(!existsSync(".netpulse/kube/kube-apiserver"))(
+    "is accepted by a real kube-apiserver, its RBAC proven with auth can-i",
+    () => {
+      const out = execFileSync("deploy/helm/validate-apiserver.sh", { encoding: "utf8", timeout: 150_000 });
+      expect(out).toMatch(/default values: 13 objects accepted/);
+      expect(out).toMatch(/kafka-rendered values: 13 objects accepted/);
+      expect(out).toMatch(/a privileged capture is refused/);
+      expect(out).toMatch(/RBAC: enricher and detector get\/list\/watch exactly their kinds/);
+    },
+    180_000,
+  );
+
   it("refuses an unknown bus kind", () => {
     expect(() => render({ bus: { kind: "redis" } })).toThrow(/bus.kind must be nats or kafka/);
   });
