@@ -1,6 +1,6 @@
 // Poison for every topic the chain reads: random bytes, a truncated Avro batch, a batch envelope
-// naming a writer-schema fingerprint no schema has, a message just under the broker's size limit
-// and one of 10 MB. Which stages must dead-letter a topic's poison is the consumer table below;
+// naming a writer-schema fingerprint no schema has, the largest message the broker takes, and one
+// of 10 MB. Which stages must dead-letter a topic's poison is the consumer table below;
 // the DLQ is read back and each poison message matched by its original bytes.
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
@@ -82,19 +82,31 @@ export const goodSamples = (node: string, taken: { enriched: Buffer; anomaly: Bu
   };
 };
 
-export const poisons = (
-  samples: ReturnType<typeof goodSamples>,
-  maxPayload: number,
-  opts: { nearLimit: boolean },
-): Poison[] =>
+export const poisons = (samples: ReturnType<typeof goodSamples>): Poison[] =>
   Object.entries(samples).flatMap(([topic, good], t) => [
     { topic, variant: "random bytes", value: seeded(1000 + t, 4096) },
     { topic, variant: "truncated Avro", value: good.value.subarray(0, Math.floor(good.value.length * 0.6)) },
     { topic, variant: "unknown schema fingerprint", value: unknownFingerprint(good.value, good.fingerprint) },
-    ...(opts.nearLimit
-      ? [{ topic, variant: "just under max_payload", value: seeded(2000 + t, maxPayload - 512) }]
-      : []),
   ]);
+
+/**
+ * Random bytes as large as the broker takes on `topic` (max_payload less the bus's headers): its
+ * dead letter, the same bytes plus where they came from and why, is larger than that.
+ */
+export const largestPoison = (topic: string, maxPayload: number, t: number) =>
+  Effect.flatMap(Bus, (bus) =>
+    Effect.gen(function* () {
+      for (let slack = 16; slack < 4096; slack *= 2) {
+        const value = seeded(2000 + t, maxPayload - slack);
+        const ok = yield* bus.publish(topic, [{ key: "poison-largest", value, partition: 0 }]).pipe(
+          Effect.as(true),
+          Effect.catchAll(() => Effect.succeed(false)),
+        );
+        if (ok) return { topic, variant: `largest the broker takes (max_payload - ${slack})`, value };
+      }
+      return yield* Effect.dieMessage(`no message near max_payload ${maxPayload} was accepted on ${topic}`);
+    }),
+  );
 
 export const TEN_MB = 10 * 1024 * 1024;
 
@@ -112,12 +124,19 @@ export const deadLettersSince = (fromMs: number) =>
     ),
   );
 
+/** The original whole, or (a large one, packages/runtime/src/bus/deadLetter.ts) its head with its size named. */
+const sameOriginal = (d: DeadLetter, value: Buffer): boolean =>
+  d.original.equals(value) ||
+  (d.original.length > 0 &&
+    value.subarray(0, d.original.length).equals(d.original) &&
+    d.reason.includes(`original of ${value.length} bytes`));
+
 /** For each poison and each stage that reads its topic: the dead letter, or undefined when missing. */
 export const match = (ps: ReadonlyArray<Poison>, dead: ReadonlyArray<DeadLetter>) =>
   ps.flatMap((p) =>
     (consumers[p.topic] ?? []).map((stage) => ({
       poison: p,
       stage,
-      letter: dead.find((d) => d.stage === stage && d.topic === p.topic && d.original.equals(p.value)),
+      letter: dead.find((d) => d.stage === stage && d.topic === p.topic && sameOriginal(d, p.value)),
     })),
   );

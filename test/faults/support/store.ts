@@ -32,10 +32,10 @@ export const stored = async (database: string, node: string): Promise<Stored> =>
      FROM flows WHERE node = '${node}'`,
   );
   const [a] = await sql(database, `SELECT count() AS n, uniqExact(id, status) AS u FROM anomalies`);
-  const opened = await sql(
-    database,
-    `SELECT id FROM anomalies WHERE kind = 'rtt_high' AND status = 'open' ORDER BY id`,
-  );
+  // An episode is one id. Its "open" row may already be merged into its "resolved" one (the
+  // table is a ReplacingMergeTree ordered by window and id: the latest version of an id stays),
+  // so episodes are counted by id.
+  const opened = await sql(database, `SELECT DISTINCT id FROM anomalies WHERE kind = 'rtt_high' ORDER BY id`);
   return {
     rows: Number(f?.["n"]),
     distinct: Number(f?.["u"]),
