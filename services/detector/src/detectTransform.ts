@@ -6,6 +6,7 @@
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
 import type { BusMessage } from "@netpulse/runtime/bus/Bus";
+import { decodeRecords } from "@netpulse/runtime/codec/BatchCodec";
 import { AnomalyCodec, EnrichedFlowCodec, HeartbeatCodec } from "@netpulse/runtime/codec/codecs";
 import type { CodecError } from "@netpulse/runtime/codec/CodecError";
 import type { Anomaly } from "@netpulse/runtime/records";
@@ -28,20 +29,12 @@ export const tickMessage = (nowMs: number): BusMessage => ({
   timestampMs: nowMs,
 });
 
-/** Heartbeats travel in batches; a lone record is accepted too. */
-const decodeBeats = (bytes: Buffer) => {
-  const batch = HeartbeatCodec.decodeBatch(bytes);
-  if (Either.isRight(batch)) return Either.right(batch.right.records);
-  const one = HeartbeatCodec.decode(bytes);
-  return Either.isRight(one) ? Either.right([one.right]) : Either.left(batch.left);
-};
-
 const inputOf = (m: BusMessage): Either.Either<EngineInput, CodecError> | undefined => {
   switch (m.topic) {
     case Topics.flowsEnriched:
       return Either.map(EnrichedFlowCodec.decodeBatch(m.value), (b) => ({ _tag: "Flows", flows: b.records }) as const);
     case Topics.heartbeats:
-      return Either.map(decodeBeats(m.value), (beats) => ({ _tag: "Heartbeats", beats }) as const);
+      return Either.map(decodeRecords(HeartbeatCodec, m.value), (beats) => ({ _tag: "Heartbeats", beats }) as const);
     case TICK_TOPIC:
       return Either.right({ _tag: "Tick", nowNs: BigInt(m.timestampMs) * 1_000_000n } as const);
     default:

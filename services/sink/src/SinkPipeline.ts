@@ -12,7 +12,7 @@ import * as Schedule from "effect/Schedule";
 import * as Sink from "effect/Sink";
 import * as Stream from "effect/Stream";
 import type { BusMessage } from "@netpulse/runtime/bus/Bus";
-import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
+import { decodeRecords, type BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { makeIoYield } from "@netpulse/runtime/ioYield";
@@ -49,12 +49,7 @@ export interface TopicInput<R> {
 export const codecInput = <R>(codec: BatchCodec<R>, enc: RowEncoder<R>): TopicInput<R> => ({
   enc,
   encodeOne: (row) => Buffer.from(codec.encode(row)),
-  decode: (bytes) => {
-    const batch = codec.decodeBatch(bytes);
-    if (Either.isRight(batch)) return Either.right(batch.right.records);
-    const single = codec.decode(bytes);
-    return Either.isRight(single) ? Either.right([single.right]) : Either.left(batch.left);
-  },
+  decode: (bytes) => decodeRecords(codec, bytes),
 });
 
 /**

@@ -8,20 +8,12 @@ import * as Either from "effect/Either";
 import * as Layer from "effect/Layer";
 import * as Stream from "effect/Stream";
 import { Bus } from "@netpulse/runtime/bus/Bus";
+import { decodeRecords } from "@netpulse/runtime/codec/BatchCodec";
 import { AnomalyCodec } from "@netpulse/runtime/codec/codecs";
-import type { Anomaly } from "@netpulse/runtime/records";
 import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
 import { busLayer } from "../cliBus.js";
 import { UsageError } from "../UsageError.js";
 import { EpisodeLog } from "./EpisodeLog.js";
-
-/** Batches as the detector publishes them; a lone record is accepted too. */
-const decodeAll = (value: Buffer): ReadonlyArray<Anomaly> | undefined => {
-  const batch = AnomalyCodec.decodeBatch(value);
-  if (Either.isRight(batch)) return batch.right.records;
-  const one = AnomalyCodec.decode(value);
-  return Either.isRight(one) ? [one.right] : undefined;
-};
 
 /** The recorded episodes between `fromMs` and `toMs` (broker time), and how many messages did not decode. */
 export const recordedEpisodes = (bus: string | undefined, fromMs: number, toMs: number) =>
@@ -36,7 +28,7 @@ export const recordedEpisodes = (bus: string | undefined, fromMs: number, toMs: 
     yield* b.replay(Topics.anomalies, { _tag: "Time", fromMs, toMs }).pipe(
       Stream.runForEach((m) =>
         Effect.sync(() => {
-          const records = decodeAll(m.value);
+          const records = Either.getOrUndefined(decodeRecords(AnomalyCodec, m.value));
           if (records === undefined) undecodable++;
           else log.add(records);
         }),

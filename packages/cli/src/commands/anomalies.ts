@@ -4,16 +4,14 @@
 // --follow it keeps reading new anomalies until Ctrl-C.
 import type { Command } from "commander";
 import * as Effect from "effect/Effect";
-import * as Either from "effect/Either";
 import * as LogLevel from "effect/LogLevel";
-import * as Stream from "effect/Stream";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { nowMs } from "@netpulse/runtime/clock";
-import { AnomalyCodec } from "@netpulse/runtime/codec/codecs";
 import { toJsonLine } from "@netpulse/runtime/codec/json";
 import { pinoLogger } from "@netpulse/runtime/observability/Logging";
 import type { Anomaly } from "@netpulse/runtime/records";
-import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
+import { TopicSpecs } from "@netpulse/runtime/topics";
+import { anomalyReader, followEvery } from "../anomalyReader.js";
 import { anomalyRow, TABLE_HEADER } from "../anomalyText.js";
 import { busLayer } from "../cliBus.js";
 import { parseTime } from "../flowSource.js";
@@ -28,16 +26,6 @@ interface AnomaliesOptions {
   readonly bus?: string;
   readonly output: string;
 }
-
-/** How often --follow looks for new messages. */
-const FOLLOW_EVERY_MS = 500;
-
-const decodeAll = (value: Buffer): ReadonlyArray<Anomaly> => {
-  const batch = AnomalyCodec.decodeBatch(value);
-  if (Either.isRight(batch)) return batch.right.records;
-  const one = AnomalyCodec.decode(value);
-  return Either.isRight(one) ? [one.right] : [];
-};
 
 export const anomalies = (o: AnomaliesOptions) =>
   Effect.gen(function* () {
@@ -56,27 +44,9 @@ export const anomalies = (o: AnomaliesOptions) =>
     if (o.output === "table") process.stdout.write(`${TABLE_HEADER}\n`);
     const bus = yield* Bus;
     yield* bus.provision(TopicSpecs.anomalies);
-    // Each read goes from the last broker time seen; messages at that same millisecond are
-    // told apart by partition and offset.
-    let fromMs = since;
-    const seen = new Set<string>();
-    const readNew = Effect.suspend(() =>
-      bus.replay(Topics.anomalies, { _tag: "Time", fromMs }).pipe(
-        Stream.runForEach((m) =>
-          Effect.sync(() => {
-            const id = `${m.partition}/${m.offset}`;
-            if (seen.has(id)) return;
-            if (m.timestampMs > fromMs) seen.clear();
-            seen.add(id);
-            fromMs = Math.max(fromMs, m.timestampMs);
-            print(decodeAll(m.value));
-          }),
-        ),
-      ),
-    );
+    const readNew = anomalyReader(bus, since, print);
     yield* readNew;
-    if (o.follow === true)
-      yield* readNew.pipe(Effect.zipRight(Effect.sleep(`${FOLLOW_EVERY_MS} millis`)), Effect.forever);
+    if (o.follow === true) yield* followEvery(readNew);
   }).pipe(Effect.provide(busLayer(o.bus)), Effect.provide(pinoLogger("cli", LogLevel.Warning)));
 
 export const register = (program: Command): void => {

@@ -38,6 +38,20 @@ export interface BatchCodec<T> {
   readonly decodeBatch: (bytes: Uint8Array) => Either.Either<DecodedBatch<T>, CodecError>;
 }
 
+/**
+ * The records of a message: a Batch envelope, or a lone record (e.g. one anomaly from another
+ * producer). When neither decodes, the batch's error (what a producer of ours sends).
+ */
+export const decodeRecords = <T>(
+  codec: BatchCodec<T>,
+  bytes: Uint8Array,
+): Either.Either<ReadonlyArray<T>, CodecError> => {
+  const batch = codec.decodeBatch(bytes);
+  if (Either.isRight(batch)) return Either.right(batch.right.records);
+  const single = codec.decode(bytes);
+  return Either.isRight(single) ? Either.right([single.right]) : Either.left(batch.left);
+};
+
 const batchType = parseSchema(loadSchemaFile("batch.v1.avsc"));
 
 /** Buffer view over a Uint8Array without copying (NATS hands out Uint8Array). */
