@@ -15,7 +15,7 @@ import { ClickHouse, clickHouseConfig, type ClickHouseError } from "@netpulse/cl
 import { Bus, type BusError, type BusMessage } from "@netpulse/runtime/bus/Bus";
 import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { CodecError } from "@netpulse/runtime/codec/CodecError";
-import { parseEnrichedFlowJson, parseRawFlowJson } from "@netpulse/runtime/codec/json";
+import { isEnrichedFlowJson, parseEnrichedFlowJson, parseRawFlowJson } from "@netpulse/runtime/codec/json";
 import { jsonlBatches, readLines, type InputError } from "@netpulse/runtime/stage/jsonlSource";
 import { publishedTo } from "@netpulse/runtime/stage/Stage";
 import { Topics } from "@netpulse/runtime/topics";
@@ -71,15 +71,6 @@ export const parseTime = (text: string, nowMs: number): number | undefined => {
   return Number.isNaN(t) ? undefined : t;
 };
 
-const isEnrichedLine = (line: string): boolean => {
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === "object" && v !== null && "src" in v && "dst" in v;
-  } catch {
-    return false;
-  }
-};
-
 export type SourceError = UsageError | InputError | BusError | CodecError | ClickHouseError;
 
 const notice = (text: string) => Effect.sync(() => process.stderr.write(`${text}\n`));
@@ -129,7 +120,7 @@ const fileSource = (o: SourceOptions & { readonly input: string }, skipped: Skip
             Stream.runHead,
             Effect.mapError((e) => new UsageError({ message: e.message })),
           );
-    const enriched = Option.match(first, { onNone: () => o.manifests.length === 0, onSome: isEnrichedLine });
+    const enriched = Option.match(first, { onNone: () => o.manifests.length === 0, onSome: isEnrichedFlowJson });
     const lines = readLines(o.input, `--input ${o.input}`);
     const onBadLine = o.skipBad === true ? { onBadLine: (e: CodecError) => skipped.add(e.message) } : {};
     if (enriched)

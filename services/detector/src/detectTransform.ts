@@ -91,6 +91,18 @@ export const detectMessage = (
   };
 };
 
+/** The anomalies a detector output carries, decoded from the batches it would publish (as live readers see them). */
+export const publishedAnomalies = (out: StageOutput): Anomaly[] => {
+  const all: Anomaly[] = [];
+  for (const p of out.publish)
+    if (p.topic === Topics.anomalies)
+      for (const m of p.messages) {
+        const b = AnomalyCodec.decodeBatch(m.value);
+        if (Either.isRight(b)) all.push(...b.right.records);
+      }
+  return all;
+};
+
 export const detectTransform = (
   engine: DetectorEngine,
   context: () => EngineContext,

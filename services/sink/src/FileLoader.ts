@@ -9,7 +9,7 @@ import * as Either from "effect/Either";
 import * as Option from "effect/Option";
 import * as Stream from "effect/Stream";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
-import { parseEnrichedFlowJson, parseRawFlowJson } from "@netpulse/runtime/codec/json";
+import { isEnrichedFlowJson, parseEnrichedFlowJson, parseRawFlowJson } from "@netpulse/runtime/codec/json";
 import { emptyEndpoint, type EnrichedFlow } from "@netpulse/runtime/records";
 import { jsonlBatches, readLines } from "@netpulse/runtime/stage/jsonlSource";
 import { runOffline } from "@netpulse/runtime/stage/runStage";
@@ -26,16 +26,6 @@ export interface LoadSummary {
   readonly refused: ReadonlyArray<string>;
 }
 
-/** Enriched records carry `src`/`dst` objects; raw ones don't. */
-const isEnriched = (line: string): boolean => {
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === "object" && v !== null && "src" in v && "dst" in v;
-  } catch {
-    return false;
-  }
-};
-
 const parseRawAsEnriched = (line: string, where: string) =>
   Either.map(parseRawFlowJson(line, where), (raw): EnrichedFlow => ({
     ...raw,
@@ -51,7 +41,7 @@ export const loadFile = (file: string, batchRows: number) =>
       Stream.filter((l) => l.trim() !== ""),
       Stream.runHead,
     );
-    const enriched = Option.match(first, { onNone: () => true, onSome: isEnriched });
+    const enriched = Option.match(first, { onNone: () => true, onSome: isEnrichedFlowJson });
     const source = jsonlBatches(
       readLines(file, label),
       file,

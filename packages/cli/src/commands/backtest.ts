@@ -13,11 +13,10 @@ import * as Either from "effect/Either";
 import * as LogLevel from "effect/LogLevel";
 import type { BusMessage } from "@netpulse/runtime/bus/Bus";
 import { nowMs } from "@netpulse/runtime/clock";
-import { AnomalyCodec, EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
+import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { pinoLogger } from "@netpulse/runtime/observability/Logging";
-import type { Anomaly } from "@netpulse/runtime/records";
 import { runOffline } from "@netpulse/runtime/stage/runStage";
-import { perMessage, type StageOutput } from "@netpulse/runtime/stage/Stage";
+import { perMessage } from "@netpulse/runtime/stage/Stage";
 import { Topics } from "@netpulse/runtime/topics";
 import {
   defaultRules,
@@ -25,6 +24,7 @@ import {
   DetectorEngine,
   loadRulesFile,
   policiesFromManifests,
+  publishedAnomalies,
   type RuleSet,
 } from "@netpulse/detector";
 import { EpisodeLog } from "../backtest/EpisodeLog.js";
@@ -45,17 +45,6 @@ interface BacktestOptions extends SourceOptions {
 }
 
 const DEFAULTS_LABEL = "built-in defaults";
-
-/** The anomalies a stage output carries, decoded from the batches the detector would publish (as replay prints them). */
-const anomaliesOf = (out: StageOutput): Anomaly[] => {
-  const all: Anomaly[] = [];
-  for (const p of out.publish)
-    for (const m of p.messages) {
-      const b = AnomalyCodec.decodeBatch(m.value);
-      if (Either.isRight(b)) all.push(...b.right.records);
-    }
-  return all;
-};
 
 /** The earliest flow start in an enriched batch: where the report's window begins. */
 const earliestStart = (m: BusMessage): bigint | undefined => {
@@ -149,7 +138,7 @@ export const backtest = (o: BacktestOptions) =>
           process.stderr.write(`skipped ${r.message.topic}@${r.message.offset}: ${r.reason}\n`);
         }
         records += first?.recordsIn ?? 0;
-        outs.forEach((out, i) => runs[i]?.log.add(anomaliesOf(out)));
+        outs.forEach((out, i) => runs[i]?.log.add(publishedAnomalies(out)));
         progress.update(records, runs[0]?.engine.stats().watermarkNs ?? 0n);
       }),
     ).pipe(

@@ -8,15 +8,12 @@
 // Ctrl-C, with what was found so far; a terminal sees progress meanwhile.
 import type { Command } from "commander";
 import * as Effect from "effect/Effect";
-import * as Either from "effect/Either";
 import * as Exit from "effect/Exit";
 import * as LogLevel from "effect/LogLevel";
 import * as Stream from "effect/Stream";
 import { nowMs } from "@netpulse/runtime/clock";
-import { AnomalyCodec } from "@netpulse/runtime/codec/codecs";
 import { toJsonLine } from "@netpulse/runtime/codec/json";
 import { pinoLogger } from "@netpulse/runtime/observability/Logging";
-import type { Anomaly } from "@netpulse/runtime/records";
 import type { StageOutput } from "@netpulse/runtime/stage/Stage";
 import {
   defaultRules,
@@ -24,6 +21,7 @@ import {
   DetectorEngine,
   loadRulesFile,
   policiesFromManifests,
+  publishedAnomalies,
   rulesHistory,
   type RuleSet,
 } from "@netpulse/detector";
@@ -40,17 +38,6 @@ interface ReplayOptions extends SourceOptions {
   readonly rules?: string | undefined;
   readonly output: string;
 }
-
-/** The anomalies a stage output carries (decoded back from the batches the detector would publish). */
-const anomaliesOf = (out: StageOutput): Anomaly[] => {
-  const all: Anomaly[] = [];
-  for (const p of out.publish)
-    for (const m of p.messages) {
-      const b = AnomalyCodec.decodeBatch(m.value);
-      if (Either.isRight(b)) all.push(...b.right.records);
-    }
-  return all;
-};
 
 /** `--rules`: the built-in defaults, a file, or every version of the rules topic with its publish time. */
 const rulesFrom = (o: ReplayOptions) =>
@@ -125,7 +112,7 @@ export const replay = (o: ReplayOptions) =>
           process.stderr.write(`skipped ${r.message.topic}@${r.message.offset}: ${r.reason}\n`);
         }
         progress.update(records, engine.stats().watermarkNs);
-        const anomalies = anomaliesOf(out);
+        const anomalies = publishedAnomalies(out);
         if (anomalies.length === 0) return;
         const line = o.output === "jsonl" ? toJsonLine : anomalyRow;
         progress.clear();

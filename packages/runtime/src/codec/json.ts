@@ -244,6 +244,16 @@ const parseWith =
     });
   };
 
+/** Whether a JSON line holds an enriched flow (`src`/`dst` endpoint objects) rather than a raw one. */
+export const isEnrichedFlowJson = (line: string): boolean => {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === "object" && v !== null && "src" in v && "dst" in v;
+  } catch {
+    return false;
+  }
+};
+
 /** Parse one line of `netpulse capture --stdout` output. `where` names it in errors (file:line). */
 export const parseRawFlowJson: (line: string, where: string) => Either.Either<RawFlow, CodecError> = parseWith<RawFlow>(
   RawFlowCodec.type,
