@@ -4,7 +4,6 @@
 // file, its added/removed episodes are exactly what two separate replays give, the text report
 // has the per-kind table, and bad input is one line with exit 2. Over the topic (real NATS) the
 // baseline is what the detector recorded on the anomaly topic over the same window.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,16 +17,13 @@ import { jsonlBatches, readLines } from "@netpulse/runtime/stage/jsonlSource";
 import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
 import { defaultRules, detectMessage, DetectorEngine } from "@netpulse/detector";
 import { busLayer } from "./support/busHarness.js";
+import { netpulseCli } from "./support/cli.js";
 
 const FIXTURES = "test/fixtures/backtest";
 const flows = `${FIXTURES}/flows.jsonl`;
 const candidate = `${FIXTURES}/candidate.yaml`;
 
-const netpulse = (...args: string[]) =>
-  spawnSync("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+const netpulse = netpulseCli();
 
 interface AnomalyRecord {
   readonly id: string;

@@ -2,11 +2,7 @@
 // `replay` prints the anomalies of a file's traffic with the schema's field names, the same bytes
 // every run; `rules apply` refuses a bad file with one line (exit 2) and publishes a good one as
 // the next version, which `rules show` prints; `anomalies` reads the anomaly topic.
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as Effect from "effect/Effect";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -18,19 +14,10 @@ import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
 import { busLayer } from "./support/busHarness.js";
 import * as k from "./support/kubeObjects.js";
 import { rawFlow } from "./support/rawFlow.js";
+import { netpulseCli, scratchFiles } from "./support/cli.js";
 
-const dir = mkdtempSync(join(tmpdir(), "netpulse-detector-cli-"));
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-const netpulse = (...args: string[]) =>
-  spawnSync("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-    env: { ...process.env, NETPULSE_BUS: "nats" },
-  });
+const { file } = scratchFiles("netpulse-detector-cli-");
+const netpulse = netpulseCli({ env: () => ({ ...process.env, NETPULSE_BUS: "nats" }) });
 
 const manifests = file(
   "cluster.yaml",

@@ -1,8 +1,5 @@
 // `netpulse enrich` as a user runs it: the real CLI entry point (through tsx, sources), manifests
 // and a JSON-lines file of raw flows in, enriched JSON lines out; bad input → one line, exit 2.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as Either from "effect/Either";
 import { describe, expect, it } from "vitest";
@@ -10,18 +7,10 @@ import { stringify } from "yaml";
 import { parseEnrichedFlowJson, toJsonLine } from "@netpulse/runtime/codec/json";
 import { rawFlow } from "./support/rawFlow.js";
 import * as k from "./support/kubeObjects.js";
+import { netpulseCli, scratchFiles } from "./support/cli.js";
 
-const dir = mkdtempSync(join(tmpdir(), "netpulse-enrich-cli-"));
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-const netpulse = (...args: string[]) =>
-  spawnSync("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+const { dir, file } = scratchFiles("netpulse-enrich-cli-");
+const netpulse = netpulseCli();
 
 const manifests = file(
   "cluster.yaml",

@@ -4,11 +4,9 @@
 // the cache to the web team (newly allowed), and carries rules no flow uses. The JSON report is
 // compared byte for byte with report.json (UPDATE_GOLDEN=1 rewrites it); bad input exits 2 with
 // one line naming file:line.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { netpulseCli, scratchFiles } from "./support/cli.js";
 
 const FIXTURES = "test/fixtures/whatif";
 const cluster = `${FIXTURES}/cluster.yaml`;
@@ -16,18 +14,9 @@ const flows = `${FIXTURES}/flows.jsonl`;
 const candidate = `${FIXTURES}/candidate.yaml`;
 const golden = `${FIXTURES}/report.json`;
 
-const dir = mkdtempSync(join(tmpdir(), "netpulse-whatif-"));
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const { file } = scratchFiles("netpulse-whatif-");
 
-const netpulse = (...args: string[]) =>
-  spawnSync("node_modules/.bin/tsx", ["--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+const netpulse = netpulseCli();
 
 const whatIf = (...args: string[]) => netpulse("policy", "what-if", "--input", flows, "--manifests", cluster, ...args);
 

@@ -5,7 +5,7 @@
 // `--skip-bad` counts bad lines; an empty window says so; and a replay from the topic publishes
 // nothing to any topic. The NATS tests run on a server of their own (isolatedServices), so the
 // rules history and the topics' message counts are this file's alone.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,7 @@ import { flows as flowsTable } from "../services/sink/src/schema/tables.js";
 import { writeBatch } from "../services/sink/src/write/TableWriter.js";
 import { BASE_NS, clickhouseUrl, dropDb, makeFlows, run, uniqueDb } from "../services/sink/test/fixtures.js";
 import { isolatedServices, type Isolated } from "../services/sink/test/harness.js";
+import { CLI_ARGS, netpulseCli } from "./support/cli.js";
 
 const db = uniqueDb("np_replay_src");
 const dir = mkdtempSync(join(tmpdir(), "netpulse-replay-sources-"));
@@ -46,7 +47,6 @@ const jsonl = (name: string, records: ReadonlyArray<object>) =>
     records.map((r) => toJsonLine(r)),
   );
 
-const CLI = ["--tsconfig", "tsconfig.eslint.json", "packages/cli/src/main.ts"];
 const cliEnv = () => ({
   ...process.env,
   NETPULSE_CLICKHOUSE_URL: clickhouseUrl,
@@ -54,8 +54,7 @@ const cliEnv = () => ({
   NETPULSE_BUS: "nats",
   ...(nats === undefined ? {} : { NETPULSE_NATS_URL: nats.natsUrl }),
 });
-const netpulse = (...args: string[]) =>
-  spawnSync("node_modules/.bin/tsx", [...CLI, ...args], { encoding: "utf8", timeout: 180_000, env: cliEnv() });
+const netpulse = netpulseCli({ timeoutMs: 180_000, env: cliEnv });
 
 const lines = (text: string) => text.split("\n").filter((l) => l !== "");
 const parsed = (text: string) => lines(text).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -196,7 +195,7 @@ describe("replay --clickhouse", () => {
 describe("replay's run", () => {
   it("Ctrl-C ends it with the summary of what was found so far (exit 130)", async () => {
     // stdin stays open after 1000 flows: one whole batch is judged, then the replay waits for more
-    const child = spawn("node_modules/.bin/tsx", [...CLI, "replay", "--input", "-"], { env: cliEnv() });
+    const child = spawn("node_modules/.bin/tsx", [...CLI_ARGS, "replay", "--input", "-"], { env: cliEnv() });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
