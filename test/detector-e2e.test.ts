@@ -96,12 +96,15 @@ const until = <A, E, R>(probe: Effect.Effect<A, E, R>, ok: (a: A) => boolean, se
     Effect.catchAll(() => probe),
   );
 
-const offline = (messages: ReadonlyArray<BusMessage>, rules: RuleSet) =>
+/** What a fresh engine finds in the batches `publishFlows` sent, as `netpulse replay` runs it. */
+const offline = (sent: ReadonlyArray<{ key: string; value: Buffer; partition: number }>, rules: RuleSet) =>
   Effect.gen(function* () {
     const out: Anomaly[] = [];
     const engine = new DetectorEngine();
     yield* runOffline(
-      Stream.fromIterable(messages),
+      Stream.fromIterable(
+        sent.map((m, i): BusMessage => ({ topic: Topics.flowsEnriched, ...m, offset: String(i), timestampMs: 0 })),
+      ),
       detectTransform(engine, () => ({ rules, policies: undefined }), "replay", {
         onAnomalies: (as) => void out.push(...as),
       }),
@@ -157,17 +160,7 @@ describe.each<BrokerKind>(["nats", "kafka"])("detector service on %s", (kind) =>
       expect(rtt[0]!.src.workload_name).toBe("web");
       expect(rtt[0]!.dst.workload_name).toBe("db");
       expect(rtt[0]!.sample_flow_ids).toContain(slow[3]!.flow_id);
-      const expected = yield* offline(
-        sent.map((m, i) => ({
-          topic: Topics.flowsEnriched,
-          key: m.key,
-          value: m.value,
-          partition: m.partition,
-          offset: String(i),
-          timestampMs: 0,
-        })),
-        inForce,
-      );
+      const expected = yield* offline(sent, inForce);
       expect(opened(expected, "rtt_high").map((a) => a.id)).toEqual(rtt.map((a) => a.id));
 
       // 2. poison on the enriched topic → DLQ with the reason; the next flows still processed
@@ -255,17 +248,7 @@ describe.each<BrokerKind>(["nats", "kafka"])("detector service on %s", (kind) =>
       ).flat();
       const sent = yield* publishFlows(all);
       const live = yield* until(anomaliesSince(startMs, ns), (as) => opened(as, "rtt_high").length >= 16, 90);
-      const expected = yield* offline(
-        sent.map((m, i) => ({
-          topic: Topics.flowsEnriched,
-          key: m.key,
-          value: m.value,
-          partition: m.partition,
-          offset: String(i),
-          timestampMs: 0,
-        })),
-        inForce,
-      );
+      const expected = yield* offline(sent, inForce);
       const ids = (as: ReadonlyArray<Anomaly>) =>
         opened(as, "rtt_high")
           .map((a) => a.id)
