@@ -6,6 +6,7 @@ import * as Context from "effect/Context";
 import * as Either from "effect/Either";
 import * as Layer from "effect/Layer";
 import * as Option from "effect/Option";
+import { commaList, positiveInt } from "@netpulse/runtime/configValues";
 
 export const defaults = {
   metricsPort: 9465,
@@ -15,23 +16,6 @@ export const defaults = {
   /** With no input for this long, the wall clock advances event time (capture_silent needs it). */
   idleTickMs: 1_000,
 } as const;
-
-const list = (name: string) =>
-  Config.string(name).pipe(
-    Config.withDefault(""),
-    Config.map((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== ""),
-    ),
-  );
-
-const positive = (name: string, dflt: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(dflt),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
-  );
 
 /** "i/N": this replica's index among N; it keeps the partitions p with p mod N = i. */
 const replica = Config.string("NETPULSE_DETECTOR_REPLICA").pipe(
@@ -52,7 +36,7 @@ export const detectorConfig = Config.all({
   /** Rules file loaded at start (YAML); built-in defaults when unset. The rules topic overrides it. */
   rules: Config.option(Config.string("NETPULSE_DETECTOR_RULES")),
   /** Static manifests (Namespaces, Pods, NetworkPolicies) for the policy audit instead of informers. */
-  manifests: list("NETPULSE_DETECTOR_MANIFESTS"),
+  manifests: commaList("NETPULSE_DETECTOR_MANIFESTS"),
   kubeconfig: Config.option(Config.string("NETPULSE_KUBECONFIG")),
   /**
    * Where the policy audit's Pods, Namespaces and NetworkPolicies come from when no manifests are
@@ -62,9 +46,9 @@ export const detectorConfig = Config.all({
   metricsPort: Config.port("NETPULSE_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
   group: Config.string("NETPULSE_DETECTOR_GROUP").pipe(Config.withDefault(defaults.group)),
   instance: Config.string("NETPULSE_INSTANCE").pipe(Config.withDefault(hostname())),
-  maxInFlight: positive("NETPULSE_DETECTOR_MAX_IN_FLIGHT", defaults.maxInFlight),
-  maxPairs: positive("NETPULSE_DETECTOR_MAX_PAIRS", defaults.maxPairs),
-  idleTickMs: positive("NETPULSE_DETECTOR_IDLE_TICK_MS", defaults.idleTickMs),
+  maxInFlight: positiveInt("NETPULSE_DETECTOR_MAX_IN_FLIGHT", defaults.maxInFlight),
+  maxPairs: positiveInt("NETPULSE_DETECTOR_MAX_PAIRS", defaults.maxPairs),
+  idleTickMs: positiveInt("NETPULSE_DETECTOR_IDLE_TICK_MS", defaults.idleTickMs),
   replica,
 });
 

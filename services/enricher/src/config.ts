@@ -7,6 +7,7 @@ import * as Either from "effect/Either";
 import * as Layer from "effect/Layer";
 import * as Option from "effect/Option";
 import { parseNamedCidrs, type NamedCidr } from "./index/CidrNames.js";
+import { commaList, positiveInt } from "@netpulse/runtime/configValues";
 
 const defaults = {
   labels: "app,app.kubernetes.io/name,version",
@@ -20,17 +21,6 @@ const defaults = {
   maxInFlight: 64,
 } as const;
 
-const list = (name: string, dflt: string) =>
-  Config.string(name).pipe(
-    Config.withDefault(dflt),
-    Config.map((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== ""),
-    ),
-  );
-
 const cidrs = Config.string("NETPULSE_EXTERNAL_CIDRS").pipe(
   Config.withDefault(defaults.externalCidrs),
   Config.mapOrFail((spec) => {
@@ -41,25 +31,19 @@ const cidrs = Config.string("NETPULSE_EXTERNAL_CIDRS").pipe(
   }),
 );
 
-const positive = (name: string, dflt: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(dflt),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
-  );
-
 export const enricherConfig = Config.all({
   kubeconfig: Config.option(Config.string("NETPULSE_KUBECONFIG")),
-  manifests: list("NETPULSE_MANIFESTS", ""),
-  labelKeys: list("NETPULSE_ENRICH_LABELS", defaults.labels),
+  manifests: commaList("NETPULSE_MANIFESTS", ""),
+  labelKeys: commaList("NETPULSE_ENRICH_LABELS", defaults.labels),
   cidrs,
-  graceMs: positive("NETPULSE_IP_GRACE_SECONDS", defaults.graceSeconds).pipe(Config.map((s) => s * 1000)),
+  graceMs: positiveInt("NETPULSE_IP_GRACE_SECONDS", defaults.graceSeconds).pipe(Config.map((s) => s * 1000)),
   metricsPort: Config.port("NETPULSE_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
   group: Config.string("NETPULSE_ENRICHER_GROUP").pipe(Config.withDefault(defaults.group)),
   instance: Config.string("NETPULSE_INSTANCE").pipe(Config.withDefault(hostname())),
-  backoffBaseMs: positive("NETPULSE_INFORMER_BACKOFF_MS", defaults.backoffBaseMs),
-  backoffMaxMs: positive("NETPULSE_INFORMER_BACKOFF_MAX_MS", defaults.backoffMaxMs),
-  maxExternal: positive("NETPULSE_EXTERNAL_CACHE", defaults.maxExternal),
-  maxInFlight: positive("NETPULSE_ENRICHER_MAX_IN_FLIGHT", defaults.maxInFlight),
+  backoffBaseMs: positiveInt("NETPULSE_INFORMER_BACKOFF_MS", defaults.backoffBaseMs),
+  backoffMaxMs: positiveInt("NETPULSE_INFORMER_BACKOFF_MAX_MS", defaults.backoffMaxMs),
+  maxExternal: positiveInt("NETPULSE_EXTERNAL_CACHE", defaults.maxExternal),
+  maxInFlight: positiveInt("NETPULSE_ENRICHER_MAX_IN_FLIGHT", defaults.maxInFlight),
 });
 
 export type EnricherConfigShape = Config.Config.Success<typeof enricherConfig>;
