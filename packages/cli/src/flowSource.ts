@@ -12,7 +12,7 @@ import * as Layer from "effect/Layer";
 import * as Option from "effect/Option";
 import * as Stream from "effect/Stream";
 import { ClickHouse, clickHouseConfig, type ClickHouseError } from "@netpulse/clickhouse";
-import { Bus, type BusError, type BusMessage } from "@netpulse/runtime/bus/Bus";
+import type { BusError, BusMessage } from "@netpulse/runtime/bus/Bus";
 import { EnrichedFlowCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { isEnrichedFlowJson, parseEnrichedFlowJson, parseRawFlowJson } from "@netpulse/runtime/codec/json";
@@ -20,7 +20,7 @@ import { jsonlBatches, readLines, type InputError } from "@netpulse/runtime/stag
 import { publishedTo } from "@netpulse/runtime/stage/Stage";
 import { Topics } from "@netpulse/runtime/topics";
 import { offlineEnricher } from "@netpulse/enricher";
-import { busLayer } from "./cliBus.js";
+import { openBus } from "./cliBus.js";
 import { clickhouseFlows } from "./source/clickhouseSource.js";
 import { describeSpan, earliestOf, isoTime, topicSpan } from "./source/topicSpan.js";
 import { UsageError } from "./UsageError.js";
@@ -160,10 +160,7 @@ const windowOf = (o: SourceOptions, nowMs: number) =>
 
 const topicSource = (o: SourceOptions, w: SourceWindow, nowMs: number) =>
   Effect.gen(function* () {
-    const ctx = yield* Layer.build(busLayer(o.bus)).pipe(
-      Effect.mapError((e) => new UsageError({ message: `bus: ${e instanceof Error ? e.message : JSON.stringify(e)}` })),
-    );
-    const bus = Context.get(ctx, Bus);
+    const bus = yield* openBus(o.bus);
     const topic = Topics.flowsEnriched;
     const earliest = yield* earliestOf(bus, topic);
     // a window partly before the oldest message (one wholly before it says so when it finds nothing)

@@ -2,26 +2,19 @@
 // `netpulse.anomalies` over the same window of broker time (`Bus.replay`), folded into episodes.
 // That is what the rules in force then actually did, versions and all. An undecodable message is
 // counted, not fatal: the topic may hold other producers' records.
-import * as Context from "effect/Context";
 import * as Effect from "effect/Effect";
 import * as Either from "effect/Either";
-import * as Layer from "effect/Layer";
 import * as Stream from "effect/Stream";
-import { Bus } from "@netpulse/runtime/bus/Bus";
 import { decodeRecords } from "@netpulse/runtime/codec/BatchCodec";
 import { AnomalyCodec } from "@netpulse/runtime/codec/codecs";
 import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
-import { busLayer } from "../cliBus.js";
-import { UsageError } from "../UsageError.js";
+import { openBus } from "../cliBus.js";
 import { EpisodeLog } from "./EpisodeLog.js";
 
 /** The recorded episodes between `fromMs` and `toMs` (broker time), and how many messages did not decode. */
 export const recordedEpisodes = (bus: string | undefined, fromMs: number, toMs: number) =>
   Effect.gen(function* () {
-    const ctx = yield* Layer.build(busLayer(bus)).pipe(
-      Effect.mapError((e) => new UsageError({ message: `bus: ${e instanceof Error ? e.message : JSON.stringify(e)}` })),
-    );
-    const b = Context.get(ctx, Bus);
+    const b = yield* openBus(bus);
     yield* b.provision(TopicSpecs.anomalies);
     const log = new EpisodeLog();
     let undecodable = 0;
