@@ -62,6 +62,17 @@ describe("bus config", () => {
     if (r._tag === "Left") expect(Cause.pretty(Cause.fail(r.left))).toContain(name);
   });
 
+  it("reads the replica count for streams and topics, 1 to 5", async () => {
+    const nats = await read({ NETPULSE_BUS_REPLICAS: "3" });
+    expect(nats._tag === "Right" && nats.right.replicas).toBe(3);
+    const kafka = await read({ NETPULSE_BUS: "kafka", NETPULSE_BUS_REPLICAS: "3" });
+    expect(kafka._tag === "Right" && describeSettings(kafka.right)).toContain("replicas=3");
+    const one = await read({ NETPULSE_BUS_REPLICAS: "1" });
+    expect(one._tag === "Right" && one.right.replicas).toBeUndefined();
+    const bad = await read({ NETPULSE_BUS_REPLICAS: "7" });
+    expect(bad._tag === "Left" && Cause.pretty(Cause.fail(bad.left))).toMatch(/NETPULSE_BUS_REPLICAS.*7 is not 1\.\.5/);
+  });
+
   it("strips credentials from URLs before they are shown", () => {
     expect(redactUrl("nats://u:pw@host:4222,nats://h2:4222")).toBe("nats://host:4222,nats://h2:4222");
   });

@@ -42,6 +42,9 @@ limits: { cpu: {{ .cpu | quote }}, memory: {{ .memory | quote }} }
 {{/* The bus settings of README's Configuration table; secrets through secretKeyRef, files mounted. */}}
 {{- define "netpulse.busEnv" -}}
 {{- $b := .Values.bus -}}
+{{- if gt (int ($b.replicas | default 1)) 1 }}
+- { name: NETPULSE_BUS_REPLICAS, value: {{ $b.replicas | quote }} }
+{{- end }}
 {{- if eq $b.kind "nats" }}
 - { name: NETPULSE_BUS, value: nats }
 - { name: NETPULSE_NATS_URL, value: {{ $b.nats.url | quote }} }

@@ -26,6 +26,8 @@ export interface NatsSettings {
   readonly tls?: NatsTls;
   /** Client name shown by the server (monitoring, logs). */
   readonly name?: string;
+  /** JetStream replicas of every stream netpulse creates (1, or 3 on a 3-node cluster). */
+  readonly replicas?: number;
 }
 
 export type KafkaSaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
@@ -41,6 +43,11 @@ export interface KafkaSettings {
   };
   /** TLS on; `caFile` adds a private CA to the trusted set. */
   readonly tls?: { readonly caFile?: string };
+  /**
+   * Replication factor of every topic netpulse creates; above 1, `min.insync.replicas` is one less
+   * (2 of 3), so with acks from all in-sync replicas one broker may be down without losing an acked batch.
+   */
+  readonly replicas?: number;
 }
 
 export type BusSettings = NatsSettings | KafkaSettings;
@@ -72,6 +79,18 @@ const brokerList = (name: string) =>
     }),
   );
 
+/**
+ * NETPULSE_BUS_REPLICAS: copies of every stream/topic netpulse creates, 1 by default (one broker).
+ * Applies when netpulse creates or aligns a stream or topic; a Kafka topic's replication factor is
+ * not changed once it exists (that is a partition reassignment, an operator's job).
+ */
+const replicasConfig = Config.integer("NETPULSE_BUS_REPLICAS").pipe(
+  Config.withDefault(1),
+  Config.mapOrFail((n) =>
+    n >= 1 && n <= 5 ? Either.right(n) : Either.left(invalid("NETPULSE_BUS_REPLICAS", `${n} is not 1..5`)),
+  ),
+);
+
 const natsUrl = (name: string) =>
   Config.string(name).pipe(
     Config.withDefault(defaults.natsUrl),
@@ -95,6 +114,7 @@ export const natsSettingsConfig: Config.Config<NatsSettings> = Config.all({
   caFile: optional(Config.string("NETPULSE_NATS_TLS_CA")),
   certFile: optional(Config.string("NETPULSE_NATS_TLS_CERT")),
   keyFile: optional(Config.string("NETPULSE_NATS_TLS_KEY")),
+  replicas: replicasConfig,
 }).pipe(
   Config.mapOrFail((c) => {
     if ((c.user === undefined) !== (c.password === undefined))
@@ -119,6 +139,7 @@ export const natsSettingsConfig: Config.Config<NatsSettings> = Config.all({
       ...(c.token !== undefined && { token: c.token }),
       ...(c.credsFile !== undefined && { credsFile: c.credsFile }),
       ...(tls !== undefined && { tls }),
+      ...(c.replicas > 1 && { replicas: c.replicas }),
     });
   }),
 );
@@ -131,6 +152,7 @@ export const kafkaSettingsConfig: Config.Config<KafkaSettings> = Config.all({
   password: optional(Config.redacted("NETPULSE_KAFKA_PASSWORD")),
   tls: Config.boolean("NETPULSE_KAFKA_TLS").pipe(Config.withDefault(false)),
   caFile: optional(Config.string("NETPULSE_KAFKA_TLS_CA")),
+  replicas: replicasConfig,
 }).pipe(
   Config.mapOrFail((c) => {
     if (c.mechanism !== undefined && (c.username === undefined || c.password === undefined))
@@ -150,6 +172,7 @@ export const kafkaSettingsConfig: Config.Config<KafkaSettings> = Config.all({
           sasl: { mechanism: c.mechanism, username: c.username, password: c.password },
         }),
       ...(useTls && { tls: c.caFile !== undefined ? { caFile: c.caFile } : {} }),
+      ...(c.replicas > 1 && { replicas: c.replicas }),
     });
   }),
 );
@@ -163,8 +186,8 @@ export const busSettings: Effect.Effect<BusSettings, ConfigError.ConfigError> = 
 /** Safe to log: no secret, only whether one is set. */
 export const describeSettings = (s: BusSettings): string =>
   s._tag === "nats"
-    ? `nats ${redactUrl(s.url)} auth=${s.credsFile !== undefined ? "creds" : s.token !== undefined ? "token" : s.user !== undefined ? `user:${s.user}` : "none"} tls=${s.tls !== undefined}`
-    : `kafka ${s.brokers.join(",")} sasl=${s.sasl?.mechanism ?? "none"} tls=${s.tls !== undefined}`;
+    ? `nats ${redactUrl(s.url)} auth=${s.credsFile !== undefined ? "creds" : s.token !== undefined ? "token" : s.user !== undefined ? `user:${s.user}` : "none"} tls=${s.tls !== undefined} replicas=${s.replicas ?? 1}`
+    : `kafka ${s.brokers.join(",")} sasl=${s.sasl?.mechanism ?? "none"} tls=${s.tls !== undefined} replicas=${s.replicas ?? 1}`;
 
 /** Drop user:password@ from URLs before they reach a log line or an error message. */
 export const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/g, "//");

@@ -22,7 +22,7 @@ const make = (settings: KafkaSettings) =>
     const bus: BusShape = {
       kind: "kafka",
       provision: Effect.fn("KafkaBus.provision")(function* (spec) {
-        yield* provisionTopic(admin, spec);
+        yield* provisionTopic(admin, spec, settings.replicas);
       }),
       partitions,
       publish: Effect.fn("KafkaBus.publish")(function* (topic, messages) {

@@ -30,7 +30,7 @@ const make = (settings: NatsSettings) =>
     const bus: BusShape = {
       kind: "nats",
       provision: Effect.fn("NatsBus.provision")(function* (spec) {
-        yield* provisionStream(jsm, spec);
+        yield* provisionStream(jsm, spec, settings.replicas);
       }),
       partitions: partitionsOf,
       publish: Effect.fn("NatsBus.publish")(function* (topic, messages) {

@@ -23,23 +23,32 @@ const transient = (e: BusError): boolean =>
   (e.cause as { retriable?: unknown } | undefined)?.retriable === true ||
   /does not host this topic-partition|leader not available|not the controller/i.test(e.message);
 
-export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
+export const provisionTopic = (admin: Admin, spec: TopicSpec, replicas = 1) =>
   Effect.gen(function* () {
     yield* checkTopic("provision", spec.topic);
     const fail = (what: string) => (cause: unknown) =>
       new BusError({ op: "provision", topic: spec.topic, message: `${what}: ${errorText(cause)}`, cause });
-    const configEntries = [
+    const configEntries = (replicationFactor: number) => [
       { name: "retention.ms", value: String(spec.retentionMs) },
       { name: "retention.bytes", value: String(spec.maxBytes !== undefined && spec.maxBytes > 0 ? spec.maxBytes : -1) },
       { name: "max.message.bytes", value: String(MAX_MESSAGE_BYTES) },
       { name: "message.timestamp.type", value: "CreateTime" },
+      // 2 of 3: one broker may be down and an acked batch is still on two
+      { name: "min.insync.replicas", value: String(Math.max(1, replicationFactor - 1)) },
     ];
     // createTopics answers false when the topic exists: then align its retention and partitions.
     const created = yield* Effect.tryPromise({
       try: () =>
         admin.createTopics({
           waitForLeaders: true,
-          topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: 1, configEntries }],
+          topics: [
+            {
+              topic: spec.topic,
+              numPartitions: spec.partitions,
+              replicationFactor: replicas,
+              configEntries: configEntries(replicas),
+            },
+          ],
         }),
       catch: fail("create topic failed"),
     });
@@ -49,6 +58,8 @@ export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
       catch: fail("topic metadata failed"),
     });
     const have = meta.topics[0]?.partitions.length ?? 0;
+    // an existing topic keeps its replication factor (changing it is a reassignment, an operator's job)
+    const factor = meta.topics[0]?.partitions[0]?.replicas.length ?? replicas;
     if (have > spec.partitions)
       return yield* new BusError({
         op: "provision",
@@ -64,7 +75,7 @@ export const provisionTopic = (admin: Admin, spec: TopicSpec) =>
       try: () =>
         admin.alterConfigs({
           validateOnly: false,
-          resources: [{ type: 2 /* TOPIC */, name: spec.topic, configEntries }],
+          resources: [{ type: 2 /* TOPIC */, name: spec.topic, configEntries: configEntries(factor) }],
         }),
       catch: fail("alter topic config failed"),
     });

@@ -29,7 +29,7 @@ export const errorText = (cause: unknown): string => (cause instanceof Error ? c
 
 const isNotFound = (cause: unknown) => /not found/i.test(cause instanceof Error ? cause.message : String(cause));
 
-export const provisionStream = (jsm: JetStreamManager, spec: TopicSpec) =>
+export const provisionStream = (jsm: JetStreamManager, spec: TopicSpec, replicas = 1) =>
   Effect.gen(function* () {
     yield* checkTopic("provision", spec.topic);
     const name = streamName(spec.topic);
@@ -45,7 +45,7 @@ export const provisionStream = (jsm: JetStreamManager, spec: TopicSpec) =>
       max_age: nanos(spec.retentionMs),
       max_bytes: spec.maxBytes !== undefined && spec.maxBytes > 0 ? spec.maxBytes : -1,
       duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, spec.retentionMs)),
-      num_replicas: 1,
+      num_replicas: replicas,
     };
     const existing = yield* Effect.tryPromise({ try: () => jsm.streams.info(name), catch: (e) => e }).pipe(
       Effect.map((info) => info.config),
@@ -62,7 +62,11 @@ export const provisionStream = (jsm: JetStreamManager, spec: TopicSpec) =>
         topic: spec.topic,
         message: `stream ${name} has ${had} shards, asked for ${spec.partitions}; changing it would reorder keys`,
       });
-    if (existing.max_age !== config.max_age || existing.max_bytes !== config.max_bytes)
+    if (
+      existing.max_age !== config.max_age ||
+      existing.max_bytes !== config.max_bytes ||
+      existing.num_replicas !== config.num_replicas
+    )
       yield* Effect.tryPromise({
         try: () => jsm.streams.update(name, { ...existing, ...config }),
         catch: fail("stream update failed"),
