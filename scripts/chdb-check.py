@@ -3,9 +3,12 @@
 
 Reads one JSON document on stdin:
   {"statements": [sql...],                        # DDL, run in order
-   "loads": [{"table", "columns", "structure", "file"}],  # RowBinary files to insert
+   "loads": [{"table", "columns", "structure", "file", "format"}],  # files to insert: RowBinary
+                                                   # (the default; needs structure) or Native
+                                                   # (its types come from the block itself)
    "queries": [{"title", "sql"}]}                  # each must run; rows are counted
-Prints {"version", "results": [{"title", "rows", "error"}]} on stdout. Needs `pip install chdb`.
+Prints {"version", "results": [{"title", "rows", "data", "error"}]} on stdout (data: JSONCompact
+rows). Needs `pip install chdb`.
 """
 import json
 import sys
@@ -28,10 +31,10 @@ def main() -> int:
             for sql in spec["statements"]:
                 sess.query(sql)
             for load in spec["loads"]:
-                sess.query(
-                    f"INSERT INTO {load['table']} ({load['columns']}) "
-                    f"SELECT * FROM file('{load['file']}', 'RowBinary', '{load['structure']}')"
-                )
+                fmt = load.get("format", "RowBinary")
+                source = f"'{load['file']}', 'Native'" if fmt == "Native" else (
+                    f"'{load['file']}', '{fmt}', '{load['structure']}'")
+                sess.query(f"INSERT INTO {load['table']} ({load['columns']}) SELECT * FROM file({source})")
         except Exception as e:  # noqa: BLE001 - reported to the test, which fails on it
             out["setup_error"] = str(e).strip().splitlines()[0]
         for q in spec["queries"]:

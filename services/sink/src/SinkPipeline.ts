@@ -21,7 +21,7 @@ import type { Rejected, Transform } from "@netpulse/runtime/stage/Stage";
 import { busOutput, runLive } from "@netpulse/runtime/stage/runStage";
 import type { ClickHouseError } from "@netpulse/clickhouse/ClickHouseError";
 import type { RowEncoder } from "./rows/RowEncoder.js";
-import { avroOf, transcodeBatch } from "./rows/WireFlow.js";
+import { avroOf } from "./rows/WireFlow.js";
 import { SinkWriter, type Encoders, type SinkWriterShape } from "./write/SinkWriter.js";
 
 export const STAGE = "sink";
@@ -53,13 +53,13 @@ export const codecInput = <R>(codec: BatchCodec<R>, enc: RowEncoder<R>): TopicIn
 });
 
 /**
- * Enriched flows: straight from Avro to RowBinary where the server takes the legacy DDL (no
- * records built), through the codec where it takes the modern one.
+ * Enriched flows: straight from Avro to Native columns in the server's dialect (no records
+ * built); through the codec and RowBinary only where no wire encoder is given.
  */
 export const flowsInput = (e: Encoders): TopicInput<unknown> =>
   (e.flowsWire === undefined
     ? codecInput(EnrichedFlowCodec, e.flows)
-    : { enc: e.flowsWire, decode: transcodeBatch, encodeOne: avroOf }) as TopicInput<unknown>;
+    : { enc: e.flowsWire, decode: e.flowsWire.decode, encodeOne: avroOf }) as TopicInput<unknown>;
 
 /** What one written batch gave: rows stored, rows already there, and messages or rows rejected. */
 export interface SinkOutput {

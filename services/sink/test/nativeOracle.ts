@@ -1,32 +1,31 @@
 // Test oracle for the sink's Native blocks: RowBinary rows (from the codec path's encoder, which
 // encoder.test.ts holds to the generic one) regrouped column by column into a Native block, the
-// slow obvious way. Checked byte for byte against the 18.16 server's own `FORMAT Native` output.
+// slow obvious way. Checked byte for byte against the 18.16 server's own `FORMAT Native` output;
+// the modern types (IPv6, LowCardinality(String): a dictionary in first-seen order, indexes as
+// narrow as it allows) by chdb reading the transcoder's blocks (test/sink-chdb.test.ts).
 import { grown } from "../src/rows/RowBinaryWriter.js";
-import { leb128, lebString, type NativeColumn } from "../src/rows/NativeBlock.js";
+import { leb128, lebString, readLeb, type NativeColumn } from "../src/rows/NativeBlock.js";
 
 const KIND_FIXED = 0;
 const KIND_STRING = 1;
 const KIND_STRINGS = 2; // Array(String)
+const KIND_DICT = 3; // LowCardinality(String)
 
-const FIXED_WIDTH: Readonly<Record<string, number>> = { Int64: 8, Int32: 4, UInt16: 2, UInt8: 1, Float64: 8 };
+const FIXED_WIDTH: Readonly<Record<string, number>> = {
+  Int64: 8,
+  Int32: 4,
+  UInt16: 2,
+  UInt8: 1,
+  Float64: 8,
+  IPv6: 16,
+};
 
 const kindOf = (c: NativeColumn): number => {
   if (c.type === "String") return KIND_STRING;
+  if (c.type === "LowCardinality(String)") return KIND_DICT;
   if (c.type === "Array(String)") return KIND_STRINGS;
   if (FIXED_WIDTH[c.type] !== undefined) return KIND_FIXED;
   throw new Error(`column ${c.name}: no Native layout for ${c.type} here`);
-};
-
-const readLeb = (src: Buffer, p: number): number => {
-  let v = 0;
-  let shift = 0;
-  let b: number;
-  do {
-    b = src[p++]!;
-    v += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (b >= 0x80);
-  return v;
 };
 
 /** Offset of the end of the LEB128 length + string starting at p. */
@@ -52,6 +51,9 @@ export class NativeBlockWriter {
   /** Array columns: cumulative element count per row, UInt64 LE. */
   private readonly offsets: (Buffer | undefined)[];
   private readonly totals: Float64Array;
+  /** LowCardinality columns: key (latin1 of its bytes) → index, and each row's index. */
+  private readonly dicts: Map<string, number>[];
+  private readonly indexes: number[][];
   private count = 0;
   /** Rows the offset columns have room for. */
   private capacity: number;
@@ -71,6 +73,8 @@ export class NativeBlockWriter {
       Buffer.allocUnsafe(this.kinds[c] === KIND_FIXED ? this.widths[c]! * rows : Math.max(256, rows * 16)),
     );
     this.offsets = columns.map((_, c) => (this.kinds[c] === KIND_STRINGS ? Buffer.allocUnsafe(8 * rows) : undefined));
+    this.dicts = columns.map(() => new Map());
+    this.indexes = columns.map(() => []);
   }
 
   /** Column c's buffer, grown to take n more bytes. */
@@ -100,6 +104,19 @@ export class NativeBlockWriter {
           p += widths[c]!;
         } else if (kind === KIND_STRING) {
           p = stringEnd(src, p);
+        } else if (kind === KIND_DICT) {
+          // the key goes to the dictionary (the column's bytes) when new; the row keeps its index
+          p = stringEnd(src, p);
+          const key = src.toString("latin1", s, p);
+          const dict = this.dicts[c]!;
+          let k = dict.get(key);
+          if (k !== undefined) {
+            this.indexes[c]!.push(k);
+            continue;
+          }
+          k = dict.size;
+          dict.set(key, k);
+          this.indexes[c]!.push(k);
         } else {
           // Array(String): the element count goes to the offsets column, the elements (the
           // column's own bytes) to the data column
@@ -132,6 +149,23 @@ export class NativeBlockWriter {
     const parts: Buffer[] = [leb128(this.columns.length), leb128(this.count)];
     this.columns.forEach((col, c) => {
       parts.push(lebString(col.name), lebString(col.type));
+      if (this.kinds[c] === KIND_DICT) {
+        if (this.count === 0) return;
+        const keys = this.dicts[c]!.size;
+        const width = keys <= 256 ? 1 : keys <= 65536 ? 2 : 4;
+        const u64 = (v: number) => {
+          const b = Buffer.alloc(8);
+          b.writeBigUInt64LE(BigInt(v));
+          return b;
+        };
+        // keys version 1; index type (0/1/2 = UInt8/16/32) | has additional keys | update dictionary
+        parts.push(u64(1), u64((width === 1 ? 0 : width === 2 ? 1 : 2) | (1 << 9) | (1 << 10)), u64(keys));
+        parts.push(this.data[c]!.subarray(0, this.at[c]), u64(this.count));
+        const idx = Buffer.alloc(width * this.count);
+        this.indexes[c]!.forEach((k, r) => idx.writeUIntLE(k, width * r, width));
+        parts.push(idx);
+        return;
+      }
       const o = this.offsets[c];
       if (o !== undefined) parts.push(o.subarray(0, 8 * this.count));
       parts.push(this.data[c]!.subarray(0, this.at[c]));
@@ -140,6 +174,8 @@ export class NativeBlockWriter {
     this.count = 0;
     this.at.fill(0);
     this.totals.fill(0);
+    for (const d of this.dicts) d.clear();
+    for (const i of this.indexes) i.length = 0;
     return block;
   }
 }

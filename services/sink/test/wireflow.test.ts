@@ -7,10 +7,11 @@ import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { encodeFlows } from "../src/rows/FlowRowBinary.js";
 import { parseSchema } from "@netpulse/runtime/codec/avro";
 import { avroOf, decimalKey, transcodeBatch, transcodeRecords, type WireFlow } from "../src/rows/WireFlow.js";
-import { FLOW_COLUMNS } from "../src/rows/FlowTranscoder.js";
+import { FLOW_COLUMNS, flowColumns } from "../src/rows/FlowTranscoder.js";
 import { nativeBlock } from "../src/rows/NativeBlock.js";
 import { makeWireFlowEncoder } from "../src/rows/WireFlowEncoder.js";
 import type { EnrichedFlow } from "@netpulse/runtime/records";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import { nativeOfRowBinary } from "./nativeOracle.js";
 import { corruptions } from "../../../test/support/corrupt.js";
 import { makeFlows } from "./fixtures.js";
@@ -38,8 +39,25 @@ const same = (got: Buffer, want: Buffer) => {
   expect(got.equals(want)).toBe(true);
 };
 
-const message = (records: ReadonlyArray<EnrichedFlow>, sequence = 1n): WireFlow[] =>
-  Either.getOrThrow(transcodeBatch(EnrichedFlowCodec.encodeBatch(records, { producer: "t", sequence })));
+const message = (records: ReadonlyArray<EnrichedFlow>, sequence = 1n, d: Dialect = "legacy"): WireFlow[] =>
+  Either.getOrThrow(transcodeBatch(EnrichedFlowCodec.encodeBatch(records, { producer: "t", sequence }), d));
+
+const every3 = <A>(xs: ReadonlyArray<A>): A[] => xs.filter((_, i) => i % 3 !== 1);
+
+/**
+ * 3000 records as three messages, encoded whole and as what de-duplication, the stored-rows
+ * check and bisection hand the encoder, each byte-equal to `want` of the same records.
+ */
+const selections = (records: ReadonlyArray<EnrichedFlow>, d: Dialect, want: (rs: EnrichedFlow[]) => Buffer) => {
+  const enc = makeWireFlowEncoder("db", d);
+  const parts = [records.slice(0, 1000), records.slice(1000, 1001), records.slice(1001, 3000)];
+  const wire = parts.flatMap((p, i) => message(p, BigInt(i), d));
+  same(enc.encode(wire).body, want([...records]));
+  same(enc.encode(every3(wire)).body, want(every3(records)));
+  same(enc.encode(wire.slice(500, 1500)).body, want(records.slice(500, 1500)));
+  same(enc.encode(wire.slice(1000, 1001)).body, want(records.slice(1000, 1001)));
+  return { enc, wire };
+};
 
 describe("WireFlow transcoder", () => {
   it("gives the codec+encoder columns, keys and Avro slices for every row", () => {
@@ -79,17 +97,9 @@ describe("WireFlow transcoder", () => {
   });
 
   it("encodes whole messages, and any selection of their rows, as the codec path's rows", () => {
-    const enc = makeWireFlowEncoder("db");
-    const parts = [rows.slice(0, 1000), rows.slice(1000, 1001), rows.slice(1001, 3000)];
-    const wire = parts.flatMap((p, i) => message(p, BigInt(i)));
-    same(enc.encode(wire).body, expectedNative(rows));
-    // what de-duplication, the stored-rows check and bisection hand the encoder
-    const every3 = (xs: ReadonlyArray<unknown>) => xs.filter((_, i) => i % 3 !== 1);
-    same(enc.encode(every3(wire) as WireFlow[]).body, expectedNative(every3(rows) as EnrichedFlow[]));
-    same(enc.encode(wire.slice(500, 1500)).body, expectedNative(rows.slice(500, 1500)));
-    same(enc.encode(wire.slice(1000, 1001)).body, expectedNative(rows.slice(1000, 1001)));
-    const keys = enc.encodeKeys(every3(wire) as WireFlow[]);
-    (every3(rows) as EnrichedFlow[]).forEach((r, i) => {
+    const { enc, wire } = selections(rows, "legacy", expectedNative);
+    const keys = enc.encodeKeys(every3(wire));
+    every3(rows).forEach((r, i) => {
       expect(keys.readBigInt64LE(16 * i)).toBe(r.flow_id);
       expect(keys.readBigInt64LE(16 * i + 8)).toBe(r.start_ns);
     });
@@ -149,5 +159,46 @@ describe("WireFlow transcoder", () => {
       else expect(Either.isRight(codec) && codec.right.records.length, `mutation ${i}`).toBe(ours.right.length);
     }
     expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe("WireFlow transcoder, modern dialect (LowCardinality, IPv6)", () => {
+  const columns = flowColumns("modern");
+  const expectedModern = (records: ReadonlyArray<EnrichedFlow>) =>
+    nativeOfRowBinary(columns, encodeFlows(records, "modern").body, records.length);
+  const modern = (records: ReadonlyArray<EnrichedFlow>, sequence = 1n) => message(records, sequence, "modern");
+  const odd = rows.map((r, i) => {
+    const ips = ["2001:db8::1", "::ffff:1.2.3.4", "010.0.0.1", "fe80::1%eth0", "0.0.0.0", "255.255.255.255", "::"];
+    if (i < ips.length) return { ...r, src_ip: ips[i]!, dst_ip: ips[ips.length - 1 - i]! };
+    if (i === 10) return { ...r, node: "", comm: "", protocol: "ünï ✓", src: { ...r.src, namespace: "" } };
+    return r;
+  });
+
+  it("gives the codec path's rows as Native, for one message, several, and any selection", () => {
+    const enc = makeWireFlowEncoder("db", "modern");
+    same(enc.encode(modern(odd)).body, expectedModern(odd));
+    selections(odd, "modern", expectedModern);
+    console.log(`modern Native: ${odd.length} rows in 1 and 3 messages and 3 selections, byte-equal to the oracle`);
+  });
+
+  // past 65536 keys (UInt32 indexes): test/sink-chdb.test.ts, where chdb reads them back
+  it("widens a dictionary's indexes past 256 keys", () => {
+    const enc = makeWireFlowEncoder("db", "modern");
+    for (const n of [256, 257]) {
+      const many = makeFlows(n).map((r, i) => ({ ...r, comm: `c${i}` }));
+      const wire = [0, 1, 2, 3].flatMap((k) => modern(many.slice((k * n) >> 2, ((k + 1) * n) >> 2), BigInt(k)));
+      same(enc.encode(wire).body, expectedModern(many));
+    }
+  });
+
+  it("leaves out a row whose IP is none, with the codec path's reason, and keeps the rest", () => {
+    const enc = makeWireFlowEncoder("db", "modern");
+    const bad = [odd[20]!, { ...odd[21]!, dst_ip: "not-an-ip" }, odd[22]!];
+    const wire = modern(bad);
+    const out = enc.encode(wire);
+    const want = encodeFlows(bad, "modern");
+    expect(out.rejected.map((r) => [r.row, r.reason])).toEqual([[wire[1], want.rejected[0]!.reason]]);
+    expect(out.encoded).toEqual([wire[0], wire[2]]);
+    same(out.body, expectedModern([bad[0]!, bad[2]!]));
   });
 });

@@ -4,9 +4,8 @@
 // (IPv6 columns) can still make a row unencodable.
 import type { EnrichedFlow, Endpoint } from "@netpulse/runtime/records";
 import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
-import type { Rejected } from "./RowEncoder.js";
+import { ipv6Bytes as ipv6, type Rejected } from "./RowEncoder.js";
 import { RowBinaryWriter } from "./RowBinaryWriter.js";
-import ipaddr from "ipaddr.js";
 
 const endpoint = (w: RowBinaryWriter, e: Endpoint): void => {
   w.string(e.kind);
@@ -25,12 +24,6 @@ const endpoint = (w: RowBinaryWriter, e: Endpoint): void => {
   for (const k in labels) w.string(labels[k] ?? "");
   w.u8(e.host_network ? 1 : 0);
   w.string(e.external_name);
-};
-
-const ipv6 = (text: string): number[] | undefined => {
-  if (!ipaddr.isValid(text)) return undefined;
-  const a = ipaddr.parse(text);
-  return a.kind() === "ipv4" ? (a as ipaddr.IPv4).toIPv4MappedAddress().toByteArray() : a.toByteArray();
 };
 
 export const encodeFlows = (rows: ReadonlyArray<EnrichedFlow>, d: Dialect) => {

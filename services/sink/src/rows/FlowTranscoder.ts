@@ -1,26 +1,58 @@
 // The inner loop of WireFlow.ts: one EnrichedFlow record from its Avro bytes to one row of each
-// netpulse.flows column (legacy types, Native layout: NativeBlock.ts), in one pass, with input
-// cursor and column buffers in one object so the hot copies stay monomorphic and inlinable.
-// Fields are written in column order, each to the next column. A test holds the output to a
-// Native block built from the codec's records, and one to the server's own.
+// netpulse.flows column (Native layout: NativeBlock.ts), in one pass, with input cursor and
+// column buffers in one object so the hot copies stay monomorphic and inlinable. Fields are
+// written in column order, each to the next column. The dialect decides what a string field
+// becomes: a String on legacy servers; on modern ones a Tag field is looked up in its column's
+// dictionary (LowCardinality(String)) and an IP is parsed to IPv6's 16 bytes. A test holds the
+// output to a Native block built from the codec's records, the legacy one to the 18.16 server's
+// own, and the modern one to what chdb reads back.
 import { AvroCursor, AvroCursorError, longLess, longOf } from "@netpulse/runtime/codec/AvroCursor";
 import { CLOSE_REASON_BYTES, DIRECTION_BYTES, flowProblem } from "@netpulse/runtime/codec/flowRules";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import { flows } from "../schema/tables.js";
-import { isArrayColumn, legacyNativeColumns, type ColumnBlock } from "./NativeBlock.js";
+import { isArrayColumn, isLowCardinality, nativeColumns, type ColumnBlock, type NativeColumn } from "./NativeBlock.js";
 import { grown } from "./RowBinaryWriter.js";
+import { ipv6Bytes } from "./RowEncoder.js";
 
-/** netpulse.flows' insert columns as the transcoder writes them, one after another. */
-export const FLOW_COLUMNS = legacyNativeColumns(flows);
+/** netpulse.flows' insert columns in a dialect's types, as the transcoder writes them. */
+export const flowColumns = (d: Dialect): NativeColumn[] => nativeColumns(flows, d);
+/** The legacy ones. */
+export const FLOW_COLUMNS = flowColumns("legacy");
 const COLUMNS = FLOW_COLUMNS.length;
 const IS_ARRAY = Uint8Array.from(FLOW_COLUMNS, (c) => (isArrayColumn(c) ? 1 : 0));
 
+/** What a string field becomes in its column. */
+const PLAIN = 0;
+const TAG = 1;
+const IP = 2;
+const stringKind = (c: NativeColumn): number => (isLowCardinality(c) ? TAG : c.type === "IPv6" ? IP : PLAIN);
+
+/** a[s, s + n) and b[t, t + n) hold the same bytes. */
+const sameBytes = (a: Buffer, s: number, b: Buffer, t: number, n: number): boolean => {
+  for (let i = 0; i < n; i++) if (a[s + i] !== b[t + i]) return false;
+  return true;
+};
+
 export class FlowTranscoder extends AvroCursor {
-  /** Column buffers (array columns: elements), reused message after message. */
+  readonly columns: ReadonlyArray<NativeColumn>;
+  private readonly kinds: Uint8Array;
+  /** Column buffers (array columns: elements; LowCardinality: dictionary keys), reused message after message. */
   private data: Buffer[] = FLOW_COLUMNS.map(() => Buffer.allocUnsafe(1 << 12));
   private at = new Int32Array(COLUMNS);
-  /** Array columns: cumulative element counts, 4 bytes a row (UInt32 here, UInt64 in the block). */
+  /**
+   * Per row: array columns' cumulative element counts (UInt32 here, UInt64 in the block);
+   * LowCardinality columns' dictionary indexes.
+   */
   private offs: Int32Array[] = FLOW_COLUMNS.map(() => new Int32Array(1 << 10));
   private totals = new Int32Array(COLUMNS);
+  /** LowCardinality columns: keys so far, each key's bytes (start, length in data[c]), hash slots (key + 1). */
+  private keys = new Int32Array(COLUMNS);
+  private spansOfKeys: Int32Array[] = FLOW_COLUMNS.map(() => new Int32Array(0));
+  private slots: Int32Array[] = FLOW_COLUMNS.map(() => new Int32Array(0));
+  /** The key of the previous row (most rows repeat it), -1 for none. */
+  private lastKey = new Int32Array(COLUMNS);
+  /** A value of this row that the dialect's columns cannot hold (an unparsable IP): the row's own problem. */
+  rowProblem: string | undefined = undefined;
   /** Records written since begin. */
   rows = 0;
   /** The column the next field goes to. */
@@ -33,12 +65,27 @@ export class FlowTranscoder extends AvroCursor {
   /** Label spans of one endpoint (key start, key end, value start, value end, …), reused. */
   private spans = new Int32Array(64);
 
+  constructor(readonly dialect: Dialect = "legacy") {
+    super();
+    this.columns = flowColumns(dialect);
+    this.kinds = Uint8Array.from(this.columns, stringKind);
+    this.kinds.forEach((k, c) => {
+      if (k !== TAG) return;
+      this.spansOfKeys[c] = new Int32Array(512);
+      this.slots[c] = new Int32Array(512);
+    });
+  }
+
   /** Start a message. */
   begin(records: Buffer): void {
     this.reset(records);
     this.at.fill(0);
     this.totals.fill(0);
     this.rows = 0;
+    if (this.dialect === "legacy") return;
+    for (let c = 0; c < COLUMNS; c++) if (this.keys[c]! > 0) this.slots[c]!.fill(0);
+    this.keys.fill(0);
+    this.lastKey.fill(-1);
   }
 
   /** Column c's buffer with room for n more bytes. */
@@ -130,7 +177,108 @@ export class FlowTranscoder extends AvroCursor {
       throw new AvroCursorError("truncated", `string of ${n} bytes at byte ${s} runs past the end`);
     this.s = s;
     this.pos = this.e = e;
-    this.putSpan(this.c++, s, e);
+    const c = this.c++;
+    const kind = this.kinds[c];
+    if (kind === PLAIN) this.putSpan(c, s, e);
+    else if (kind === TAG) this.putKey(c, s, e);
+    else this.putIp(c, s, e);
+  }
+
+  /** `in[s, e)` as a LowCardinality(String) row of column c: its key's index, the key added if new. */
+  private putKey(c: number, s: number, e: number): void {
+    const src = this.buf;
+    const n = e - s;
+    const spans = this.spansOfKeys[c]!;
+    const last = this.lastKey[c]!;
+    if (last >= 0 && spans[2 * last + 1] === n && sameBytes(src, s, this.data[c]!, spans[2 * last]!, n)) {
+      this.offs[c]![this.rows] = last;
+      return;
+    }
+    let h = 0x811c9dc5 ^ n;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+    const slots = this.slots[c]!;
+    const mask = slots.length - 1;
+    let slot = (h ^ (h >>> 15)) & mask;
+    for (;;) {
+      const k = slots[slot]! - 1;
+      if (k < 0) break;
+      if (spans[2 * k + 1] === n && sameBytes(src, s, this.data[c]!, spans[2 * k]!, n)) {
+        this.offs[c]![this.rows] = this.lastKey[c] = k;
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+    // a new key: its String at the end of the dictionary, its bytes' span noted
+    const k = this.keys[c]!;
+    this.putSpan(c, s, e);
+    if (2 * k + 2 > spans.length) this.spansOfKeys[c] = grownInts(spans);
+    this.spansOfKeys[c]![2 * k] = this.at[c]! - n;
+    this.spansOfKeys[c]![2 * k + 1] = n;
+    slots[slot] = k + 1;
+    this.keys[c] = k + 1;
+    if (2 * (k + 1) > slots.length) this.rehash(c);
+    this.offs[c]![this.rows] = this.lastKey[c] = k;
+  }
+
+  /** Column c's hash slots, twice as many. */
+  private rehash(c: number): void {
+    const slots = new Int32Array(this.slots[c]!.length * 2);
+    const mask = slots.length - 1;
+    const spans = this.spansOfKeys[c]!;
+    const data = this.data[c]!;
+    for (let k = 0; k < this.keys[c]!; k++) {
+      const s = spans[2 * k]!;
+      const n = spans[2 * k + 1]!;
+      let h = 0x811c9dc5 ^ n;
+      for (let i = s; i < s + n; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
+      let slot = (h ^ (h >>> 15)) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = k + 1;
+    }
+    this.slots[c] = slots;
+  }
+
+  /**
+   * `in[s, e)`, IPv4 or IPv6 text, as IPv6's 16 bytes (network order; IPv4 mapped to
+   * ::ffff:a.b.c.d). Plain dotted decimal is parsed here; anything else goes to ipaddr.js, as
+   * the RowBinary encoder does. Text that is no address writes zeros and sets rowProblem.
+   */
+  private putIp(c: number, s: number, e: number): void {
+    const src = this.buf;
+    const q = this.at[c]!;
+    const o = this.room(c, 16);
+    this.at[c] = q + 16;
+    let part = 0;
+    let v = 0;
+    let digits = 0;
+    let ok = e - s <= 15;
+    for (let i = s; ok && i < e; i++) {
+      const b = src[i]!;
+      if (b === 0x2e) {
+        if (digits === 0 || part === 3) ok = false;
+        else {
+          o[q + 12 + part++] = v;
+          v = 0;
+          digits = 0;
+        }
+      } else if (b >= 0x30 && b <= 0x39 && !(digits > 0 && v === 0)) {
+        v = v * 10 + b - 0x30;
+        digits++;
+        if (v > 255) ok = false;
+      } else ok = false;
+    }
+    if (ok && part === 3 && digits > 0) {
+      o[q + 15] = v;
+      for (let i = 0; i < 10; i++) o[q + i] = 0;
+      o[q + 10] = 0xff;
+      o[q + 11] = 0xff;
+      return;
+    }
+    const text = src.toString("utf8", s, e);
+    const bytes = ipv6Bytes(text);
+    for (let i = 0; i < 16; i++) o[q + i] = bytes?.[i] ?? 0;
+    if (bytes === undefined && this.rowProblem === undefined)
+      this.rowProblem = `${this.columns[c]!.name}: not an IPv4/IPv6 address: ${JSON.stringify(text)}`;
   }
 
   private copyLong(): void {
@@ -173,6 +321,7 @@ export class FlowTranscoder extends AvroCursor {
   /** One record appended to the columns; a message naming the broken codec rule, else undefined. */
   record(): string | undefined {
     this.c = 0;
+    this.rowProblem = undefined;
     if (this.rows === this.offs[0]!.length) this.offs = this.offs.map((o) => grownInts(o));
     this.copyLong();
     this.flowLo = this.lo;
@@ -220,25 +369,34 @@ export class FlowTranscoder extends AvroCursor {
   finish(): ColumnBlock {
     const rows = this.rows;
     const cols = new Int32Array(COLUMNS + 1);
+    const kinds = this.kinds;
     let size = 0;
     for (let c = 0; c < COLUMNS; c++) {
       cols[c] = size;
-      size += this.at[c]! + (IS_ARRAY[c] ? 8 * rows : 0);
+      size += this.at[c]! + (IS_ARRAY[c] ? 8 * rows : 0) + (kinds[c] === TAG ? 4 * rows : 0);
     }
     cols[COLUMNS] = size;
     const block = Buffer.allocUnsafe(size);
     for (let c = 0; c < COLUMNS; c++) {
       let q = cols[c]!;
+      const offs = this.offs[c]!;
       if (IS_ARRAY[c]) {
-        const offs = this.offs[c]!;
         for (let r = 0; r < rows; r++, q += 8) {
           block.writeUInt32LE(offs[r]!, q);
           block.writeUInt32LE(0, q + 4);
         }
       }
-      this.data[c]!.copy(block, q, 0, this.at[c]);
+      q += this.data[c]!.copy(block, q, 0, this.at[c]);
+      if (kinds[c] === TAG)
+        for (let r = 0; r < rows; r++, q += 4) {
+          const k = offs[r]!;
+          block[q] = k;
+          block[q + 1] = k >>> 8;
+          block[q + 2] = k >>> 16;
+          block[q + 3] = k >>> 24;
+        }
     }
-    return { rows, block, cols };
+    return this.dialect === "legacy" ? { rows, block, cols } : { rows, block, cols, keys: this.keys.slice() };
   }
 }
 

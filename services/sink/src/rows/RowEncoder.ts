@@ -18,7 +18,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 const isInt = (v: unknown, lo: number, hi: number): v is number =>
   typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
 
-const ipv6Bytes = (text: string): number[] | undefined => {
+/** IPv4 or IPv6 text as IPv6's 16 bytes (IPv4 mapped to ::ffff:a.b.c.d), or undefined when it is no address. */
+export const ipv6Bytes = (text: string): number[] | undefined => {
   if (!ipaddr.isValid(text)) return undefined;
   const a = ipaddr.parse(text);
   return a.kind() === "ipv4" ? (a as ipaddr.IPv4).toIPv4MappedAddress().toByteArray() : a.toByteArray();

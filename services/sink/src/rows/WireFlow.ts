@@ -1,5 +1,5 @@
-// Enriched-flow bus batches straight from Avro bytes to the columns of netpulse.flows (legacy
-// dialect, Native layout), without building JS objects: decoding enriched flows into objects
+// Enriched-flow bus batches straight from Avro bytes to the columns of netpulse.flows (in the
+// server's dialect, Native layout), without building JS objects: decoding enriched flows into objects
 // cost ≈3.5 µs a record here, more than encoding and the server's insert together. A message
 // becomes one ColumnBlock; each row keeps its identity and its own Avro bytes (for the DLQ, and
 // to be transcoded again when a batch needs only some rows of a message). The same semantic
@@ -8,6 +8,7 @@ import * as Either from "effect/Either";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { CodecError } from "@netpulse/runtime/codec/CodecError";
 import { AvroCursor, AvroCursorError } from "@netpulse/runtime/codec/AvroCursor";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
 import { FlowTranscoder } from "./FlowTranscoder.js";
 import type { ColumnBlock } from "./NativeBlock.js";
 import { RowBinaryWriter } from "./RowBinaryWriter.js";
@@ -23,6 +24,8 @@ export interface WireBatch {
   readonly avro: Buffer;
   /** Row i's Avro: avro[marks[2i], marks[2i + 1]). */
   readonly marks: Int32Array;
+  /** Rows the dialect's columns cannot hold (modern: an IP that is none), with the reason; rare. */
+  readonly problems: ReadonlyMap<number, string> | undefined;
 }
 
 /**
@@ -73,14 +76,20 @@ const fail = (kind: "garbage" | "truncated" | "invalid_record", message: string)
   Either.left(new CodecError({ kind, message }));
 
 const cursor = new AvroCursor();
-const transcoder = new FlowTranscoder();
+const transcoders: { legacy?: FlowTranscoder; modern?: FlowTranscoder } = {};
+const transcoderFor = (d: Dialect): FlowTranscoder => (transcoders[d] ??= new FlowTranscoder(d));
 
-/** Records of an Avro array (its block encoding) as WireFlows. */
-export const transcodeRecords = (records: Buffer, expected: number): Either.Either<WireFlow[], CodecError> => {
+/** Records of an Avro array (its block encoding) as WireFlows, for a server of dialect `d`. */
+export const transcodeRecords = (
+  records: Buffer,
+  expected: number,
+  d: Dialect = "legacy",
+): Either.Either<WireFlow[], CodecError> => {
   if (expected < 0 || expected > records.length)
     return fail("garbage", `batch says ${expected} records in ${records.length} bytes`);
-  const t = transcoder;
+  const t = transcoderFor(d);
   t.begin(records);
+  let problems: Map<number, string> | undefined;
   const words = new Int32Array(expected * 4);
   const keys = Buffer.from(words.buffer);
   const marks = new Int32Array(expected * 2);
@@ -93,6 +102,7 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
         const problem = t.record();
         if (problem !== undefined)
           return fail("invalid_record", `invalid netpulse.v1.EnrichedFlow at index ${count}: ${problem}`);
+        if (t.rowProblem !== undefined) (problems ??= new Map()).set(count, t.rowProblem);
         const k = count * 16;
         writeU32(keys, k, t.flowLo);
         writeU32(keys, k + 4, t.flowHi);
@@ -111,14 +121,14 @@ export const transcodeRecords = (records: Buffer, expected: number): Either.Eith
   }
   if (t.pos !== records.length || count !== expected)
     return fail("garbage", `batch says ${expected} records, holds ${count} (${records.length - t.pos} bytes left)`);
-  const batch: WireBatch = { columns: t.finish(), keys, words, avro: records, marks };
+  const batch: WireBatch = { columns: t.finish(), keys, words, avro: records, marks, problems };
   const out: WireFlow[] = new Array<WireFlow>(count);
   for (let i = 0; i < count; i++) out[i] = new WireFlow(batch, i);
   return Either.right(out);
 };
 
-/** A bus message (Batch envelope) of enriched flows. */
-export const transcodeBatch = (bytes: Buffer): Either.Either<WireFlow[], CodecError> => {
+/** A bus message (Batch envelope) of enriched flows, for a server of dialect `d`. */
+export const transcodeBatch = (bytes: Buffer, d: Dialect = "legacy"): Either.Either<WireFlow[], CodecError> => {
   const c = cursor.reset(bytes);
   let header: { schema: string; fp: string; count: number; records: Buffer };
   try {
@@ -138,16 +148,22 @@ export const transcodeBatch = (bytes: Buffer): Either.Either<WireFlow[], CodecEr
   }
   if (header.schema !== EnrichedFlowCodec.name)
     return fail("garbage", `batch holds ${header.schema}, expected ${EnrichedFlowCodec.name}`);
-  if (header.fp === EnrichedFlowCodec.fingerprint) return transcodeRecords(header.records, header.count);
+  if (header.fp === EnrichedFlowCodec.fingerprint) return transcodeRecords(header.records, header.count, d);
   // an older writer schema: let the codec resolve it, then take the current encoding
   return Either.flatMap(EnrichedFlowCodec.decodeBatch(bytes), ({ records }) =>
-    transcodeEach(records.map((x) => Buffer.from(EnrichedFlowCodec.encode(x)))),
+    transcodeEach(
+      records.map((x) => Buffer.from(EnrichedFlowCodec.encode(x))),
+      d,
+    ),
   );
 };
 
 /** Records (each its own Avro encoding) transcoded as one message. */
-export const transcodeEach = (records: ReadonlyArray<Buffer>): Either.Either<WireFlow[], CodecError> =>
-  transcodeRecords(Buffer.concat([arrayBlockHeader(records.length), ...records, Buffer.from([0])]), records.length);
+export const transcodeEach = (
+  records: ReadonlyArray<Buffer>,
+  d: Dialect = "legacy",
+): Either.Either<WireFlow[], CodecError> =>
+  transcodeRecords(Buffer.concat([arrayBlockHeader(records.length), ...records, Buffer.from([0])]), records.length, d);
 
 const arrayBlockHeader = (n: number): Buffer => {
   const w = new RowBinaryWriter(16);

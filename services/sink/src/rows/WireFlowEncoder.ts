@@ -1,14 +1,24 @@
-// The RowEncoder of netpulse.flows for rows transcoded straight from Avro (WireFlow.ts): rows
-// that are whole messages, in order (every batch without repeats or stored rows), are their
-// messages' column blocks joined into one Native block; any other selection of rows (repeats
-// dropped, rows already stored, halves of a bisected batch) is transcoded again from the rows'
-// own Avro first. Keys are copied from the key buffers.
+// The RowEncoder of netpulse.flows for rows transcoded straight from Avro (WireFlow.ts), on
+// either dialect: rows that are whole messages, in order (every batch without repeats or stored
+// rows), are their messages' column blocks joined into one Native block; any other selection of
+// rows (repeats dropped, rows already stored, halves of a bisected batch, rows the dialect cannot
+// hold left out) is transcoded again from the rows' own Avro first. Keys are copied from the key
+// buffers.
 import * as Either from "effect/Either";
-import { insertStatementOf, makeRowEncoder, type RowEncoder } from "./RowEncoder.js";
-import { FLOW_COLUMNS } from "./FlowTranscoder.js";
+import type { Dialect } from "@netpulse/clickhouse/ServerVersion";
+import type { CodecError } from "@netpulse/runtime/codec/CodecError";
+import { insertStatementOf, makeRowEncoder, type Rejected, type RowEncoder } from "./RowEncoder.js";
+import { flowColumns } from "./FlowTranscoder.js";
 import { nativeBlock, type ColumnBlock } from "./NativeBlock.js";
 import { flows } from "../schema/tables.js";
-import { avroOf, decimalKey, transcodeEach, type WireFlow } from "./WireFlow.js";
+import { avroOf, decimalKey, transcodeBatch, transcodeEach, type WireFlow } from "./WireFlow.js";
+
+/** The flows encoder for transcoded rows, with the decoder that makes them for its dialect. */
+export interface WireFlowEncoder extends RowEncoder<WireFlow> {
+  readonly dialect: Dialect;
+  /** A bus message to rows this encoder takes (transcodeBatch in its dialect). */
+  readonly decode: (bytes: Buffer) => Either.Either<WireFlow[], CodecError>;
+}
 
 /** The column blocks of the messages `rows` are, if they are whole messages in order. */
 const wholeMessages = (rows: ReadonlyArray<WireFlow>): ColumnBlock[] | undefined => {
@@ -22,10 +32,10 @@ const wholeMessages = (rows: ReadonlyArray<WireFlow>): ColumnBlock[] | undefined
   return blocks;
 };
 
-const columnsOf = (rows: ReadonlyArray<WireFlow>): ColumnBlock[] => {
+const columnsOf = (rows: ReadonlyArray<WireFlow>, d: Dialect): ColumnBlock[] => {
   const whole = wholeMessages(rows);
   if (whole !== undefined) return whole;
-  const again = transcodeEach(rows.map(avroOf));
+  const again = transcodeEach(rows.map(avroOf), d);
   // these rows were transcoded once already; failing now would be a defect here, not bad data
   if (Either.isLeft(again)) throw new Error(`re-transcoding ${rows.length} flows failed: ${again.left.message}`);
   return again.right.length === 0 ? [] : [again.right[0]!.batch.columns];
@@ -70,9 +80,27 @@ const firstOfEach = (rows: ReadonlyArray<WireFlow>): WireFlow[] => {
   return out;
 };
 
-export const makeWireFlowEncoder = (db: string): RowEncoder<WireFlow> => {
-  const base = makeRowEncoder(flows, "legacy", db);
+/** Rows the dialect can hold, and the others with their reasons (none in the usual batch). */
+const holdable = (rows: ReadonlyArray<WireFlow>): { good: ReadonlyArray<WireFlow>; rejected: Rejected<WireFlow>[] } => {
+  let clean = true;
+  for (let k = 0; k < rows.length && clean; k++) clean = rows[k]!.batch.problems === undefined;
+  if (clean) return { good: rows, rejected: [] };
+  const good: WireFlow[] = [];
+  const rejected: Rejected<WireFlow>[] = [];
+  for (const f of rows) {
+    const reason = f.batch.problems?.get(f.i);
+    if (reason === undefined) good.push(f);
+    else rejected.push({ row: f, reason });
+  }
+  return { good, rejected };
+};
+
+export const makeWireFlowEncoder = (db: string, dialect: Dialect = "legacy"): WireFlowEncoder => {
+  const base = makeRowEncoder(flows, dialect, db);
+  const columns = flowColumns(dialect);
   return {
+    dialect,
+    decode: (bytes) => transcodeBatch(bytes, dialect),
     spec: flows as unknown as RowEncoder<WireFlow>["spec"],
     insertStatement: insertStatementOf(flows, db, "Native"),
     keyStructure: base.keyStructure,
@@ -80,7 +108,10 @@ export const makeWireFlowEncoder = (db: string): RowEncoder<WireFlow> => {
     keyOf: (f) => f.key,
     unique: firstOfEach,
     storedKeyOf: decimalKey,
-    encode: (rows) => ({ body: nativeBlock(FLOW_COLUMNS, columnsOf(rows)), encoded: [...rows], rejected: [] }),
+    encode: (rows) => {
+      const { good, rejected } = holdable(rows);
+      return { body: nativeBlock(columns, columnsOf(good, dialect)), encoded: [...good], rejected };
+    },
     encodeKeys: (rows) => {
       const out = Buffer.allocUnsafe(16 * rows.length);
       let q = 0;

@@ -12,8 +12,7 @@ import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { ClickHouse } from "@netpulse/clickhouse/ClickHouse";
 import { ClickHouseError } from "@netpulse/clickhouse/ClickHouseError";
 import { encodeFlows } from "../rows/FlowRowBinary.js";
-import type { WireFlow } from "../rows/WireFlow.js";
-import { makeWireFlowEncoder } from "../rows/WireFlowEncoder.js";
+import { makeWireFlowEncoder, type WireFlowEncoder } from "../rows/WireFlowEncoder.js";
 import { makeRowEncoder, type RowEncoder } from "../rows/RowEncoder.js";
 import { migrate, type SchemaError, type SchemaState } from "../schema/Migrator.js";
 import { anomalies, flows, nodeStats } from "../schema/tables.js";
@@ -28,8 +27,11 @@ export interface RetryPolicy {
 
 export interface Encoders {
   readonly flows: RowEncoder<EnrichedFlow>;
-  /** Flows already transcoded from Avro to RowBinary (legacy servers only; see WireFlow.ts). */
-  readonly flowsWire: RowEncoder<WireFlow> | undefined;
+  /**
+   * Flows transcoded from Avro straight to Native columns in the server's dialect (WireFlow.ts):
+   * what the bus pipeline writes. `flows` (records → RowBinary) serves records already decoded.
+   */
+  readonly flowsWire: WireFlowEncoder | undefined;
   readonly anomalies: RowEncoder<Anomaly>;
   readonly nodeStats: RowEncoder<Heartbeat>;
 }
@@ -99,7 +101,7 @@ export const makeSinkWriter = (policy: RetryPolicy) =>
         encode: (rows) => encodeFlows(rows, dialect),
         keyOf: (r) => `${r.flow_id}\u0000${r.start_ns}`,
       },
-      flowsWire: dialect === "legacy" ? makeWireFlowEncoder(ch.database) : undefined,
+      flowsWire: makeWireFlowEncoder(ch.database, dialect),
       anomalies: makeRowEncoder(anomalies, dialect, ch.database),
       nodeStats: makeRowEncoder(nodeStats, dialect, ch.database),
     };
