@@ -6,6 +6,7 @@
 import { FlowTable } from "../src/FlowTable.js";
 import { decodeFlow } from "../src/FlowRecordDecoder.js";
 import { flowRecord } from "../test/recordBuilder.js";
+import { writeResults } from "../../../bench/results.js";
 
 const N = 65_536; // a power of two: the columns are exactly full, no doubling slack
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -98,3 +99,8 @@ console.log(`flows tracked: ${N}`);
 console.log(`FlowTable (typed-array columns): ${t.toFixed(1)} B/flow  (goal ≤ 160)`);
 console.log(`Map of objects, 5-tuple key (baseline, same run): ${m.toFixed(1)} B/flow`);
 console.log(`ratio: ${(t / m).toFixed(2)}`);
+const file = await writeResults("capture-memory", {
+  capture_bytes_per_flow: t,
+  raw: { flows: N, runs, flowTableBytesPerFlow: table, mapBytesPerFlow: map, mapBaselineBytesPerFlow: m, ratio: t / m },
+});
+console.log(`wrote ${file}`);

@@ -15,9 +15,8 @@
 // profile of each source's replay in a child process, its top self-time functions printed.
 import { spawnSync } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as Effect from "effect/Effect";
 import type * as Layer from "effect/Layer";
@@ -35,6 +34,7 @@ import { isolatedServices, repoRoot } from "../../sink/test/harness.js";
 import { clusterObjects, policyEngineOf } from "./detectorCluster.js";
 import { median, range } from "./detectorStats.js";
 import { Traffic } from "./detectorTraffic.js";
+import { writeResults } from "../../../bench/results.js";
 import { selfTime } from "./replayProfile.js";
 import { replayInMemory, replaySource, type MemorySample, type ReplayRun } from "./replayRun.js";
 
@@ -46,7 +46,6 @@ const PROFILE = process.env["REPLAY_BENCH_PROFILE"];
 const BATCH = 1000;
 const PER_ROUND = Math.floor(FLOWS / ROUNDS / BATCH) * BATCH;
 const GOAL = 0.8;
-const resultsFile = fileURLToPath(new URL("../../../bench/results/replay.json", import.meta.url));
 const MB = 1024 * 1024;
 
 const traffic = new Traffic(policyEngineOf(clusterObjects()), 10_000);
@@ -264,7 +263,19 @@ try {
   services.cleanup();
   rmSync(dir, { recursive: true, force: true });
 }
-await mkdir(dirname(resultsFile), { recursive: true });
-await writeFile(resultsFile, `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
+// top-level keys for bench/results/latest.json: each source's median ratio to the in-memory
+// detector (goal ≥ 0.8) and rate, and the memory part's peak growth; everything under raw
+const table = (results["table"] ?? {}) as Record<string, { perS: number; ratio: number }>;
+const memory = results["memory"] as { peakGrowthMB: number } | undefined;
+const resultsFile = await writeResults("replay", {
+  ...Object.fromEntries(
+    Object.entries(table).flatMap(([source, t]) => [
+      [`replay_${source}_vs_detector`, t.ratio],
+      [`replay_${source}_flows_per_s`, t.perS],
+    ]),
+  ),
+  replay_peak_rss_growth_mb: memory?.peakGrowthMB ?? null,
+  raw: results,
+});
 console.log(`\nwrote ${resultsFile}`);
 process.exit(0);
