@@ -45,9 +45,9 @@ section() {
   case $1 in
     e2e)
       # Servers of its own (NATS, Kafka, ClickHouse through scripts/services.sh with its own ports
-      # and state dir, deleted afterwards): E2E_BENCH_FLOWS (500000) per run, E2E_BENCH_BUSES.
+      # and state dir, deleted afterwards): E2E_BENCH_FLOWS (300000) per run, E2E_BENCH_BUSES.
       nats_binary
-      E2E_BENCH_FLOWS=${E2E_BENCH_FLOWS:-500000} run_src bench/e2e/e2e.bench.ts
+      E2E_BENCH_FLOWS=${E2E_BENCH_FLOWS:-300000} run_src bench/e2e/e2e.bench.ts
       ;;
     detector)
       # Its latency part runs a nats-server of its own (a shared one's rule versions and backlog
