@@ -7,12 +7,14 @@ Reads one JSON document on stdin:
                                                    # (the default; needs structure) or Native
                                                    # (its types come from the block itself)
    "queries": [{"title", "sql"}]}                  # each must run; rows are counted
-Prints {"version", "results": [{"title", "rows", "data", "error"}]} on stdout (data: JSONCompact
-rows). Needs `pip install chdb`.
+Prints {"version", "loads": [{"table", "format", "seconds"}], "results": [{"title", "rows", "data",
+"error"}]} on stdout (data: JSONCompact rows; seconds: the INSERT's wall time, for the sink bench).
+Needs `pip install chdb`.
 """
 import json
 import sys
 import tempfile
+import time
 
 try:
     from chdb import session as chs
@@ -26,7 +28,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="netpulse-chdb-") as path:
         sess = chs.Session(path)
         version = str(sess.query("SELECT version()", "TSV")).strip()
-        out = {"version": version, "results": [], "setup_error": None}
+        out = {"version": version, "loads": [], "results": [], "setup_error": None}
         try:
             for sql in spec["statements"]:
                 sess.query(sql)
@@ -34,7 +36,9 @@ def main() -> int:
                 fmt = load.get("format", "RowBinary")
                 source = f"'{load['file']}', 'Native'" if fmt == "Native" else (
                     f"'{load['file']}', '{fmt}', '{load['structure']}'")
+                started = time.perf_counter()
                 sess.query(f"INSERT INTO {load['table']} ({load['columns']}) SELECT * FROM file({source})")
+                out["loads"].append({"table": load["table"], "format": fmt, "seconds": time.perf_counter() - started})
         except Exception as e:  # noqa: BLE001 - reported to the test, which fails on it
             out["setup_error"] = str(e).strip().splitlines()[0]
         for q in spec["queries"]:

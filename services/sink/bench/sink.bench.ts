@@ -3,9 +3,13 @@
 // the same HTTP client, which is how RowBinary was picked for records, and the same bodies as
 // RowBinary and as Native posted back to back, which is why the legacy wire path sends Native.
 // With the server on this machine (pgrep finds it) each variant's server CPU is printed too.
-//   npx tsx services/sink/bench/sink.bench.ts [rows=1000000]   (ROUNDS=5)
-// Needs a running ClickHouse (scripts/services.sh up clickhouse); env NETPULSE_CLICKHOUSE_URL,
-// NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client.
+// First, the path for modern servers (modern.ts): its encoder against the RowBinary one, and
+// chdb inserting what it makes. Figures go to bench/results/sink.json.
+//   node --expose-gc --import tsx services/sink/bench/sink.bench.ts [rows=1000000]
+//   (ROUNDS=5, MODERN_ROWS=300000, PARTS=modern,legacy)
+// The legacy part needs a running ClickHouse (scripts/services.sh up clickhouse); env
+// NETPULSE_CLICKHOUSE_URL, NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client;
+// the modern part NETPULSE_PYTHON (a python with chdb; default .netpulse/py/bin/python).
 import { spawnSync } from "node:child_process";
 import * as Either from "effect/Either";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -31,12 +35,17 @@ import { codecInput, flowsInput, runTopic, type TopicInput } from "../src/SinkPi
 import { defaults, type Compression } from "../src/SinkConfig.js";
 import { makeFlows, testSettings } from "../test/fixtures.js";
 import { formatBodies } from "./formats.js";
+import { modernFigures, type ModernFigures } from "./modern.js";
+import { writeResults } from "../../../bench/results.js";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 // clickhouse-client's one 1 M-row insert swung 0.21–0.36 M rows/s between runs (server CPU 1.4–2.8 s;
 // in a slow one, 45 % of the server's samples were the kernel zeroing fresh pages for its one big
 // block), so medians of five rounds
 const ROUNDS = Number(process.env["ROUNDS"] ?? 5);
+const MODERN_ROWS = Number(process.env["MODERN_ROWS"] ?? 300_000);
+const PARTS = (process.env["PARTS"] ?? "modern,legacy").split(",");
+const PYTHON = process.env["NETPULSE_PYTHON"] ?? new URL("../../../.netpulse/py/bin/python", import.meta.url).pathname;
 const SINK_DB = "netpulse_bench_sink";
 const CC_DB = "netpulse_bench_client";
 const FMT_DB = "netpulse_bench_formats";
@@ -97,7 +106,26 @@ const quiet = () =>
   );
 
 const main = async () => {
-  console.log(`generating ${N} enriched flows…`);
+  let modern: ModernFigures | undefined;
+  if (PARTS.includes("modern")) {
+    console.log(`== modern servers: ${MODERN_ROWS} flows, ${ROUNDS} rounds`);
+    modern = modernFigures(makeFlows(MODERN_ROWS, { idBase: 1n }), ROUNDS, PYTHON, (l) => console.log(l));
+    globalThis.gc?.();
+  }
+  const legacy = PARTS.includes("legacy") ? await legacyPart() : undefined;
+  const { raw: modernRaw, ...modernKeys } = modern ?? { raw: undefined };
+  const { raw: legacyRaw, ...legacyKeys } = legacy ?? { raw: undefined };
+  const file = await writeResults("sink", {
+    ...legacyKeys,
+    ...modernKeys,
+    raw: { legacy: legacyRaw, modern: modernRaw },
+  });
+  console.log(`figures written to ${file}`);
+};
+
+/** The sink on the 18.16 server against clickhouse-client, as before. */
+const legacyPart = async () => {
+  console.log(`== legacy server: generating ${N} enriched flows…`);
   let rows: EnrichedFlow[] = makeFlows(N, { idBase: 1n });
   for (const db of [SINK_DB, CC_DB, FMT_DB]) {
     await inDb(
@@ -115,6 +143,7 @@ const main = async () => {
   // 1. wire formats, same client, one insert stream, 200 k rows in 50 k batches
   const dialect = (await inDb(FMT_DB, migrate())).server.dialect;
   let sample = rows.slice(0, Math.min(N, 200_000));
+  const formats: Record<string, number> = {};
   for (const [name, build] of Object.entries(formatBodies(dialect, FMT_DB))) {
     const times: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -132,7 +161,8 @@ const main = async () => {
       );
       times.push(performance.now() - t0);
     }
-    console.log(`format ${name.padEnd(13)} encode+insert  ${fmt(rate(sample.length, median(times)))}`);
+    formats[name] = rate(sample.length, median(times));
+    console.log(`format ${name.padEnd(13)} encode+insert  ${fmt(formats[name])}`);
   }
   sample = [];
 
@@ -284,7 +314,7 @@ const main = async () => {
     `sink, ${BIG_BATCH}-row batches                                                  ${fmt(big)}${serverOf(bigTimes)}`,
   );
   console.log(
-    `sink, codec path (decode to records, RowBinary; what modern servers get)  ${fmt(codec)}${serverOf(codecTimes)}`,
+    `sink, codec path (decode to records, RowBinary; modern servers' path before)  ${fmt(codec)}${serverOf(codecTimes)}`,
   );
   console.log(
     `sink, uncompressed (NETPULSE_CLICKHOUSE_COMPRESSION=none)               ${fmt(plain)}${serverOf(plainTimes)}`,
@@ -316,6 +346,36 @@ const main = async () => {
       db,
       Effect.flatMap(ClickHouse, (ch) => ch.command(`DROP DATABASE IF EXISTS ${db}`)),
     );
+  const native = nativeTimes.length > 0 ? rate(N, median(nativeTimes)) : null;
+  const serverCpuOf = (times: number[]) => median(cpu.get(times) ?? [NaN]);
+  return {
+    sink_vs_clickhouse_client: sink / client,
+    sink_vs_clickhouse_client_batches: sink / clientBatches,
+    sink_legacy_rows_per_s: sink,
+    clickhouse_client_rows_per_s: client,
+    raw: {
+      server: server.trim(),
+      rows: N,
+      rounds: ROUNDS,
+      batch_rows: defaults.batchRows,
+      rows_per_s: {
+        sink,
+        sink_big_batches: big,
+        sink_codec_path: codec,
+        sink_uncompressed: plain,
+        http_rowbinary_alone: http,
+        http_native_alone: native,
+        clickhouse_client_one_file: client,
+        clickhouse_client_batch_files: clientBatches,
+      },
+      server_cpu_s: {
+        sink: serverCpuOf(sinkTimes),
+        clickhouse_client_one_file: serverCpuOf(ccTimes),
+      },
+      formats_rows_per_s: formats,
+      times_ms: { sink: sinkTimes, clickhouse_client: ccTimes, clickhouse_client_batches: ccBatchTimes },
+    },
+  };
 };
 
 await main();
