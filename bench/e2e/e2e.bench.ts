@@ -213,6 +213,10 @@ try {
         await Promise.all(chain.map((r) => stopChild(r.proc.child, 15_000)));
       }
       const wallS = (performance.now() - t0) / 1000;
+      // what the chain's processes (services, broker, ClickHouse) used in the chain's window, and the whole machine
+      const cw = e2e.window;
+      const chainCores = cw === undefined ? null : Object.values(cw.cpuS).reduce((a, b) => a + b, 0) / cw.seconds;
+      const machineCores = cw?.machineCores ?? null;
       const brokerCore = ((cpuSeconds(brokerPid) - brokerCpu0) / FLOWS) * 1e6;
       const chCore = ((cpuSeconds(chPid) - chCpu0) / FLOWS) * 1e6;
       const anomalies = await countRows(db, "anomalies")().catch(() => NaN);
@@ -225,6 +229,10 @@ try {
         `  e2e: ${e2e.flowsPerS === null ? "no window" : kps(e2e.flowsPerS)} through the chain (rows in ClickHouse and seen by the detector; ${ended}; ${anomalies} anomaly rows; ` +
           `${wallS.toFixed(0)} s publish to last row); slowest stage alone: ${slowest} ${kps(alone[slowest]!.flowsPerS ?? NaN)}; ` +
           `e2e ÷ slowest ${ratio?.toFixed(2) ?? "–"} (goal ≥ ${GOAL}: ${ratio !== null && ratio >= GOAL ? "met" : "missed"})`,
+      );
+      console.log(
+        `    in that window the chain's processes used ${chainCores?.toFixed(2) ?? "–"} cores, the machine was busy ` +
+          `${machineCores?.toFixed(2) ?? "–"} of ${cpus().length} (the rest: other processes)`,
       );
       for (const s of STAGES)
         console.log(
@@ -239,6 +247,8 @@ try {
       results[`e2e_flows_per_s_${bus}`] = e2e.flowsPerS;
       results[`e2e_vs_slowest_stage_${bus}`] = ratio;
       results[`e2e_clickhouse_rows_per_s_${bus}`] = inChain["sink"]!.flowsPerS;
+      results[`e2e_chain_cores_${bus}`] = chainCores;
+      results[`e2e_machine_busy_cores_${bus}`] = machineCores;
       results[`e2e_slowest_stage_${bus}`] = slowest;
       for (const s of STAGES) {
         results[`stage_flows_per_s_${s}_${bus}`] = alone[s]!.flowsPerS;

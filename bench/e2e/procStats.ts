@@ -44,3 +44,9 @@ export const peakRssBytes = (pid: number): number => {
   }
   return total;
 };
+
+/** CPU seconds the whole machine has been busy since boot: all but idle and iowait, steal included. */
+export const machineBusySeconds = (): number => {
+  const f = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1, 9).map(Number);
+  return (f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0)) / HZ;
+};

@@ -2,13 +2,15 @@
 // ClickHouse count) and each process's CPU seconds, with progress lines while it runs; and the
 // steady window of one counter (from 10 % to 90 % of its total: start-up and the tail left out),
 // its rate and what each process spent in it.
-import { cpuSeconds } from "./procStats.js";
+import { cpuSeconds, machineBusySeconds } from "./procStats.js";
 
 export interface Sample {
   /** ms since the watch started */
   readonly t: number;
   readonly counts: Readonly<Record<string, number>>;
   readonly cpu: Readonly<Record<string, number>>;
+  /** CPU seconds the whole machine has been busy (every process, steal included) */
+  readonly machine: number;
 }
 
 export interface WatchOptions {
@@ -55,7 +57,7 @@ export const watch = async (o: WatchOptions): Promise<Watched> => {
     const now = performance.now();
     if (Object.keys(counts).some((c) => counts[c] !== last[c])) moved = now;
     Object.assign(last, counts);
-    samples.push({ t: now - t0, counts, cpu });
+    samples.push({ t: now - t0, counts, cpu, machine: machineBusySeconds() });
     const doneNow = counts[o.until]! >= o.target;
     if (now - printed >= 5000 || doneNow) {
       printed = now;
@@ -77,6 +79,8 @@ export interface Window {
   readonly flowsPerS: number;
   /** CPU seconds each process used in the window. */
   readonly cpuS: Readonly<Record<string, number>>;
+  /** Cores the whole machine was busy with on average (ours and everyone else's). */
+  readonly machineCores: number;
 }
 
 /** The window from the first sample at ≥ lo × target to the first at ≥ hi × target of `counter`. */
@@ -93,7 +97,7 @@ export const steadyWindow = (
   const flows = b.counts[counter]! - a.counts[counter]!;
   const seconds = (b.t - a.t) / 1000;
   const cpuS = Object.fromEntries(Object.keys(b.cpu).map((p) => [p, b.cpu[p]! - (a.cpu[p] ?? 0)]));
-  return { flows, seconds, flowsPerS: flows / seconds, cpuS };
+  return { flows, seconds, flowsPerS: flows / seconds, cpuS, machineCores: (b.machine - a.machine) / seconds };
 };
 
 /** Sum of a Prometheus counter's series whose labels include all of `labels`. */
