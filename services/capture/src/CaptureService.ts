@@ -1,17 +1,16 @@
 // The capture service, wired top to bottom: metrics + health endpoints, topics, the capture
-// pipeline batched into RawFlow batches, a bounded dropping hand-off to the bus publisher (the
-// kernel side is never slowed by the bus), and the heartbeat.
+// pipeline batched into RawFlow batches, encoded, then a bounded dropping hand-off to the bus
+// publisher (the kernel side is never slowed by the bus), and the heartbeat.
 import * as Chunk from "effect/Chunk";
 import * as Effect from "effect/Effect";
 import * as Queue from "effect/Queue";
 import * as Ref from "effect/Ref";
 import * as Schedule from "effect/Schedule";
 import * as Stream from "effect/Stream";
-import { Bus } from "@netpulse/runtime/bus/Bus";
+import { Bus, type OutgoingMessage } from "@netpulse/runtime/bus/Bus";
 import { serveHttpEndpoints } from "@netpulse/runtime/observability/HttpEndpoints";
-import type { RawFlow } from "@netpulse/runtime/records";
 import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
-import { makeFlowPublisher } from "./BusSink.js";
+import { makeFlowEncoder } from "./BusSink.js";
 import type { CaptureSettings } from "./CaptureConfig.js";
 import { capturePipeline } from "./CapturePipeline.js";
 import { CaptureStats } from "./CaptureStats.js";
@@ -21,7 +20,12 @@ import { heartbeatLoop } from "./Heartbeat.js";
 /** RawFlows per bus batch and the longest a flow waits for its batch. */
 export const FLOW_BATCH_SIZE = 2_000;
 export const FLOW_BATCH_LINGER = "1 second";
-/** Batches waiting for the bus; beyond this, new batches are dropped and counted. */
+/**
+ * Batches waiting for the bus; beyond this, new batches are dropped and counted. They wait
+ * encoded (Avro, ~140 B a flow): as RawFlow objects (~1 KB a flow) a full queue took ~130 MiB on
+ * top of a working set of 150–190 MiB at 10–20 k flows/s, past the chart's 256 MiB limit
+ * (test/faults/capture.test.ts, docs/faults.md).
+ */
 export const MAX_PENDING_BATCHES = 64;
 export const FLOWS_TOPIC = TopicSpecs.flowsRaw;
 export const HEARTBEATS_TOPIC = TopicSpecs.heartbeats;
@@ -41,16 +45,20 @@ export const runCapture = (s: CaptureSettings, stop?: Effect.Effect<void>) =>
     yield* bus.provision(FLOWS_TOPIC);
     yield* bus.provision(HEARTBEATS_TOPIC);
 
-    const publish = yield* makeFlowPublisher(s.pipeline.node);
-    const pending = yield* Queue.dropping<Chunk.Chunk<RawFlow>>(MAX_PENDING_BATCHES);
+    const { encode, send } = yield* makeFlowEncoder(s.pipeline.node);
+    // read (and kept by the bus) now, while it is reachable: encoding needs it for every batch
+    yield* bus.partitions(Topics.flowsRaw);
+    const pending = yield* Queue.dropping<{ readonly messages: OutgoingMessage[]; readonly flows: number }>(
+      MAX_PENDING_BATCHES,
+    );
     let publishing = 0;
     yield* Stream.fromQueue(pending).pipe(
       Stream.tap(() => Effect.sync(() => void publishing++)),
       Stream.mapEffect((batch) =>
-        publish(Chunk.toReadonlyArray(batch)).pipe(
+        send(batch.messages).pipe(
           Effect.tapError((e) => Effect.logWarning(`publish failed, retrying: ${e.message}`)),
           Effect.retry(publishRetry),
-          Effect.tap(() => Effect.sync(() => void (stats.published += batch.length))),
+          Effect.tap(() => Effect.sync(() => void (stats.published += batch.flows))),
           Effect.ensuring(Effect.sync(() => void publishing--)),
         ),
       ),
@@ -72,7 +80,10 @@ export const runCapture = (s: CaptureSettings, stop?: Effect.Effect<void>) =>
     yield* capturePipeline(pipeline, stats).pipe(
       Stream.groupedWithin(FLOW_BATCH_SIZE, FLOW_BATCH_LINGER),
       Stream.mapEffect((batch) =>
-        Queue.offer(pending, batch).pipe(
+        encode(Chunk.toReadonlyArray(batch)).pipe(
+          Effect.flatMap((messages) => Queue.offer(pending, { messages, flows: batch.length })),
+          // the partition count comes from the bus (read once at start): never stall the kernel side on it
+          Effect.catchAll((e) => Effect.as(Effect.logWarning(`batch dropped, not encoded: ${e.message}`), false)),
           Effect.map((accepted) => {
             if (!accepted) stats.sinkDroppedRecords += batch.length;
           }),
