@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect";
 import * as Redacted from "effect/Redacted";
 import { describe, expect, it } from "vitest";
 import { busSettings, describeSettings, redactUrl } from "@netpulse/runtime/bus/BusConfig";
+import { groupTiming } from "@netpulse/runtime/bus/kafka/consume";
 
 const read = (env: Record<string, string>) =>
   Effect.runPromise(
@@ -71,6 +72,44 @@ describe("bus config", () => {
     expect(one._tag === "Right" && one.right.replicas).toBeUndefined();
     const bad = await read({ NETPULSE_BUS_REPLICAS: "7" });
     expect(bad._tag === "Left" && Cause.pretty(Cause.fail(bad.left))).toMatch(/NETPULSE_BUS_REPLICAS.*7 is not 1\.\.5/);
+  });
+
+  it("reads the Kafka group session timeout and heartbeat, a tenth of it by default", async () => {
+    const kafka = async (env: Record<string, string>) => {
+      const r = await read({ NETPULSE_BUS: "kafka", ...env });
+      if (r._tag !== "Right" || r.right._tag !== "kafka")
+        throw new Error(`expected kafka settings for ${JSON.stringify(env)}`);
+      return r.right;
+    };
+    const byDefault = await kafka({});
+    expect([byDefault.sessionTimeoutMs, byDefault.heartbeatIntervalMs]).toEqual([30_000, 3_000]);
+    expect(describeSettings(byDefault)).toContain("session=30000ms");
+    const short = await kafka({ NETPULSE_KAFKA_SESSION_TIMEOUT_MS: "10000" });
+    expect([short.sessionTimeoutMs, short.heartbeatIntervalMs]).toEqual([10_000, 1_000]);
+    const both = await kafka({ NETPULSE_KAFKA_SESSION_TIMEOUT_MS: "45000", NETPULSE_KAFKA_HEARTBEAT_MS: "15000" });
+    expect([both.sessionTimeoutMs, both.heartbeatIntervalMs]).toEqual([45_000, 15_000]);
+    // what the consumer is built with (kafka/consume.ts)
+    expect(groupTiming(short)).toEqual({ sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 30_000 });
+    expect(groupTiming({})).toEqual({ sessionTimeout: 30_000, heartbeatInterval: 3_000, rebalanceTimeout: 30_000 });
+    expect(groupTiming({ sessionTimeoutMs: 120_000 }).rebalanceTimeout).toBe(120_000);
+    const failures: Array<[Record<string, string>, RegExp]> = [
+      [{ NETPULSE_KAFKA_SESSION_TIMEOUT_MS: "30s" }, /NETPULSE_KAFKA_SESSION_TIMEOUT_MS/],
+      [{ NETPULSE_KAFKA_SESSION_TIMEOUT_MS: "500" }, /NETPULSE_KAFKA_SESSION_TIMEOUT_MS.*500 is not 1000\.\.3600000/],
+      [
+        { NETPULSE_KAFKA_HEARTBEAT_MS: "20000" },
+        /NETPULSE_KAFKA_HEARTBEAT_MS.*20000 must be .* a third of the session timeout \(30000 ms\)/,
+      ],
+      [{ NETPULSE_KAFKA_HEARTBEAT_MS: "50" }, /NETPULSE_KAFKA_HEARTBEAT_MS.*50 must be at least 100/],
+    ];
+    for (const [env, message] of failures) {
+      const r = await read({ NETPULSE_BUS: "kafka", ...env });
+      expect(r._tag === "Left" && Cause.pretty(Cause.fail(r.left))).toMatch(message);
+    }
+    // NATS ignores them: only the chosen broker's variables are read
+    expect((await read({ NETPULSE_KAFKA_SESSION_TIMEOUT_MS: "500" }))._tag).toBe("Right");
+    console.log(
+      `kafka group timing: 3 settings read, groupTiming checked 3 ways, ${failures.length} bad values refused`,
+    );
   });
 
   it("strips credentials from URLs before they are shown", () => {

@@ -48,6 +48,14 @@ export interface KafkaSettings {
    * (2 of 3), so with acks from all in-sync replicas one broker may be down without losing an acked batch.
    */
   readonly replicas?: number;
+  /**
+   * Group session timeout: a consumer silent this long is dropped from its group and its partitions
+   * go to the others (NETPULSE_KAFKA_SESSION_TIMEOUT_MS, 30 s by default; the broker accepts
+   * group.min.session.timeout.ms..group.max.session.timeout.ms, 6 s..30 min by default).
+   */
+  readonly sessionTimeoutMs?: number;
+  /** How often a consumer heartbeats its group (NETPULSE_KAFKA_HEARTBEAT_MS; a tenth of the session timeout by default). */
+  readonly heartbeatIntervalMs?: number;
 }
 
 export type BusSettings = NatsSettings | KafkaSettings;
@@ -57,6 +65,7 @@ export const defaults = {
   natsUrl: "nats://127.0.0.1:4222",
   kafkaBrokers: "127.0.0.1:9092",
   kafkaClientId: "netpulse",
+  kafkaSessionTimeoutMs: 30_000,
 } as const;
 
 const optional = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined));
@@ -144,6 +153,35 @@ export const natsSettingsConfig: Config.Config<NatsSettings> = Config.all({
   }),
 );
 
+/**
+ * NETPULSE_KAFKA_SESSION_TIMEOUT_MS / NETPULSE_KAFKA_HEARTBEAT_MS: how soon a dead consumer's
+ * partitions move to another member, against how long a stalled one (GC, a slow sink) may stay
+ * silent. The heartbeat must fit three times in the session (Kafka's rule of thumb), so one lost
+ * heartbeat does not cost the member its partitions.
+ */
+const groupTimingConfig = Config.all({
+  sessionTimeoutMs: Config.integer("NETPULSE_KAFKA_SESSION_TIMEOUT_MS").pipe(
+    Config.withDefault(defaults.kafkaSessionTimeoutMs),
+  ),
+  heartbeatIntervalMs: optional(Config.integer("NETPULSE_KAFKA_HEARTBEAT_MS")),
+}).pipe(
+  Config.mapOrFail(({ sessionTimeoutMs, heartbeatIntervalMs }) => {
+    if (sessionTimeoutMs < 1_000 || sessionTimeoutMs > 3_600_000)
+      return Either.left(
+        invalid("NETPULSE_KAFKA_SESSION_TIMEOUT_MS", `${sessionTimeoutMs} is not 1000..3600000 (milliseconds)`),
+      );
+    const heartbeat = heartbeatIntervalMs ?? Math.round(sessionTimeoutMs / 10);
+    if (heartbeat < 100 || heartbeat * 3 > sessionTimeoutMs)
+      return Either.left(
+        invalid(
+          "NETPULSE_KAFKA_HEARTBEAT_MS",
+          `${heartbeat} must be at least 100 and at most a third of the session timeout (${sessionTimeoutMs} ms)`,
+        ),
+      );
+    return Either.right({ sessionTimeoutMs, heartbeatIntervalMs: heartbeat });
+  }),
+);
+
 export const kafkaSettingsConfig: Config.Config<KafkaSettings> = Config.all({
   brokers: brokerList("NETPULSE_KAFKA_BROKERS"),
   clientId: Config.string("NETPULSE_KAFKA_CLIENT_ID").pipe(Config.withDefault(defaults.kafkaClientId)),
@@ -153,6 +191,7 @@ export const kafkaSettingsConfig: Config.Config<KafkaSettings> = Config.all({
   tls: Config.boolean("NETPULSE_KAFKA_TLS").pipe(Config.withDefault(false)),
   caFile: optional(Config.string("NETPULSE_KAFKA_TLS_CA")),
   replicas: replicasConfig,
+  group: groupTimingConfig,
 }).pipe(
   Config.mapOrFail((c) => {
     if (c.mechanism !== undefined && (c.username === undefined || c.password === undefined))
@@ -173,6 +212,8 @@ export const kafkaSettingsConfig: Config.Config<KafkaSettings> = Config.all({
         }),
       ...(useTls && { tls: c.caFile !== undefined ? { caFile: c.caFile } : {} }),
       ...(c.replicas > 1 && { replicas: c.replicas }),
+      sessionTimeoutMs: c.group.sessionTimeoutMs,
+      heartbeatIntervalMs: c.group.heartbeatIntervalMs,
     });
   }),
 );
@@ -187,7 +228,7 @@ export const busSettings: Effect.Effect<BusSettings, ConfigError.ConfigError> = 
 export const describeSettings = (s: BusSettings): string =>
   s._tag === "nats"
     ? `nats ${redactUrl(s.url)} auth=${s.credsFile !== undefined ? "creds" : s.token !== undefined ? "token" : s.user !== undefined ? `user:${s.user}` : "none"} tls=${s.tls !== undefined} replicas=${s.replicas ?? 1}`
-    : `kafka ${s.brokers.join(",")} sasl=${s.sasl?.mechanism ?? "none"} tls=${s.tls !== undefined} replicas=${s.replicas ?? 1}`;
+    : `kafka ${s.brokers.join(",")} sasl=${s.sasl?.mechanism ?? "none"} tls=${s.tls !== undefined} replicas=${s.replicas ?? 1} session=${s.sessionTimeoutMs ?? defaults.kafkaSessionTimeoutMs}ms`;
 
 /** Drop user:password@ from URLs before they reach a log line or an error message. */
 export const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/g, "//");

@@ -7,7 +7,7 @@ import * as Layer from "effect/Layer";
 import { Bus, type BusError, type BusShape } from "./Bus.js";
 import { describeSettings, type KafkaSettings } from "./BusConfig.js";
 import { connectAdmin, connectProducer, makeKafka } from "./kafka/client.js";
-import { kafkaConsume } from "./kafka/consume.js";
+import { groupTiming, kafkaConsume } from "./kafka/consume.js";
 import { kafkaReplay } from "./kafka/replay.js";
 import { partitionCounts, provisionTopic, publishAll } from "./kafka/topics.js";
 import { checkTopic, partitionOutOfRange } from "./shard.js";
@@ -19,6 +19,7 @@ const make = (settings: KafkaSettings) =>
     const producer = yield* connectProducer(kafka, settings);
     yield* Effect.logInfo(`bus connected: ${describeSettings(settings)}`);
     const partitions = partitionCounts(admin);
+    const timing = groupTiming(settings);
     const bus: BusShape = {
       kind: "kafka",
       provision: Effect.fn("KafkaBus.provision")(function* (spec) {
@@ -34,7 +35,7 @@ const make = (settings: KafkaSettings) =>
         }
         yield* publishAll(producer, topic, messages);
       }),
-      consume: (topic, options) => kafkaConsume(kafka, topic, options),
+      consume: (topic, options) => kafkaConsume(kafka, topic, options, timing),
       replay: (topic, from) => kafkaReplay(kafka, admin, topic, from),
     };
     return bus;
