@@ -114,6 +114,12 @@ const perStage = (w: Window | undefined, cpuName: string, peak: number, ended: s
   ended,
 });
 
+/** Cores other processes (not the window's own: the services, broker, ClickHouse) took in a window. */
+const othersCores = (w: Window | undefined): number | null =>
+  w === undefined ? null : w.machineCores - Object.values(w.cpuS).reduce((a, b) => a + b, 0) / w.seconds;
+/** Other processes' cores in a window above which its rates are not to be trusted. */
+const QUIET_CORES = 0.3;
+
 const runs: Record<string, unknown> = {};
 const detectorState: Record<string, Record<string, number>> = {};
 const results: Record<string, unknown> = {};
@@ -132,6 +138,7 @@ try {
       busFromEnv(busEnv).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))),
     );
     try {
+      const others: Array<number | null> = [];
       const publish = async (first: number) => {
         const t = performance.now();
         await input.publish(runtime, first, FLOWS);
@@ -166,6 +173,7 @@ try {
             console.log(`  detector state: ${JSON.stringify(detectorState[bus])}`);
           }
           alone[stage] = f;
+          others.push(othersCores(f.window));
           console.log(
             `  ${stage} alone: ${f.flowsPerS === null ? "no window" : kps(f.flowsPerS)}, ` +
               `${f.coreSPerMflow?.toFixed(1) ?? "–"} core-s per M flows (${f.cores?.toFixed(2) ?? "–"} cores), ` +
@@ -215,6 +223,7 @@ try {
       const wallS = (performance.now() - t0) / 1000;
       // what the chain's processes (services, broker, ClickHouse) used in the chain's window, and the whole machine
       const cw = e2e.window;
+      others.push(othersCores(cw));
       const chainCores = cw === undefined ? null : Object.values(cw.cpuS).reduce((a, b) => a + b, 0) / cw.seconds;
       const machineCores = cw?.machineCores ?? null;
       const brokerCore = ((cpuSeconds(brokerPid) - brokerCpu0) / FLOWS) * 1e6;
@@ -249,6 +258,14 @@ try {
       results[`e2e_clickhouse_rows_per_s_${bus}`] = inChain["sink"]!.flowsPerS;
       results[`e2e_chain_cores_${bus}`] = chainCores;
       results[`e2e_machine_busy_cores_${bus}`] = machineCores;
+      // other work on the machine in the busiest of this bus's windows (alone and chain)
+      const othersMax = Math.max(...others.filter((x): x is number => x !== null));
+      results[`e2e_other_processes_cores_max_${bus}`] = Number.isFinite(othersMax) ? othersMax : null;
+      if (othersMax > QUIET_CORES)
+        console.log(
+          `  NOTE: other processes took up to ${othersMax.toFixed(2)} cores in these windows (quiet: ≤ ${QUIET_CORES}): ` +
+            `the rates and the e2e ratio are not trustworthy; CPU per flow is less affected`,
+        );
       results[`e2e_slowest_stage_${bus}`] = slowest;
       for (const s of STAGES) {
         results[`stage_flows_per_s_${s}_${bus}`] = alone[s]!.flowsPerS;
