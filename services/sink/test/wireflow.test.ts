@@ -2,6 +2,7 @@
 // flows encoder, regrouped as a Native block (nativeOracle.ts); the wire encoder must give that
 // for whole messages and for any selection of rows; and both refuse what the codec refuses.
 import * as Either from "effect/Either";
+import ipaddr from "ipaddr.js";
 import { describe, expect, it } from "vitest";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { encodeFlows } from "../src/rows/FlowRowBinary.js";
@@ -189,6 +190,52 @@ describe("WireFlow transcoder, modern dialect (LowCardinality, IPv6)", () => {
       const wire = [0, 1, 2, 3].flatMap((k) => modern(many.slice((k * n) >> 2, ((k + 1) * n) >> 2), BigInt(k)));
       same(enc.encode(wire).body, expectedModern(many));
     }
+  });
+
+  it("parses IPs of every textual form as ipaddr.js does (the RowBinary path), and refuses the same", () => {
+    // a deterministic random walk over the forms: compressed, full, fixed-length, upper case,
+    // IPv4 tails, zones, IPv4 with leading zeros, and mutations that break them
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const ipOf = (): string => {
+      const b = Array.from({ length: 16 }, () => (rnd(3) === 0 ? 0 : rnd(256)));
+      const run = rnd(8);
+      for (let k = rnd(16); k < 16 && k < run * 2; k++) b[k] = 0;
+      const v6 = ipaddr.fromByteArray(b) as ipaddr.IPv6;
+      const v4 = `${rnd(256)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`;
+      const forms = [
+        v6.toString(),
+        v6.toNormalizedString(),
+        v6.toFixedLengthString(),
+        v6.toString().toUpperCase(),
+        `::ffff:${v4}`,
+        `::${v4}`,
+        `${v6.toNormalizedString().split(":").slice(0, 6).join(":")}:${v4}`,
+        `${v6.toString()}%eth0`,
+        v4,
+        `0${v4}`,
+      ];
+      let text = forms[rnd(forms.length)]!;
+      if (rnd(4) === 0) {
+        const at = rnd(text.length + 1);
+        const ch = ":.0123456789abcdefg%"[rnd(20)]!;
+        text = rnd(2) === 0 ? text.slice(0, at) + ch + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
+      }
+      return text;
+    };
+    const records = makeFlows(3000).map((r) => ({ ...r, src_ip: ipOf(), dst_ip: ipOf() }));
+    const enc = makeWireFlowEncoder("db", "modern");
+    const out = enc.encode(modern(records));
+    const want = encodeFlows(records, "modern");
+    expect(out.rejected.map((r) => r.reason)).toEqual(want.rejected.map((r) => r.reason));
+    expect(out.rejected.length).toBeGreaterThan(100);
+    same(out.body, nativeOfRowBinary(columns, want.body, want.encoded.length));
+    console.log(
+      `${2 * records.length} IP texts: ${out.rejected.length} rows refused as the RowBinary path refuses them, the rest byte-equal`,
+    );
   });
 
   it("leaves out a row whose IP is none, with the codec path's reason, and keeps the rest", () => {

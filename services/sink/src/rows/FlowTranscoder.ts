@@ -33,6 +33,89 @@ const sameBytes = (a: Buffer, s: number, b: Buffer, t: number, n: number): boole
   return true;
 };
 
+/** `src[s, e)` as four decimal bytes (no leading zeros) to o[q, q + 4); false when it is not that. */
+const dottedQuad = (src: Buffer, s: number, e: number, o: Buffer, q: number): boolean => {
+  if (e - s > 15 || e - s < 7) return false;
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = s; i < e; i++) {
+    const b = src[i]!;
+    if (b === 0x2e) {
+      if (digits === 0 || part === 3) return false;
+      o[q + part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (b >= 0x30 && b <= 0x39 && !(digits > 0 && v === 0)) {
+      v = v * 10 + b - 0x30;
+      digits++;
+      if (v > 255) return false;
+    } else return false;
+  }
+  if (part !== 3 || digits === 0) return false;
+  o[q + 3] = v;
+  return true;
+};
+
+const groups = new Int32Array(8);
+
+/**
+ * `src[s, e)` as IPv6 to o[q, q + 16) when it is plain: 1–4 lower-case hex digits a group, all
+ * eight, or at most six around one "::"; the last two may be a dotted quad after six groups, or
+ * in ::ffff:a.b.c.d. False otherwise (the caller asks ipaddr.js).
+ */
+const plainIpv6 = (src: Buffer, s: number, e: number, o: Buffer, q: number): boolean => {
+  if (e - s < 2 || e - s > 45) return false;
+  let n = 0;
+  let gap = -1;
+  let i = s;
+  if (src[i] === 0x3a) {
+    if (src[i + 1] !== 0x3a) return false;
+    gap = 0;
+    i += 2;
+  }
+  while (i < e) {
+    const start = i;
+    let v = 0;
+    for (; i < e && i - start < 5; i++) {
+      const b = src[i]!;
+      if (b >= 0x30 && b <= 0x39) v = (v << 4) | (b - 0x30);
+      else if (b >= 0x61 && b <= 0x66) v = (v << 4) | (b - 0x57);
+      else break;
+    }
+    if (i < e && src[i] === 0x2e) {
+      // a dotted quad ends the address; with a "::" only as ::ffff:a.b.c.d (ipaddr.js reads
+      // ::a.b.c.d as IPv4-mapped too, and the RowBinary path's bytes are the reference)
+      if (n > 6 || (gap >= 0 && !(gap === 0 && n === 1 && groups[0] === 0xffff))) return false;
+      if (!dottedQuad(src, start, e, o, q)) return false;
+      groups[n++] = (o[q]! << 8) | o[q + 1]!;
+      groups[n++] = (o[q + 2]! << 8) | o[q + 3]!;
+      i = e;
+      break;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    groups[n++] = v;
+    if (i === e) break;
+    if (src[i] !== 0x3a) return false;
+    i++;
+    if (i < e && src[i] === 0x3a) {
+      if (gap >= 0) return false;
+      gap = n;
+      i++;
+    } else if (i === e) return false; // a lone ':' at the end
+  }
+  if (gap < 0 ? n !== 8 : n > 6) return false;
+  const zeros = 8 - n;
+  let w = 0;
+  for (let k = 0; k < 8; k++) {
+    const g = gap >= 0 && k >= gap && k < gap + zeros ? 0 : groups[w++]!;
+    o[q + 2 * k] = g >>> 8;
+    o[q + 2 * k + 1] = g & 0xff;
+  }
+  return true;
+};
+
 export class FlowTranscoder extends AvroCursor {
   readonly columns: ReadonlyArray<NativeColumn>;
   private readonly kinds: Uint8Array;
@@ -240,40 +323,23 @@ export class FlowTranscoder extends AvroCursor {
 
   /**
    * `in[s, e)`, IPv4 or IPv6 text, as IPv6's 16 bytes (network order; IPv4 mapped to
-   * ::ffff:a.b.c.d). Plain dotted decimal is parsed here; anything else goes to ipaddr.js, as
-   * the RowBinary encoder does. Text that is no address writes zeros and sets rowProblem.
+   * ::ffff:a.b.c.d). Plain dotted decimal and plain IPv6 are parsed here; anything else (a zone,
+   * upper-case hex, octal or short IPv4 forms) goes to ipaddr.js, as the RowBinary encoder does,
+   * and a test holds the two to the same bytes. Text that is no address writes zeros and sets
+   * rowProblem.
    */
   private putIp(c: number, s: number, e: number): void {
     const src = this.buf;
     const q = this.at[c]!;
     const o = this.room(c, 16);
     this.at[c] = q + 16;
-    let part = 0;
-    let v = 0;
-    let digits = 0;
-    let ok = e - s <= 15;
-    for (let i = s; ok && i < e; i++) {
-      const b = src[i]!;
-      if (b === 0x2e) {
-        if (digits === 0 || part === 3) ok = false;
-        else {
-          o[q + 12 + part++] = v;
-          v = 0;
-          digits = 0;
-        }
-      } else if (b >= 0x30 && b <= 0x39 && !(digits > 0 && v === 0)) {
-        v = v * 10 + b - 0x30;
-        digits++;
-        if (v > 255) ok = false;
-      } else ok = false;
-    }
-    if (ok && part === 3 && digits > 0) {
-      o[q + 15] = v;
+    if (dottedQuad(src, s, e, o, q + 12)) {
       for (let i = 0; i < 10; i++) o[q + i] = 0;
       o[q + 10] = 0xff;
       o[q + 11] = 0xff;
       return;
     }
+    if (plainIpv6(src, s, e, o, q)) return;
     const text = src.toString("utf8", s, e);
     const bytes = ipv6Bytes(text);
     for (let i = 0; i < 16; i++) o[q + i] = bytes?.[i] ?? 0;
