@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what netpulse needs on a Debian 12 machine, and only what is missing: Debian packages
 # (servers, BPF toolchain, traffic tools), node_modules (npm ci), the Kafka broker jars (Maven,
-# cached in .netpulse/kafka/libs), helm (built from the Go module proxy) and chdb. Safe to run
-# again; prints one line per step.
+# cached in .netpulse/kafka/libs), helm and a Kubernetes API server (kube-apiserver, etcd and
+# kubectl, all built from the Go module proxy) and chdb. Safe to run again; prints one line per step.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -94,6 +94,50 @@ else
     "helm.sh/helm/v4/cmd/helm@$helm_version"
   printf '%s\n' "$helm_version" >.netpulse/bin/.helm-version
   say "helm: $("$helm_bin" version --short 2>/dev/null || echo "$helm_version")"
+fi
+
+# --- kube-apiserver, etcd and kubectl (Go module proxy) -------------------------------------
+# A real Kubernetes API server on loopback for the chart check (deploy/helm/validate-apiserver.sh)
+# and the enricher's and detector's informer tests (test/support/kubeApiserver.ts). Built from
+# source into .netpulse/kube: k8s.io/kubernetes cannot be `go install`ed (its go.mod has replace
+# directives), so a module of our own requires it, pins each staging module at the matching
+# v0.x, and takes etcd at the version kubernetes itself requires. With cold Go caches about 570
+# CPU-seconds (some ten minutes on two cores, longer when they are shared; 2.5 GB of memory at
+# most), with a warm Go build cache under a minute (the links); rebuilt only when the pin changes.
+kube_version=v1.37.2
+kube=.netpulse/kube
+if [ -x "$kube/kube-apiserver" ] && [ -x "$kube/etcd" ] && [ -x "$kube/kubectl" ] &&
+  [ "$(cat "$kube/.version" 2>/dev/null)" = "$kube_version" ]; then
+  say "kube-apiserver, etcd, kubectl: $kube_version cached in $kube"
+else
+  command -v go >/dev/null || { say "kube-apiserver: needs the Go toolchain (go 1.26 or later) on PATH" >&2; exit 1; }
+  say "kube-apiserver, etcd, kubectl: building $kube_version into $kube (about ten minutes once)"
+  started=$SECONDS
+  src="$kube/src"
+  rm -rf "$src" "$kube/.version" && mkdir -p "$src/etcd"
+  modfile=$(go mod download -json "k8s.io/kubernetes@$kube_version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [ -f "$modfile" ] || { say "kube-apiserver: k8s.io/kubernetes@$kube_version has no go.mod in the module cache" >&2; exit 1; }
+  etcd_version=$(awk '$1 == "go.etcd.io/etcd/server/v3" { print $2 }' "$modfile")
+  staging_version="v0.${kube_version#v1.}"
+  {
+    printf 'module netpulse.local/kube\n\ngo 1.26.0\n\nrequire (\n'
+    printf '\tk8s.io/kubernetes %s\n\tgo.etcd.io/etcd/server/v3 %s\n)\n\nreplace (\n' "$kube_version" "$etcd_version"
+    grep -E '=> ./staging' "$modfile" | awk -v v="$staging_version" '{ printf "\t%s => %s %s\n", $1, $1, v }'
+    printf ')\n'
+  } >"$src/go.mod"
+  printf '//go:build tools\n\npackage kube\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' \
+    >"$src/tools.go"
+  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' \
+    >"$src/etcd/main.go"
+  # One build of the three commands shares the packages they have in common. -X sets the version
+  # kubectl reads from the server (without it: a parse warning). -s -w: no symbol tables.
+  # tidy says "go: downloading" for each of some 300 modules: kept in a log, shown when it fails.
+  (cd "$src" && { go mod tidy >tidy.log 2>&1 || { cat tidy.log >&2; exit 1; }; } &&
+    go build -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$kube_version" -o ../ \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl ./etcd)
+  rm -rf "$src"
+  printf '%s\n' "$kube_version" >"$kube/.version"
+  say "kube-apiserver, etcd $etcd_version, kubectl: built in $((SECONDS - started)) s"
 fi
 
 # --- chdb (embedded modern ClickHouse, PyPI) ------------------------------------------------

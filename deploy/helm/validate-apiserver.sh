@@ -1,50 +1,34 @@
 #!/usr/bin/env bash
-# Checks the chart against a real Kubernetes API server on loopback: every object rendered with
-# default and with Kafka+TLS values is accepted by `kubectl apply --dry-run=server` (schema,
-# defaulting, admission; the server runs with --allow-privileged=false, so a privileged capture
-# would be refused), then applied, and `kubectl auth can-i` proves each ServiceAccount's RBAC:
-# get/list/watch on exactly its kinds, nothing else.
-# kube-apiserver and etcd are built once from the Go module proxy into .netpulse/kube (about ten
-# minutes on two cores; k8s.io/kubernetes cannot be `go install`ed: its go.mod has replace
-# directives, so a module of our own requires it and pins the staging modules).
-# Usage: deploy/helm/validate-apiserver.sh   (from the repository root; needs go, helm, kubectl, openssl)
+# A real Kubernetes API server on loopback (etcd + kube-apiserver, built by scripts/install-deps.sh
+# into .netpulse/kube), and the chart checked against it.
+#
+# validate (the default): every object rendered with default and with Kafka+TLS values is accepted
+# by `kubectl apply --dry-run=server` (schema, defaulting, admission; the server runs with
+# --allow-privileged=false, so a privileged capture would be refused), then applied, and
+# `kubectl auth can-i` proves each ServiceAccount's RBAC: get/list/watch on exactly its kinds.
+#
+# serve DIR: only start the server, for tests (test/support/kubeApiserver.ts starts it this way, so
+# the chart check and the informer tests share one starter). Everything lives in DIR: ports, keys,
+# tokens, etcd's data, the logs, and two kubeconfigs: DIR/kubeconfig (user admin, system:masters)
+# and DIR/kubeconfig-netpulse (user netpulse, no groups: it may do what RBAC grants it, and its
+# requests are written to DIR/audit.log). Prints "validate-apiserver: ready on https://…" once
+# /readyz answers; runs until SIGTERM/SIGINT or until its parent exits, then stops the server.
+# Serving the same DIR again is the same cluster: same address, objects and resourceVersions.
+#
+# Usage: deploy/helm/validate-apiserver.sh [validate | serve DIR]   (needs helm for validate, openssl)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 say() { printf 'validate-apiserver: %s\n' "$*"; }
-k8s_version=v1.37.2 # k8s.io/kubernetes; its staging modules are v0.37.x
-staging_version=v0.37.2
-etcd_version=v3.7.0 # the etcd server k8s.io/kubernetes $k8s_version requires
 kube=.netpulse/kube
-helm=.netpulse/bin/helm
-[ -x "$helm" ] || { say "no $helm: run scripts/install-deps.sh" >&2; exit 1; }
+for b in etcd kube-apiserver kubectl; do
+  [ -x "$kube/$b" ] || { say "no $kube/$b: run scripts/install-deps.sh (it builds kube-apiserver, etcd and kubectl)" >&2; exit 1; }
+done
 
-if [ ! -x "$kube/kube-apiserver" ] || [ ! -x "$kube/etcd" ] || [ "$(cat "$kube/.version" 2>/dev/null)" != "$k8s_version" ]; then
-  say "building kube-apiserver $k8s_version and etcd into $kube"
-  src="$kube/src"
-  rm -rf "$src" && mkdir -p "$src/etcd"
-  modfile=$(go mod download -json "k8s.io/kubernetes@$k8s_version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  {
-    printf 'module netpulse.local/kube\n\ngo 1.26.0\n\nrequire (\n'
-    printf '\tk8s.io/kubernetes %s\n\tgo.etcd.io/etcd/server/v3 %s\n)\n\nreplace (\n' "$k8s_version" "$etcd_version"
-    grep -E '=> ./staging' "$modfile" | awk -v v="$staging_version" '{ printf "\t%s => %s %s\n", $1, $1, v }'
-    printf ')\n'
-  } >"$src/go.mod"
-  printf '//go:build tools\n\npackage kube\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >"$src/tools.go"
-  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' \
-    >"$src/etcd/main.go"
-  (cd "$src" && go mod tidy &&
-    go build -ldflags "-X k8s.io/component-base/version.gitVersion=$k8s_version" -o ../kube-apiserver \
-      k8s.io/kubernetes/cmd/kube-apiserver &&
-    go build -o ../etcd ./etcd)
-  printf '%s\n' "$k8s_version" >"$kube/.version"
-fi
-
-run=$(mktemp -d)
 pids=()
 # kube-apiserver first (it waits for etcd while shutting down), then etcd; SIGKILL after 10 s.
-cleanup() {
+stop_server() {
   local i p
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     p=${pids[i]}
@@ -52,35 +36,105 @@ cleanup() {
     for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$p" 2>/dev/null || true
   done
-  rm -rf "$run"
+  pids=()
 }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-etcd_port=$(free_port)
-peer_port=$(free_port)
-api_port=$(free_port)
-"$kube/etcd" --data-dir "$run/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
-  --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-cluster "default=http://127.0.0.1:$peer_port" >"$run/etcd.log" 2>&1 &
-pids+=($!)
-openssl genrsa -out "$run/sa.key" 2048 2>/dev/null
-token=$(openssl rand -hex 16)
-printf '%s,admin,admin,"system:masters"\n' "$token" >"$run/tokens.csv"
-"$kube/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 \
-  --secure-port "$api_port" --cert-dir "$run/certs" --service-account-key-file "$run/sa.key" \
-  --service-account-signing-key-file "$run/sa.key" --service-account-issuer https://kubernetes.default.svc \
-  --service-cluster-ip-range 10.96.0.0/16 --authorization-mode RBAC --token-auth-file "$run/tokens.csv" \
-  --allow-privileged=false >"$run/apiserver.log" 2>&1 &
-pids+=($!)
-k() { kubectl --server "https://127.0.0.1:$api_port" --insecure-skip-tls-verify --token "$token" "$@"; }
-for _ in $(seq 1 120); do
-  k get --raw /readyz >/dev/null 2>&1 && break
-  sleep 1
-done
-k get --raw /readyz >/dev/null || { tail -20 "$run/apiserver.log" >&2; say "kube-apiserver did not become ready" >&2; exit 1; }
-say "kube-apiserver $(k version -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1) ready on 127.0.0.1:$api_port"
+# Starts etcd and kube-apiserver with their state in $1 (kept there for a restart) and waits for
+# /readyz. Sets api_url.
+start_server() {
+  local dir=$1 etcd_port peer_port api_port token user
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  # Three loopback ports, held at once so they differ; kept for a restart.
+  [ -s "$dir/ports" ] || python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in ss))' >"$dir/ports"
+  read -r etcd_port peer_port api_port <"$dir/ports"
+  [ -f "$dir/sa.key" ] || openssl genrsa -out "$dir/sa.key" 2048 2>/dev/null
+  if [ ! -f "$dir/tokens.csv" ]; then
+    printf '%s,admin,admin,"system:masters"\n%s,netpulse,netpulse\n' "$(openssl rand -hex 16)" \
+      "$(openssl rand -hex 16)" >"$dir/tokens.csv"
+  fi
+  # The netpulse user's requests only, as one JSON line each (verb, resource, URI, status).
+  printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n    users: [netpulse]\n  - level: None\n' \
+    >"$dir/audit-policy.yaml"
+  api_url="https://127.0.0.1:$api_port"
+  while IFS=, read -r token user _; do
+    local config="$dir/kubeconfig"
+    [ "$user" = admin ] || config="$dir/kubeconfig-$user"
+    cat >"$config" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+  - name: local
+    cluster: { server: "$api_url", insecure-skip-tls-verify: true }
+users:
+  - name: $user
+    user: { token: "$token" }
+contexts:
+  - name: local
+    context: { cluster: local, user: $user }
+current-context: local
+KUBECONFIG
+  done <"$dir/tokens.csv"
+
+  "$kube/etcd" --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "default=http://127.0.0.1:$peer_port" >>"$dir/etcd.log" 2>&1 &
+  pids+=($!)
+  # No controller manager, scheduler or kubelet: pods are created with a nodeName and get their IP
+  # through the status subresource. Admission is trimmed to what needs no controller: without the
+  # ServiceAccount plugin a pod needs no "default" ServiceAccount (a controller would make it), and
+  # no webhooks, policies, quotas or limit ranges are configured. Open watches get 1 s at shutdown
+  # (else the server waits on them until it is killed).
+  "$kube/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 \
+    --secure-port "$api_port" --cert-dir "$dir/certs" --service-account-key-file "$dir/sa.key" \
+    --service-account-signing-key-file "$dir/sa.key" --service-account-issuer https://kubernetes.default.svc \
+    --service-cluster-ip-range 10.96.0.0/16 --authorization-mode RBAC --token-auth-file "$dir/tokens.csv" \
+    --disable-admission-plugins ServiceAccount,LimitRanger,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,MutatingAdmissionPolicy,ValidatingAdmissionPolicy \
+    --endpoint-reconciler-type none --shutdown-watch-termination-grace-period 1s \
+    --audit-policy-file "$dir/audit-policy.yaml" \
+    --audit-log-path "$dir/audit.log" --allow-privileged=false >>"$dir/apiserver.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 240); do
+    "$kube/kubectl" --kubeconfig "$dir/kubeconfig" get --raw /readyz >/dev/null 2>&1 && return 0
+    kill -0 "${pids[1]}" 2>/dev/null || break
+    sleep 0.5
+  done
+  tail -20 "$dir/apiserver.log" >&2
+  say "kube-apiserver did not become ready (log above, in $dir/apiserver.log)" >&2
+  return 1
+}
+
+if [ "${1:-validate}" = serve ]; then
+  [ $# -eq 2 ] || { say "usage: $0 serve DIR" >&2; exit 2; }
+  trap 'stop_server; exit 0' TERM INT
+  trap stop_server EXIT
+  start_server "$2"
+  say "ready on $api_url (kubeconfig $2/kubeconfig)"
+  # Until told to stop; also when the parent (a test run) is gone or a server died.
+  parent=$PPID
+  while kill -0 "$parent" 2>/dev/null; do
+    for p in "${pids[@]}"; do
+      kill -0 "$p" 2>/dev/null || { say "a server process ($p) exited; logs in $2" >&2; exit 1; }
+    done
+    sleep 1 &
+    wait $! || true
+  done
+  exit 0
+fi
+[ "${1:-validate}" = validate ] || { say "usage: $0 [validate | serve DIR]" >&2; exit 2; }
+
+helm=.netpulse/bin/helm
+[ -x "$helm" ] || { say "no $helm: run scripts/install-deps.sh" >&2; exit 1; }
+run=$(mktemp -d)
+trap 'stop_server; rm -rf "$run"' EXIT
+start_server "$run/server"
+k() { "$kube/kubectl" --kubeconfig "$run/server/kubeconfig" "$@"; }
+say "kube-apiserver $(k version -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1) ready on $api_url"
 
 k create namespace netpulse >/dev/null
 cat >"$run/kafka.yaml" <<'VALUES'
@@ -109,8 +163,10 @@ k apply -f "$run/default.yaml" >/dev/null
 
 # RBAC, for real: what each ServiceAccount may and may not do.
 fails=0
+checks=0
 can() { # expect(yes|no) sa verb resource
   local got
+  checks=$((checks + 1))
   got=$(k auth can-i "$3" "$4" --all-namespaces --as "system:serviceaccount:netpulse:netpulse-$2" 2>/dev/null || true)
   if [ "$got" != "$1" ]; then
     say "FAIL: netpulse-$2 $3 $4: $got, expected $1"
@@ -127,5 +183,5 @@ for v in create update patch delete; do
   for sa in enricher detector; do can no $sa $v pods; done
 done
 for sa in enricher detector; do can no $sa get secrets; done
-[ "$fails" -eq 0 ] || { say "$fails RBAC checks failed"; exit 1; }
-say "RBAC: enricher and detector get/list/watch exactly their kinds; no writes, no secrets; capture none"
+[ "$fails" -eq 0 ] || { say "$fails of $checks RBAC checks failed"; exit 1; }
+say "RBAC: enricher and detector get/list/watch exactly their kinds; no writes, no secrets; capture none ($checks auth can-i checks)"
