@@ -60,11 +60,11 @@ writeFileSync(manifests, JSON.stringify({ apiVersion: "v1", kind: "List", items:
 writeFileSync(rulesFile, RULES_YAML);
 
 const countRows =
-  (database: string, table = "flows") =>
+  (database: string, table = "flows", where = "1") =>
   async (): Promise<number> => {
     const r = await fetch(`${services.clickhouseUrl}/?database=${database}`, {
       method: "POST",
-      body: `SELECT count() FROM ${table} FORMAT TabSeparated`,
+      body: `SELECT count() FROM ${table} WHERE ${where} FORMAT TabSeparated`,
     });
     if (!r.ok) throw new Error(await r.text());
     return Number((await r.text()).trim());
@@ -89,12 +89,13 @@ const start = async (name: ChainService, busEnv: Record<string, string>, databas
 };
 
 /** The counter that says how many flows a stage has handled: what it published, consumed, or stored. */
-const counterOf = (r: Running, database: string) =>
+/** `first`: the run's flows are ids first + 1 … first + N; rows of other ids (redelivered from an earlier run) are not its progress. */
+const counterOf = (r: Running, database: string, first: number) =>
   r.name === "enricher"
     ? metricCounter(r.port, "netpulse_records_total", { stage: "enricher", direction: "out" })
     : r.name === "detector"
       ? metricCounter(r.port, "netpulse_records_total", { stage: "detector", direction: "in" })
-      : countRows(database);
+      : countRows(database, "flows", `flow_id > ${first}`);
 
 interface StageFigures {
   readonly window: Window | undefined;
@@ -157,7 +158,7 @@ try {
           const pid = r.proc.child.pid!;
           const w = await watch({
             label: `${bus} ${stage} alone`,
-            counters: { [stage]: counterOf(r, db) },
+            counters: { [stage]: counterOf(r, db, 0) },
             pids: { [stage]: pid, broker: brokerPid, clickhouse: chPid },
             until: stage,
             target: FLOWS,
@@ -199,7 +200,7 @@ try {
         const pids = Object.fromEntries(chain.map((r) => [r.name, r.proc.child.pid!]));
         const w = await watch({
           label: `${bus} e2e`,
-          counters: Object.fromEntries(chain.map((r) => [r.name, counterOf(r, db)])),
+          counters: Object.fromEntries(chain.map((r) => [r.name, counterOf(r, db, FLOWS)])),
           pids: { ...pids, broker: brokerPid, clickhouse: chPid },
           // a flow is through the chain once it is a row and the detector has seen it: the detector
           // is a branch beside the sink (both read the enriched topic), and a chain whose detector
@@ -229,6 +230,13 @@ try {
       const brokerCore = ((cpuSeconds(brokerPid) - brokerCpu0) / FLOWS) * 1e6;
       const chCore = ((cpuSeconds(chPid) - chCpu0) / FLOWS) * 1e6;
       const anomalies = await countRows(db, "anomalies")().catch(() => NaN);
+      // flows of the alone runs that came into the chain's database: a stage stopped with SIGTERM
+      // whose last messages its group had not committed hands them to the next process of the group
+      const redelivered = await countRows(db, "flows", `flow_id <= ${FLOWS}`)().catch(() => NaN);
+      if (redelivered > 0)
+        console.log(
+          `  ${redelivered} rows of the alone runs' flows came again into the chain's database (redelivered)`,
+        );
       const slowest = STAGES.reduce((a, b) =>
         (alone[a]!.flowsPerS ?? Infinity) <= (alone[b]!.flowsPerS ?? Infinity) ? a : b,
       );
@@ -278,6 +286,7 @@ try {
       runs[bus] = {
         alone,
         inChain,
+        redelivered,
         wallS,
         anomalies,
         brokerCoreSPerMflow: brokerCore,
