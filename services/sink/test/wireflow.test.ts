@@ -206,7 +206,7 @@ describe("WireFlow transcoder, modern dialect (LowCardinality, IPv6)", () => {
       for (let k = rnd(16); k < 16 && k < run * 2; k++) b[k] = 0;
       const v6 = ipaddr.fromByteArray(b) as ipaddr.IPv6;
       const v4 = `${rnd(256)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`;
-      const forms = [
+      const forms: string[] = [
         v6.toString(),
         v6.toNormalizedString(),
         v6.toFixedLengthString(),
@@ -218,7 +218,7 @@ describe("WireFlow transcoder, modern dialect (LowCardinality, IPv6)", () => {
         v4,
         `0${v4}`,
       ];
-      let text = forms[rnd(forms.length)]!;
+      let text: string = forms[rnd(forms.length)]!;
       if (rnd(4) === 0) {
         const at = rnd(text.length + 1);
         const ch = ":.0123456789abcdefg%"[rnd(20)]!;
