@@ -132,6 +132,7 @@ helm=.netpulse/bin/helm
 [ -x "$helm" ] || { say "no $helm: run scripts/install-deps.sh" >&2; exit 1; }
 run=$(mktemp -d)
 trap 'stop_server; rm -rf "$run"' EXIT
+trap 'exit 143' TERM INT # through the EXIT trap: no server left behind
 start_server "$run/server"
 k() { "$kube/kubectl" --kubeconfig "$run/server/kubeconfig" "$@"; }
 say "kube-apiserver $(k version -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1) ready on $api_url"
