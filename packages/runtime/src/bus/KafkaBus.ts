@@ -29,11 +29,15 @@ const make = (settings: KafkaSettings) =>
       publish: Effect.fn("KafkaBus.publish")(function* (topic, messages) {
         yield* checkTopic("publish", topic);
         if (messages.length === 0) return;
-        if (messages.some((m) => m.partition !== undefined)) {
-          const outOfRange = partitionOutOfRange(topic, messages, yield* partitions(topic));
+        const explicit = messages.some((m) => m.partition !== undefined);
+        // With the count known, keyed messages get their partition named before the send, so a send
+        // kafkajs answers without some partition is caught for them too (kafka/topics.ts sendChunk).
+        const n = explicit ? yield* partitions(topic) : yield* Effect.orElseSucceed(partitions(topic), () => 0);
+        if (explicit) {
+          const outOfRange = partitionOutOfRange(topic, messages, n);
           if (outOfRange !== undefined) return yield* outOfRange;
         }
-        yield* publishAll(producer, topic, messages);
+        yield* publishAll(producer, topic, messages, n > 0 ? n : undefined);
       }),
       consume: (topic, options) => kafkaConsume(kafka, topic, options, timing),
       replay: (topic, from) => kafkaReplay(kafka, admin, topic, from),
