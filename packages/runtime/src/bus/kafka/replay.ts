@@ -3,6 +3,7 @@
 // the first message past `toMs`. kafkajs has no group-less reader, so a throwaway group reads,
 // seeks, pauses partitions as they finish, and is deleted afterwards.
 import { randomUUID } from "node:crypto";
+import * as Chunk from "effect/Chunk";
 import * as Effect from "effect/Effect";
 import * as Runtime from "effect/Runtime";
 import * as Stream from "effect/Stream";
@@ -12,6 +13,10 @@ import { busMessage, errorText } from "./client.js";
 import { offerPatiently } from "./consume.js";
 import { checkTopic } from "../shard.js";
 import { MAX_MESSAGE_BYTES } from "./topics.js";
+
+/** At most REPLAY_CHUNK × REPLAY_BUFFER_CHUNKS messages read ahead of the stream's consumer (64, as before chunks). */
+const REPLAY_CHUNK = 32;
+const REPLAY_BUFFER_CHUNKS = 2;
 
 interface Range {
   readonly start: bigint;
@@ -94,14 +99,30 @@ export const kafkaReplay = (
                     const heartbeat = () => payload.heartbeat();
                     const range = ranges.get(batch.partition);
                     if (range === undefined || !open.has(batch.partition)) return;
+                    // Messages go into the stream a chunk per queue offer (see kafka/consume.ts).
+                    let part: BusMessage[] = [];
+                    const flush = () => {
+                      if (part.length === 0) return Promise.resolve(true);
+                      const offered = emit.chunk(Chunk.unsafeFromArray(part));
+                      part = [];
+                      return offerPatiently(offered, () => closing, heartbeat);
+                    };
                     for (const m of batch.messages) {
                       const offset = BigInt(m.offset);
                       if (offset < range.start) continue;
                       const message = busMessage(topic, batch.partition, m);
-                      if (offset >= range.end || message.timestampMs > toMs) return finish(batch.partition);
-                      if (!(await offerPatiently(emit.single(message), () => closing, heartbeat))) return;
-                      if (offset + 1n >= range.end) return finish(batch.partition);
+                      if (offset >= range.end || message.timestampMs > toMs) {
+                        await flush();
+                        return finish(batch.partition);
+                      }
+                      part.push(message);
+                      if (offset + 1n >= range.end) {
+                        await flush();
+                        return finish(batch.partition);
+                      }
+                      if (part.length >= REPLAY_CHUNK && !(await flush())) return;
                     }
+                    if (!(await flush())) return;
                     await heartbeat();
                   },
                 }),
@@ -114,7 +135,7 @@ export const kafkaReplay = (
               consumer.seek({ topic, partition, offset: range.start.toString() });
             Runtime.runFork(runtime)(Effect.logDebug(`replaying ${topic} partitions ${[...ranges.keys()].join(",")}`));
           }),
-        { bufferSize: 64, strategy: "suspend" },
+        { bufferSize: REPLAY_BUFFER_CHUNKS, strategy: "suspend" },
       );
     }),
   );
