@@ -15,7 +15,7 @@
 # /readyz answers; runs until SIGTERM/SIGINT or until its parent exits, then stops the server.
 # Serving the same DIR again is the same cluster: same address, objects and resourceVersions.
 #
-# Usage: deploy/helm/validate-apiserver.sh [validate | serve DIR]   (needs helm for validate, openssl)
+# Usage: deploy/helm/validate-apiserver.sh [validate | serve DIR]   (needs openssl, python3; helm to validate)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
