@@ -31,6 +31,8 @@ export class SyntheticCapture {
   slow = 0;
   publishFailures = 0;
   resent = 0;
+  /** Flows per batch, one batch per INTERVAL_MS (BATCH: 500 flows/s); raised for a burst. */
+  batchSize = BATCH;
   #batches = 0;
   readonly #recent: RawFlow[][] = [];
   #running: Promise<void> | undefined;
@@ -43,8 +45,9 @@ export class SyntheticCapture {
 
   #batch(): RawFlow[] {
     const nowNs = BigInt(Date.now()) * 1_000_000n;
-    const slowAt = this.#batches % SLOW_EVERY === SLOW_EVERY - 1 && this.slow < SLOW_PAIRS ? BATCH - 1 : -1;
-    return Array.from({ length: BATCH }, (_, j): RawFlow => {
+    const size = this.batchSize;
+    const slowAt = this.#batches % SLOW_EVERY === SLOW_EVERY - 1 && this.slow < SLOW_PAIRS ? size - 1 : -1;
+    return Array.from({ length: size }, (_, j): RawFlow => {
       const id = this.sent + j + 1;
       const slow = j === slowAt;
       const k = slow ? PAIRS + this.slow : id % PAIRS;

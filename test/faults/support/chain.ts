@@ -1,7 +1,10 @@
 // The whole chain as deployed, for the fault suite: enricher, detector and sink, each its own
-// process through its real entry point, on a nats-server of the run's own (isolatedServices, so
-// it can be restarted without touching the shared one) and a ClickHouse database of the run's
-// own. kill -9 and restart of any service; every process ever started is reaped at the end.
+// process through its real entry point, on a broker of the run's own — a nats-server or a Kafka
+// broker (isolatedServices, so it can be restarted without touching the shared one) — and a
+// ClickHouse server of the run's own (so it can be stopped too). The enricher and detector read
+// the cluster from manifest files, or, given a kubeconfig, from informers against an API server.
+// kill -9 and restart of any service, a broker or ClickHouse stopped and started again; every
+// process ever started is reaped at the end.
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -13,8 +16,13 @@ import { freePort, stopChild, until, type ServiceProcess } from "../../support/p
 import { manifests, rules } from "./cluster.js";
 
 export type ChainService = "enricher" | "detector" | "sink";
+export type ChainBus = "nats" | "kafka";
 
-export const clickhouseUrl = process.env["NETPULSE_CLICKHOUSE_URL"] ?? "http://127.0.0.1:8123";
+export interface ChainOptions {
+  readonly bus: ChainBus;
+  /** The enricher and detector watch this API server (informers) instead of reading manifest files. */
+  readonly kubeconfig?: string;
+}
 
 /**
  * A service through its real entry point, as ONE process: node with tsx as an import hook, not
@@ -38,6 +46,8 @@ const startService = (name: ChainService, env: Record<string, string>): ServiceP
 };
 
 export class Chain {
+  constructor(readonly options: ChainOptions) {}
+
   readonly node = `fault-${randomBytes(3).toString("hex")}`;
   readonly database = `netpulse_faults_${randomBytes(3).toString("hex")}`;
   readonly procs = new Map<ChainService, ServiceProcess>();
@@ -49,13 +59,25 @@ export class Chain {
   services!: Isolated;
   runtime!: ManagedRuntime.ManagedRuntime<import("@netpulse/runtime/bus/Bus").Bus, unknown>;
 
+  get bus(): ChainBus {
+    return this.options.bus;
+  }
+
+  get clickhouseUrl(): string {
+    return this.services.clickhouseUrl;
+  }
+
   async up(): Promise<void> {
     this.services = await isolatedServices();
-    this.services.up("nats");
+    this.services.up(this.bus);
+    this.services.up("clickhouse");
     this.files = { manifests: join(this.services.dir, "cluster.yaml"), rules: join(this.services.dir, "rules.yaml") };
     writeFileSync(this.files.manifests, manifests(this.node));
     writeFileSync(this.files.rules, rules);
-    this.env = { NETPULSE_BUS: "nats", NETPULSE_NATS_URL: this.services.natsUrl };
+    this.env =
+      this.bus === "nats"
+        ? { NETPULSE_BUS: "nats", NETPULSE_NATS_URL: this.services.natsUrl }
+        : { NETPULSE_BUS: "kafka", NETPULSE_KAFKA_BROKERS: this.services.kafkaBrokers };
     this.runtime = ManagedRuntime.make(busFromEnv(this.env));
     for (const s of ["enricher", "detector", "sink"] as const) this.ports.set(s, await freePort());
     await Promise.all((["sink", "detector", "enricher"] as const).map((s) => this.start(s)));
@@ -63,12 +85,25 @@ export class Chain {
 
   #envOf(s: ChainService): Record<string, string> {
     const port = String(this.ports.get(s));
+    const kube = this.options.kubeconfig;
     switch (s) {
       case "enricher":
-        return { NETPULSE_MANIFESTS: this.files.manifests, NETPULSE_METRICS_PORT: port, NETPULSE_INSTANCE: "faults" };
+        return {
+          ...(kube === undefined
+            ? { NETPULSE_MANIFESTS: this.files.manifests }
+            : {
+                NETPULSE_KUBECONFIG: kube,
+                NETPULSE_INFORMER_BACKOFF_MS: "100",
+                NETPULSE_INFORMER_BACKOFF_MAX_MS: "1000",
+              }),
+          NETPULSE_METRICS_PORT: port,
+          NETPULSE_INSTANCE: "faults",
+        };
       case "detector":
         return {
-          NETPULSE_DETECTOR_MANIFESTS: this.files.manifests,
+          ...(kube === undefined
+            ? { NETPULSE_DETECTOR_MANIFESTS: this.files.manifests }
+            : { NETPULSE_KUBECONFIG: kube }),
           NETPULSE_DETECTOR_RULES: this.files.rules,
           NETPULSE_DETECTOR_POLICIES: "kubernetes",
           NETPULSE_METRICS_PORT: port,
@@ -76,7 +111,7 @@ export class Chain {
         };
       case "sink":
         return {
-          NETPULSE_CLICKHOUSE_URL: clickhouseUrl,
+          NETPULSE_CLICKHOUSE_URL: this.clickhouseUrl,
           NETPULSE_CLICKHOUSE_DATABASE: this.database,
           NETPULSE_SINK_HTTP_PORT: port,
           NETPULSE_SINK_LINGER_MS: "200",
@@ -105,24 +140,33 @@ export class Chain {
   }
 
   /**
-   * Stops the run's nats-server, leaves it down for `downMs` (publishers and consumers meet a
-   * broker that is away), then starts it on the same data. Asynchronous, unlike
-   * Isolated.down/up, so the test's own publisher keeps trying meanwhile.
+   * scripts/services.sh for the run's own servers. Asynchronous, unlike Isolated.down/up, so the
+   * test's own publisher and samplers keep running meanwhile.
    */
-  async restartNats(downMs: number): Promise<void> {
-    const script = join(repoRoot, "scripts/services.sh");
-    const run = (action: string) =>
-      new Promise<void>((resolve, reject) =>
-        execFile(
-          "bash",
-          [script, action, "nats"],
-          { env: { ...process.env, ...this.services.env }, timeout: 120_000 },
-          (error, _out, err) => (error ? reject(new Error(`services.sh ${action} nats: ${err}`)) : resolve()),
-        ),
-      );
-    await run("down");
+  server(action: "up" | "down", name: ChainBus | "clickhouse"): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      execFile(
+        "bash",
+        [join(repoRoot, "scripts/services.sh"), action, name],
+        { env: { ...process.env, ...this.services.env }, timeout: 180_000 },
+        (error, _out, err) => (error ? reject(new Error(`services.sh ${action} ${name}: ${err}`)) : resolve()),
+      ),
+    );
+  }
+
+  /**
+   * Stops the run's broker, leaves it down for `downMs` (publishers and consumers meet a broker
+   * that is away), then starts it on the same data (JetStream store, Kafka log segments).
+   */
+  async restartBroker(downMs: number): Promise<void> {
+    await this.server("down", this.bus);
     await new Promise((r) => setTimeout(r, downMs));
-    await run("up");
+    await this.server("up", this.bus);
+  }
+
+  /** The pid of a running service, for /proc. */
+  pid(s: ChainService): number {
+    return this.procs.get(s)!.child.pid!;
   }
 
   /**
@@ -155,8 +199,22 @@ export class Chain {
   }
 
   async down(): Promise<void> {
+    const t = Date.now();
     await Promise.all(this.history.map((p) => stopChild(p.child, 5_000)));
+    const services = Date.now() - t;
     await this.runtime?.dispose().catch(() => undefined);
+    console.log(
+      `[faults ${this.bus}] services stopped in ${services} ms, bus client closed in ${Date.now() - t - services} ms`,
+    );
+    // the run's own servers and their state go next: no clean shutdown to wait for (ClickHouse
+    // and the Kafka broker take up to half a minute for one)
+    for (const name of [this.bus, "clickhouse"] as const) {
+      try {
+        process.kill(this.services.pid(name), "SIGKILL");
+      } catch {
+        // not running
+      }
+    }
     this.services?.cleanup();
   }
 }

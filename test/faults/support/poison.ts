@@ -90,19 +90,20 @@ export const poisons = (samples: ReturnType<typeof goodSamples>): Poison[] =>
   ]);
 
 /**
- * Random bytes as large as the broker takes on `topic` (max_payload less the bus's headers): its
- * dead letter, the same bytes plus where they came from and why, is larger than that.
+ * Random bytes as large as the broker takes on `topic` (its limit less the bus's headers, tried
+ * from `firstSlack` bytes under it): its dead letter, the same bytes plus where they came from and
+ * why, is larger than that.
  */
-export const largestPoison = (topic: string, maxPayload: number, t: number) =>
+export const largestPoison = (topic: string, maxPayload: number, t: number, firstSlack = 16) =>
   Effect.flatMap(Bus, (bus) =>
     Effect.gen(function* () {
-      for (let slack = 16; slack < 4096; slack *= 2) {
+      for (let slack = firstSlack; slack < 4096; slack *= 2) {
         const value = seeded(2000 + t, maxPayload - slack);
         const ok = yield* bus.publish(topic, [{ key: "poison-largest", value, partition: 0 }]).pipe(
           Effect.as(true),
           Effect.catchAll(() => Effect.succeed(false)),
         );
-        if (ok) return { topic, variant: `largest the broker takes (max_payload - ${slack})`, value };
+        if (ok) return { topic, variant: `largest the broker takes (its limit - ${slack} B)`, value };
       }
       return yield* Effect.dieMessage(`no message near max_payload ${maxPayload} was accepted on ${topic}`);
     }),

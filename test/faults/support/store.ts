@@ -1,12 +1,29 @@
 // What the chain stored in ClickHouse: flows counted as rows and as distinct identities, and the
 // anomalies' rows against their distinct (id, status).
-import { clickhouseUrl } from "./chain.js";
 
-export const sql = async (database: string, query: string): Promise<Array<Record<string, unknown>>> => {
-  const res = await fetch(`${clickhouseUrl}/?database=${database}`, {
-    method: "POST",
-    body: `${query} FORMAT JSONEachRow`,
-  });
+/** Where the chain's sink writes: a ClickHouse server and a database on it. */
+export interface Target {
+  readonly clickhouseUrl: string;
+  readonly database: string;
+}
+
+/**
+ * One POST, tried again when the connection dies under it: ClickHouse closes an idle keep-alive
+ * connection after 3 s (keep_alive_timeout), and fetch may have picked it just then
+ * ("other side closed"). A query here only reads, so asking again is safe.
+ */
+const post = async (url: string, body: string): Promise<Response> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { method: "POST", body });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+};
+
+export const sql = async (target: Target, query: string): Promise<Array<Record<string, unknown>>> => {
+  const res = await post(`${target.clickhouseUrl}/?database=${target.database}`, `${query} FORMAT JSONEachRow`);
   const text = await res.text();
   if (!res.ok) throw new Error(`ClickHouse: ${text.trim()}`);
   return text
@@ -25,17 +42,17 @@ export interface Stored {
   readonly rttOpened: ReadonlyArray<string>;
 }
 
-export const stored = async (database: string, node: string): Promise<Stored> => {
+export const stored = async (target: Target, node: string): Promise<Stored> => {
   const [f] = await sql(
-    database,
+    target,
     `SELECT count() AS n, uniqExact(flow_id, start_ns) AS u, min(flow_id) AS lo, max(flow_id) AS hi
      FROM flows WHERE node = '${node}'`,
   );
-  const [a] = await sql(database, `SELECT count() AS n, uniqExact(id, status) AS u FROM anomalies`);
+  const [a] = await sql(target, `SELECT count() AS n, uniqExact(id, status) AS u FROM anomalies`);
   // An episode is one id. Its "open" row may already be merged into its "resolved" one (the
   // table is a ReplacingMergeTree ordered by window and id: the latest version of an id stays),
   // so episodes are counted by id.
-  const opened = await sql(database, `SELECT DISTINCT id FROM anomalies WHERE kind = 'rtt_high' ORDER BY id`);
+  const opened = await sql(target, `SELECT DISTINCT id FROM anomalies WHERE kind = 'rtt_high' ORDER BY id`);
   return {
     rows: Number(f?.["n"]),
     distinct: Number(f?.["u"]),
@@ -60,7 +77,7 @@ export class DuplicateWatch {
   #running: Promise<void> | undefined;
 
   constructor(
-    private readonly database: string,
+    private readonly target: Target,
     private readonly node: string,
   ) {}
 
@@ -68,7 +85,7 @@ export class DuplicateWatch {
     this.#running = (async () => {
       while (!this.#stop) {
         const [r] = await sql(
-          this.database,
+          this.target,
           `SELECT (SELECT count() - uniqExact(flow_id, start_ns) FROM flows WHERE node = '${this.node}') AS f,
                   (SELECT count() - uniqExact(id, status) FROM anomalies) AS a`,
         ).catch(() => [undefined]);
