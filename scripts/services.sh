@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local servers for development and tests: `scripts/services.sh up|down|status [nats|kafka|clickhouse]`
-# (no name = all three). Each runs on 127.0.0.1 with config, data, pidfile and logs under
+# (no name = all three); with `--cluster [nats|kafka]` a 3-node NATS and/or a 3-broker Kafka cluster
+# instead (scripts/services/cluster.sh: nodes under .netpulse/cluster/<name>-<i>/, own ports). Each runs on 127.0.0.1 with config, data, pidfile and logs under
 # .netpulse/<name>/ in the repo. `up` runs scripts/install-deps.sh first when a server is not
 # installed, and returns once each really serves; `down` stops only servers this script started
 # (pidfile); `status` prints one line per server and exits 3 if any is stopped.
@@ -13,21 +14,33 @@ NP_ALL=(nats kafka clickhouse)
 
 # shellcheck source=scripts/services/lib.sh
 source "$NP_ROOT/scripts/services/lib.sh"
-for s in "${NP_ALL[@]}"; do
+for s in "${NP_ALL[@]}" cluster nats-cluster kafka-cluster; do
   # shellcheck source=/dev/null
   source "$NP_ROOT/scripts/services/$s.sh"
 done
 
 usage() {
   echo "usage: scripts/services.sh up|down|status [nats|kafka|clickhouse]" >&2
+  echo "       scripts/services.sh up|down|status --cluster [nats|kafka]" >&2
   exit 2
 }
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
-action=$1
+cluster=0
+args=()
+for a in "$@"; do
+  if [ "$a" = --cluster ]; then cluster=1; else args+=("$a"); fi
+done
+if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then usage; fi
+action=${args[0]}
 case $action in up | down | status) ;; *) usage ;; esac
-if [ $# -eq 2 ]; then
-  case $2 in nats | kafka | clickhouse) names=("$2") ;; *) usage ;; esac
+if [ "$cluster" -eq 1 ]; then
+  if [ ${#args[@]} -eq 2 ]; then
+    case ${args[1]} in nats | kafka) names=("${args[1]}") ;; *) usage ;; esac
+  else
+    names=(nats kafka)
+  fi
+elif [ ${#args[@]} -eq 2 ]; then
+  case ${args[1]} in nats | kafka | clickhouse) names=("${args[1]}") ;; *) usage ;; esac
 else
   names=("${NP_ALL[@]}")
 fi
@@ -65,7 +78,9 @@ status_one() {
 case $action in
   status)
     rc=0
-    for n in "${names[@]}"; do status_one "$n" || rc=3; done
+    for n in "${names[@]}"; do
+      if [ "$cluster" -eq 1 ]; then np_cluster_status "$n" || rc=3; else status_one "$n" || rc=3; fi
+    done
     exit "$rc"
     ;;
   up | down)
@@ -83,7 +98,13 @@ case $action in
     flock -w 300 9 || { np_err "another services.sh holds $NP_STATE/.services.lock"; exit 1; }
     rc=0
     for n in "${names[@]}"; do
-      if [ "$action" = up ]; then up_one "$n" || rc=1; else np_stop "$n"; fi
+      if [ "$cluster" -eq 1 ]; then
+        if [ "$action" = up ]; then np_cluster_up "$n" || rc=1; else np_cluster_down "$n"; fi
+      elif [ "$action" = up ]; then
+        up_one "$n" || rc=1
+      else
+        np_stop "$n"
+      fi
     done
     exit "$rc"
     ;;

@@ -100,12 +100,23 @@ describe("netpulse services arguments", () => {
     expect(Either.isLeft(badName) && badName.left._tag === "UsageError" && badName.left.message).toContain('"redis"');
     const badAction = Effect.runSync(Effect.either(servicesArgs("restart", "nats")));
     expect(Either.isLeft(badAction) && badAction.left.message).toContain('"restart"');
+    // --cluster: nats|kafka only (docs/clusters.md)
+    expect(Effect.runSync(servicesArgs("up", undefined, true))).toEqual(["up", "--cluster"]);
+    expect(Effect.runSync(servicesArgs("status", "kafka", true))).toEqual(["status", "--cluster", "kafka"]);
+    const badCluster = Effect.runSync(Effect.either(servicesArgs("up", "clickhouse", true)));
+    expect(Either.isLeft(badCluster) && badCluster.left.message).toContain('unknown cluster "clickhouse"');
   });
 
   it("the script itself rejects an unknown service with exit 2", async () => {
     const run = await services("up", "redis");
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("usage:");
+  });
+
+  it("the script rejects a cluster of anything but nats|kafka with exit 2", async () => {
+    const run = await services("up", "--cluster", "clickhouse");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--cluster [nats|kafka]");
   });
 });
 
