@@ -1,7 +1,9 @@
 // The bus contract, run unchanged against a real nats-server and a real Kafka broker (addresses
-// from NETPULSE_NATS_URL / NETPULSE_KAFKA_BROKERS; `npm test` starts both). Topics and groups get a
-// random suffix per run. Each case asserts the property it names, so breaking that property in an
+// from NETPULSE_NATS_URL / NETPULSE_KAFKA_BROKERS; `npm test` starts both), and, through
+// busContract, against the 3-node clusters of test/clusters/ (where the restart case kills one
+// node -9 and starts it again). Topics and groups get a random suffix per run. Each case asserts the property it names, so breaking that property in an
 // implementation turns it red (see the bus report for what was broken on purpose to check this).
+import { fileURLToPath } from "node:url";
 import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Fiber from "effect/Fiber";
@@ -11,14 +13,13 @@ import * as Stream from "effect/Stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type BusError, type Delivery } from "@netpulse/runtime/bus/Bus";
 import {
-  busLayer,
   encode,
-  restartBroker,
+  singleServer,
   takeWithin,
   text,
   uniqueGroup,
   uniqueTopic,
-  type BrokerKind,
+  type BusTarget,
 } from "./support/busHarness.js";
 
 const PARTITIONS = 4;
@@ -29,12 +30,13 @@ const consumeGroup = (topic: string, group: string) =>
 const msgs = (prefix: string, n: number, key: (i: number) => string) =>
   Array.from({ length: n }, (_, i) => ({ key: key(i), value: encode(`${prefix}-${i}`) }));
 
-describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
+function contract(target: BusTarget) {
+  const kind = target.kind;
   let runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>;
   const run = <A, E>(effect: Effect.Effect<A, E, Bus>) => runtime.runPromise(effect);
 
   beforeAll(async () => {
-    runtime = ManagedRuntime.make(busLayer(kind));
+    runtime = ManagedRuntime.make(target.layer());
     await runtime.runPromise(Effect.void);
   });
   afterAll(async () => {
@@ -316,7 +318,7 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
           }
           return round;
         }).pipe(Effect.fork);
-        yield* restartBroker(kind);
+        yield* target.restart();
         yield* Effect.sleep("1 second");
         yield* Ref.set(stop, true);
         const during = yield* Fiber.join(publisher);
@@ -335,4 +337,12 @@ describe.each<BrokerKind>(["nats", "kafka"])("bus contract on %s", (kind) => {
     expect(expected.filter((e) => e.startsWith("after")).length).toBe(20);
     expect(expected.filter((e) => !seen.has(e))).toEqual([]);
   }, 240_000);
-});
+}
+
+/** The suite once per target: "bus contract on <name>". */
+export const busContract = (targets: ReadonlyArray<BusTarget>): void =>
+  describe.each(targets)("bus contract on $name", contract);
+
+// Run by vitest itself: the shared single servers. Imported by a cluster test: only that cluster.
+if (expect.getState().testPath === fileURLToPath(import.meta.url))
+  busContract([singleServer("nats"), singleServer("kafka")]);

@@ -23,10 +23,41 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export const natsUrl = process.env["NETPULSE_NATS_URL"] ?? "nats://127.0.0.1:4222";
 export const kafkaBrokers = (process.env["NETPULSE_KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",");
 
-export const busLayer = (kind: BrokerKind): Layer.Layer<Bus, BusError> =>
-  kind === "nats"
-    ? NatsBus.layer({ _tag: "nats", url: natsUrl, name: "netpulse-test" })
-    : KafkaBus.layer({ _tag: "kafka", brokers: kafkaBrokers, clientId: "netpulse-test" });
+/** The shared server of `kind` by default; `at` points it elsewhere (a cluster: its URLs and replicas). */
+export const busLayer = (
+  kind: BrokerKind,
+  at: { readonly urls?: string; readonly replicas?: number } = {},
+): Layer.Layer<Bus, BusError> => {
+  const replicas = at.replicas !== undefined && at.replicas > 1 ? { replicas: at.replicas } : {};
+  return kind === "nats"
+    ? NatsBus.layer({ _tag: "nats", url: at.urls ?? natsUrl, name: "netpulse-test", ...replicas })
+    : KafkaBus.layer({
+        _tag: "kafka",
+        brokers: at.urls?.split(",") ?? kafkaBrokers,
+        clientId: "netpulse-test",
+        ...replicas,
+      });
+};
+
+/**
+ * What the bus contract suite runs against: a name for its titles, the broker kind, the bus (made
+ * when the suite starts, so a cluster started in the file's beforeAll is known by then) and the
+ * "broker restart" its restart case goes through.
+ */
+export interface BusTarget {
+  readonly name: string;
+  readonly kind: BrokerKind;
+  readonly layer: () => Layer.Layer<Bus, BusError>;
+  readonly restart: () => Effect.Effect<void, Error>;
+}
+
+/** The shared single server of `kind` (NETPULSE_NATS_URL / NETPULSE_KAFKA_BROKERS). */
+export const singleServer = (kind: BrokerKind): BusTarget => ({
+  name: kind,
+  kind,
+  layer: () => busLayer(kind),
+  restart: () => restartBroker(kind),
+});
 
 /** The bus a service given `env` (NETPULSE_BUS, NETPULSE_NATS_URL, …) would dial, read the same way. */
 export const busFromEnv = (env: Record<string, string>) =>
