@@ -260,7 +260,7 @@ describe.skipIf(unavailable !== undefined)("the real capture under faults", () =
     await until(
       `all ${CHURN} connections made after the restart on ${Topics.flowsRaw}`,
       async () => {
-        raw = (await rawSince(restartedMs - 1_000)).filter((f) => f.node === node);
+        raw = (await rawSince(killedMs - 3_000)).filter((f) => f.node === node);
         seen = new Set(
           raw
             .filter((f) => f.direction === "client" && f.dst_port === CHURN_PORT && ports.has(f.src_port))
@@ -271,16 +271,26 @@ describe.skipIf(unavailable !== undefined)("the real capture under faults", () =
       60_000,
     ).catch(() => undefined);
     // connections open across the crash: does the new capture see them again?
-    const pingAfter = new Set(
-      raw.filter((f) => f.direction === "client" && f.dst_port === PING_PORT).map((f) => f.src_port),
-    );
+    const killedNs = BigInt(killedMs) * 1_000_000n;
+    const restartedNs = BigInt(restartedMs) * 1_000_000n;
+    const ping = raw.filter((f) => f.direction === "client" && f.dst_port === PING_PORT);
+    const idBefore = new Map(ping.filter((f) => f.end_ns <= killedNs).map((f) => [f.src_port, f.flow_id]));
+    const idAfter = new Map(ping.filter((f) => f.start_ns >= restartedNs).map((f) => [f.src_port, f.flow_id]));
+    const pingAfter = idAfter.size;
+    // a connection open across the crash: the same flow_id again, or a new flow from the new capture's first sight?
+    const both = [...idAfter.keys()].filter((p) => idBefore.has(p));
+    const newIds = both.filter((p) => idBefore.get(p) !== idAfter.get(p)).length;
     console.log(
       `[faults capture] kill -9 after ${lastPublished} flows published; loader ${loaders.join(",")} gone ${loaderGoneMs} ms later;` +
         ` restarted; ${seen.size} of ${ports.size} connections made after the restart on ${Topics.flowsRaw};` +
-        ` ${pingAfter.size} of ${CONNECTIONS} connections open across the crash seen again after it`,
+        ` ${pingAfter} of ${CONNECTIONS} connections open across the crash seen again after it;` +
+        ` of ${both.length} seen in the 3 s before the kill and after the restart, ${newIds} under a new flow_id`,
     );
     expect(loaders.length).toBeGreaterThan(0);
     expect(seen.size).toBe(ports.size);
+    // as docs/faults.md says: a connection open across the crash comes back as a new flow
+    expect(both.length).toBeGreaterThan(0);
+    expect(newIds).toBe(both.length);
     expect(pinger.exitCode).toBeNull();
   }, 180_000);
 });
