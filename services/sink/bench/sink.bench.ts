@@ -5,8 +5,9 @@
 // With the server on this machine (pgrep finds it) each variant's server CPU is printed too.
 // First, the path for modern servers (modern.ts): its encoder against the RowBinary one, and
 // chdb inserting what it makes. Figures go to bench/results/sink.json.
-//   node --expose-gc --import tsx services/sink/bench/sink.bench.ts [rows=1000000]
-//   (ROUNDS=5, MODERN_ROWS=300000, PARTS=modern,legacy)
+//   node --expose-gc --import tsx services/sink/bench/sink.bench.ts [rows=500000]
+//   (ROUNDS=3, MODERN_ROWS=300000, PARTS=modern,legacy; 500 k × 3 rounds keeps `npm run bench`'s
+//   sink section at ~5 min on a quiet machine, ~15 min at load 20; docs/sink.md's runs used 1 M × 5)
 // The legacy part needs a running ClickHouse (scripts/services.sh up clickhouse); env
 // NETPULSE_CLICKHOUSE_URL, NETPULSE_CLICKHOUSE_NATIVE_PORT (9000) for clickhouse-client;
 // the modern part NETPULSE_PYTHON (a python with chdb; default .netpulse/py/bin/python).
@@ -38,11 +39,11 @@ import { formatBodies } from "./formats.js";
 import { modernFigures, type ModernFigures } from "./modern.js";
 import { writeResults } from "../../../bench/results.js";
 
-const N = Number(process.argv[2] ?? 1_000_000);
+const N = Number(process.argv[2] ?? 500_000);
 // clickhouse-client's one 1 M-row insert swung 0.21–0.36 M rows/s between runs (server CPU 1.4–2.8 s;
 // in a slow one, 45 % of the server's samples were the kernel zeroing fresh pages for its one big
-// block), so medians of five rounds
-const ROUNDS = Number(process.env["ROUNDS"] ?? 5);
+// block), so medians of rounds (ROUNDS=5 for figures to quote; 3 by default to fit `npm run bench`)
+const ROUNDS = Number(process.env["ROUNDS"] ?? 3);
 const MODERN_ROWS = Number(process.env["MODERN_ROWS"] ?? 300_000);
 const PARTS = (process.env["PARTS"] ?? "modern,legacy").split(",");
 const PYTHON = process.env["NETPULSE_PYTHON"] ?? new URL("../../../.netpulse/py/bin/python", import.meta.url).pathname;
