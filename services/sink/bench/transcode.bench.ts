@@ -1,7 +1,7 @@
 // The sink's hot CPU path per row, against the codec in the same run: enriched-flow bus batches
-// (Avro, 1000 records each) to Native columns straight from the bytes (what the service does on
-// legacy servers), vs decoding them to records with the codec and encoding those (the path for
-// modern servers and the CLI). No server involved.
+// (Avro, 1000 records each) to Native columns straight from the bytes (what the service does, in
+// the legacy dialect here; modern.ts measures the modern one), vs decoding them to records with
+// the codec and encoding those (the path for records already decoded). No server involved.
 //   node --expose-gc --import tsx services/sink/bench/transcode.bench.ts [rows=200000]
 import * as Either from "effect/Either";
 import { EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
