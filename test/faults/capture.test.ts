@@ -16,8 +16,9 @@
 //      netpulse.flows.raw — every one of them, matched by the client's port. What the crash loses
 //      is reported, not hidden: the windows in the queue and the flow table at the kill, and for
 //      connections open across it the counters since their last published window (docs/faults.md).
-import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as Effect from "effect/Effect";
 import * as ManagedRuntime from "effect/ManagedRuntime";
@@ -85,7 +86,7 @@ const alive = (pid: number): boolean => {
 
 /**
  * The capture service through its entry point as ONE process (a SIGKILL reaches the service
- * itself), built (`npx tsc -b`, which `npm test` runs first).
+ * itself), built (`tsc -b`: beforeAll).
  */
 const startCapture = async () => {
   let log = "";
@@ -152,6 +153,8 @@ describe.skipIf(unavailable !== undefined)("the real capture under faults", () =
   let pinger: ChildProcessWithoutNullStreams;
 
   beforeAll(async () => {
+    // the built service is what runs: build it if a source changed since (`npm test` has already)
+    execFileSync(join(repoRoot, "node_modules/.bin/tsc"), ["-b", "services/capture/tsconfig.json"], { cwd: repoRoot });
     svc = await isolatedServices();
     svc.up("nats");
     runtime = ManagedRuntime.make(busFromEnv({ NETPULSE_BUS: "nats", NETPULSE_NATS_URL: svc.natsUrl }));
