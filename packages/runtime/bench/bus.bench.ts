@@ -38,10 +38,10 @@ import { variedFlow } from "../../../test/support/rawFlow.js";
 import { writeResults } from "../../../bench/results.js";
 
 const RECORDS_PER_BATCH = 1000;
-// Per broker, so each run stays ~10-30 s on this hardware (Kafka moves ~1/4 of NATS's rate).
+// Per broker. Kafka: 1600 (190 MiB) so that a consumer's group join (0.1-0.4 s here) is a small part of its run.
 const BATCHES: Record<string, number> = {
   nats: Number(process.env["BENCH_BATCHES"] ?? 1500),
-  kafka: Number(process.env["BENCH_BATCHES"] ?? 800),
+  kafka: Number(process.env["BENCH_BATCHES"] ?? 1600),
 };
 const PER_PUBLISH = Number(process.env["BENCH_PER_PUBLISH"] ?? 20); // batches handed to one publish call
 const PARTITIONS = 4;
@@ -148,7 +148,7 @@ const kafkaClient = () => new Kafka({ clientId: "netpulse-bench", brokers: kafka
 //            and group join included, for both) to the N-th message, offsets committed after processing
 //            (raw: kafkajs' eachBatch auto-resolve + auto-commit; Bus: ack per delivery, OffsetTracker).
 // Every round runs raw, Bus, raw' (A/B/A') on topics provisioned alike by Bus.provision (consume one
-// after the other, A/B/A'); A'/A is the A/A spread, the noise floor the ratio must be read against.
+// after the other, in an order turned each round); A'/A is the A/A spread, the noise floor the ratio must be read against.
 /** One measured run: wall time, and this process's CPU time meanwhile (all threads: JS, GC, I/O). */
 interface Run {
   readonly ms: number;
@@ -266,7 +266,11 @@ const busKafkaConsume = (runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>, 
     }),
   );
 
-const kafkaRound = async (runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>, n: number): Promise<KafkaRound> => {
+const kafkaRound = async (
+  runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>,
+  n: number,
+  round: number,
+): Promise<KafkaRound> => {
   const kafka = kafkaClient();
   const producer = rawProducer(kafka);
   await producer.connect();
@@ -281,12 +285,19 @@ const kafkaRound = async (runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>,
   kafkaTopics.push(...topics);
   const publish = await kafkaPublishInterleaved(runtime, producer, topics, n);
   await producer.disconnect();
-  const consume: Trio = [
-    await rawKafkaConsume(kafka, topics[0], n),
-    await busKafkaConsume(runtime, topics[1], n),
-    await rawKafkaConsume(kafka, topics[2], n),
+  // Consumers one after the other, the order turned by one place each round: whichever slot is
+  // slow (seen: the first consumer of a round) is not always the same side's.
+  const runs: Array<() => Promise<Run>> = [
+    () => rawKafkaConsume(kafka, topics[0], n),
+    () => busKafkaConsume(runtime, topics[1], n),
+    () => rawKafkaConsume(kafka, topics[2], n),
   ];
-  return { publish, consume };
+  const consumed: Run[] = [];
+  for (let i = 0; i < 3; i++) {
+    const k = (i + round) % 3;
+    consumed[k] = await runs[k]!();
+  }
+  return { publish, consume: [consumed[0]!, consumed[1]!, consumed[2]!] };
 };
 const kafkaTopics: string[] = [];
 
@@ -354,7 +365,7 @@ if (which === undefined || which === "kafka") {
   const rounds: KafkaRound[] = [];
   const rate = (r: Run) => recordsPerSec(n, r.ms);
   for (let round = 0; round < ROUNDS; round++) {
-    const r = await kafkaRound(runtime, n);
+    const r = await kafkaRound(runtime, n, round);
     rounds.push(r);
     const line = (what: string, [a, b, a2]: Trio) =>
       `${what} raw ${fmt(rate(a))}  Bus ${fmt(rate(b))}  raw' ${fmt(rate(a2))}  Bus/raw ${(rate(b) / ((rate(a) + rate(a2)) / 2)).toFixed(2)}  A'/A ${(rate(a2) / rate(a)).toFixed(2)}  cpu ms ${a.cpuMs.toFixed(0)}/${b.cpuMs.toFixed(0)}/${a2.cpuMs.toFixed(0)}`;
