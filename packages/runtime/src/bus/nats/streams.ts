@@ -23,7 +23,12 @@ import { allShards, describeStream, KEY_HEADER, partitionsFromDescription, shard
 export const PUBLISH_WINDOW = 128;
 /** Server-side duplicate window; must not exceed the stream's max_age. */
 const DUPLICATE_WINDOW_MS = 120_000;
-const PUBLISH_TIMEOUT_MS = 10_000;
+/**
+ * How long one PubAck is awaited before the message is sent again (same msg id, so the server drops
+ * a copy it already stored). On a 3-node cluster a publish sent to a leader that just died waits this
+ * out before the retry reaches the new leader: 10 s made that the longest stall (docs/clusters.md).
+ */
+const PUBLISH_TIMEOUT_MS = 5_000;
 
 export const errorText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
