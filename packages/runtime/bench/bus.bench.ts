@@ -20,6 +20,11 @@
 //   bound unchanged): CPU 1.04x raw, consume ratio 0.66 -> 1.17 (A/A 0.66..1.14). Replay does the same.
 //   Downstream, acking one delivery at a time (Stream.mapEffect, as runStage does) measured the same
 //   CPU as a chunk at a time (Stream.runForEachChunk, used here) within noise: the cost was the offers.
+// - This bench as committed (1600 batches, publish interleaved, consume order turned), 11:40, load 8-17:
+//   publish 0.91 (kafkajs 509 k rec/s, Bus 464 k; A/A 0.94..1.05; Bus CPU 1.10x), consume 0.98
+//   (1.97 M vs 1.83 M; A/A 0.65..2.20; CPU 1.10x); the run before it 0.93 / 1.11 (CPU 1.04x / 1.00x).
+//   The publish CPU residue (+4-10 %) was not located: the Bus's producer sending directly and through
+//   publishAll, interleaved in one process, measured +8 % in one run and 0 % in the next.
 // NATS (publish and consume together) had the same clock bias: the Bus is now timed to its last ack
 // and its last publish, not past the stream's close (0.80 -> 0.99 in one run each; the NATS bus
 // itself already hands over chunks).
