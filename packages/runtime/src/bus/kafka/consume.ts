@@ -23,7 +23,7 @@ import { defaults, type KafkaSettings } from "../BusConfig.js";
 import { busMessage, errorText } from "./client.js";
 import { OffsetTracker } from "./OffsetTracker.js";
 import { checkTopic } from "../shard.js";
-import { MAX_MESSAGE_BYTES } from "./topics.js";
+import { MAX_MESSAGE_BYTES, retryWhileTransient } from "./topics.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
 
@@ -125,10 +125,12 @@ export const kafkaConsume = (
         consumer.on(consumer.events.CRASH, (e) => {
           if (!e.payload.restart) void emit.fail(fail("consumer crashed")(e.payload.error));
         });
-        yield* Effect.tryPromise({
-          try: () => consumer.subscribe({ topic, fromBeginning: true }),
-          catch: fail("subscribe failed"),
-        });
+        yield* retryWhileTransient(
+          Effect.tryPromise({
+            try: () => consumer.subscribe({ topic, fromBeginning: true }),
+            catch: fail("subscribe failed"),
+          }),
+        );
         yield* Effect.tryPromise({
           try: () =>
             consumer.run({

@@ -12,7 +12,7 @@ import { BusError, type BusMessage, type ReplayFrom } from "../Bus.js";
 import { busMessage, errorText } from "./client.js";
 import { offerPatiently } from "./consume.js";
 import { checkTopic } from "../shard.js";
-import { MAX_MESSAGE_BYTES } from "./topics.js";
+import { MAX_MESSAGE_BYTES, retryWhileTransient } from "./topics.js";
 
 /** At most REPLAY_CHUNK × REPLAY_BUFFER_CHUNKS messages read ahead of the stream's consumer (64, as before chunks). */
 const REPLAY_CHUNK = 32;
@@ -55,7 +55,7 @@ export const kafkaReplay = (
   Stream.unwrapScoped(
     Effect.gen(function* () {
       yield* checkTopic("replay", topic);
-      const { ranges, all } = yield* plan(admin, topic, from);
+      const { ranges, all } = yield* retryWhileTransient(plan(admin, topic, from));
       if (ranges.size === 0) return Stream.empty;
       const toMs = from.toMs ?? Number.POSITIVE_INFINITY;
       const runtime = yield* Effect.runtime<never>();
@@ -89,7 +89,9 @@ export const kafkaReplay = (
               consumer.pause([{ topic, partitions: [partition] }]);
               if (open.size === 0) void emit.end();
             };
-            yield* Effect.tryPromise({ try: () => consumer.subscribe({ topic, fromBeginning: true }), catch: fail });
+            yield* retryWhileTransient(
+              Effect.tryPromise({ try: () => consumer.subscribe({ topic, fromBeginning: true }), catch: fail }),
+            );
             yield* Effect.tryPromise({
               try: () =>
                 consumer.run({

@@ -21,7 +21,15 @@ const RETRY = Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds"
  */
 const transient = (e: BusError): boolean =>
   (e.cause as { retriable?: unknown } | undefined)?.retriable === true ||
-  /does not host this topic-partition|leader not available|not the controller/i.test(e.message);
+  /does not host this topic-partition|leader not available|not the leader|not the controller/i.test(e.message);
+
+/**
+ * Runs `effect` again while it fails with what a cluster answers while a topic's metadata spreads
+ * (a broker that does not host the partition yet, a leader moving): on a 3-broker cluster a service
+ * that subscribes to or replays a just-created topic got these at start and exited (docs/clusters.md).
+ */
+export const retryWhileTransient = <A, R>(effect: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
+  effect.pipe(Effect.retry({ schedule: RETRY, while: transient }));
 
 export const provisionTopic = (admin: Admin, spec: TopicSpec, replicas = 1) =>
   Effect.gen(function* () {
@@ -79,7 +87,7 @@ export const provisionTopic = (admin: Admin, spec: TopicSpec, replicas = 1) =>
         }),
       catch: fail("alter topic config failed"),
     });
-  }).pipe(Effect.retry({ schedule: RETRY, while: transient }));
+  }).pipe(retryWhileTransient);
 
 const chunks = (messages: ReadonlyArray<OutgoingMessage>): Message[][] => {
   const out: Message[][] = [];
