@@ -606,6 +606,8 @@ try {
   const overhead = (f: (r: Run) => number) => pairRatio(pacedPairs, f) - 1;
   const file = await writeResults("capture-latency", {
     capture_latency_overhead: overhead((r) => r.paced.load.meanUs),
+    // fewer than 3 undisturbed off/on pairs: the bench printed "not trustworthy" (a busy machine)
+    capture_latency_trustworthy: pacedQuiet.length >= 3,
     capture_latency_overhead_p50: overhead((r) => r.paced.load.p50Us),
     capture_latency_overhead_p99: overhead((r) => r.paced.load.p99Us),
     capture_saturated_throughput_ratio: pairRatio(abPairs, (r) => r.saturated.load.rps),
