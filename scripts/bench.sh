@@ -19,7 +19,7 @@ need() {
   local s
   for s in "$@"; do
     if ! scripts/services.sh status "$s" >/dev/null; then
-      scripts/services.sh up "$s"
+      scripts/services.sh up "$s" || return 1
       started+=("$s")
     fi
   done
@@ -112,12 +112,19 @@ for s in "$@"; do
   echo "== [$i/$#] $s (at $((SECONDS - t0)) s; load $(cut -d' ' -f1-3 /proc/loadavg))"
   ts=$SECONDS
   # shared servers are started here, not in the section's subshell, so the exit trap stops them
-  case $s in bus) need nats kafka ;; sink) need clickhouse ;; every) need nats kafka clickhouse ;; esac
-  # a subshell outside any `if`, so `set -e` still ends the section at its first failure
-  set +e
-  (section "$s")
-  rc=$?
-  set -e
+  rc=0
+  case $s in
+    bus) need nats kafka || rc=$? ;;
+    sink) need clickhouse || rc=$? ;;
+    every) need nats kafka clickhouse || rc=$? ;;
+  esac
+  if ((rc == 0)); then
+    # a subshell outside any `if`, so `set -e` still ends the section at its first failure
+    set +e
+    (section "$s")
+    rc=$?
+    set -e
+  fi
   if ((rc == 0)); then
     summary+=("$s ok $((SECONDS - ts)) s")
   else
