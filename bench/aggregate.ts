@@ -95,8 +95,12 @@ const show = (v: unknown): string => {
   const a = Math.abs(v);
   return a >= 1000 ? Math.round(v).toLocaleString("en-US") : a >= 10 ? v.toFixed(1) : v.toFixed(3);
 };
+/** A figure whose section says it is noise (a boolean key false) is judged as such, not met/missed. */
+const TRUST: Readonly<Record<string, string>> = { capture_latency_overhead: "capture_latency_trustworthy" };
 const judge = (k: string, v: unknown, goal: Goal | undefined): string => {
   if (goal === undefined) return "";
+  const trust = TRUST[k];
+  if (trust !== undefined && figures[trust] === false) return "noise";
   const x = v === null && NULL_IS_INFINITE.has(k) ? Infinity : v;
   if (typeof x !== "number" || Number.isNaN(x)) return "not measured";
   return (goal.op === "≥" ? x >= goal.value : x <= goal.value) ? "met" : "missed";
