@@ -1,6 +1,6 @@
 // The chain's services (enricher, detector, sink) as processes through their real entry points,
-// for anything that runs the deployed chain: the end-to-end bench (bench/e2e) and, when it
-// switches over, the fault suite (test/faults/support/chain.ts has its own copy today). Each
+// for anything that runs the deployed chain: the end-to-end bench (bench/e2e), the fault suite
+// and the cluster tests (test/faults/support/chain.ts). Each
 // service is ONE process: node with tsx as an import hook, not the tsx command, which runs the
 // service as a child of its own, so a SIGKILL or a /proc reading would only reach the wrapper.
 import { spawn } from "node:child_process";

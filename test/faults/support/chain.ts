@@ -5,17 +5,18 @@
 // the cluster from manifest files, or, given a kubeconfig, from informers against an API server.
 // kill -9 and restart of any service, a broker or ClickHouse stopped and started again; every
 // process ever started is reaped at the end.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ManagedRuntime from "effect/ManagedRuntime";
 import { isolatedServices, repoRoot, type Isolated } from "../../../services/sink/test/harness.js";
 import { busFromEnv } from "../../support/busHarness.js";
-import { freePort, stopChild, until, type ServiceProcess } from "../../support/processes.js";
+import { startChainService, waitReady, type ChainService } from "../../support/chainProcesses.js";
+import { freePort, stopChild, type ServiceProcess } from "../../support/processes.js";
 import { manifests, rules } from "./cluster.js";
 
-export type ChainService = "enricher" | "detector" | "sink";
+export type { ChainService };
 export type ChainBus = "nats" | "kafka";
 
 export interface ChainOptions {
@@ -23,27 +24,6 @@ export interface ChainOptions {
   /** The enricher and detector watch this API server (informers) instead of reading manifest files. */
   readonly kubeconfig?: string;
 }
-
-/**
- * A service through its real entry point, as ONE process: node with tsx as an import hook, not
- * the tsx command, which runs the service as a child of its own, so a SIGKILL would only kill
- * the wrapper and leave the service running (test/support/processes.ts startService).
- */
-const startService = (name: ChainService, env: Record<string, string>): ServiceProcess => {
-  let log = "";
-  const child = spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], {
-    cwd: repoRoot,
-    env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.eslint.json", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  // the JSON log lines go to stdout, a crash's stack to stderr
-  const keep = (d: Buffer) => {
-    log = (log + d.toString()).slice(-200_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  return { name, child, log: () => log };
-};
 
 export class Chain {
   constructor(readonly options: ChainOptions) {}
@@ -123,20 +103,10 @@ export class Chain {
 
   /** Starts a service and waits for its /readyz. */
   async start(s: ChainService): Promise<void> {
-    const p = startService(s, { ...this.env, ...this.#envOf(s) });
+    const p = startChainService(s, { ...this.env, ...this.#envOf(s) });
     this.procs.set(s, p);
     this.history.push(p);
-    await until(
-      `${s} ready`,
-      async () => {
-        if (p.child.exitCode !== null) throw new Error(`${s} exited ${p.child.exitCode}:\n${p.log().slice(-3000)}`);
-        const r = await fetch(`http://127.0.0.1:${this.ports.get(s)}/readyz`);
-        return r.status === 200;
-      },
-      120_000,
-    ).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${p.log().slice(-3000)}`);
-    });
+    await waitReady(p, this.ports.get(s)!);
   }
 
   /**
