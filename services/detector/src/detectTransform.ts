@@ -32,9 +32,16 @@ export const tickMessage = (nowMs: number): BusMessage => ({
 const inputOf = (m: BusMessage): Either.Either<EngineInput, CodecError> | undefined => {
   switch (m.topic) {
     case Topics.flowsEnriched:
-      return Either.map(EnrichedFlowCodec.decodeBatch(m.value), (b) => ({ _tag: "Flows", flows: b.records }) as const);
+      return Either.map(
+        EnrichedFlowCodec.decodeBatch(m.value),
+        (b) => ({ _tag: "Flows", flows: b.records, source: `${m.topic}:${m.partition}` }) as const,
+      );
     case Topics.heartbeats:
-      return Either.map(decodeRecords(HeartbeatCodec, m.value), (beats) => ({ _tag: "Heartbeats", beats }) as const);
+      return Either.map(
+        decodeRecords(HeartbeatCodec, m.value),
+        // one input for all heartbeats: a node that went silent must not hold event time back
+        (beats) => ({ _tag: "Heartbeats", beats, source: m.topic }) as const,
+      );
     case TICK_TOPIC:
       return Either.right({ _tag: "Tick", nowNs: BigInt(m.timestampMs) * 1_000_000n } as const);
     default:

@@ -13,7 +13,9 @@
 //   Either<RuleSet, RulesError> (message = "file: path: reason"); encodeRules(ruleSet) = canonical
 //   JSON for the rules topic; defaultRules (version 0); withVersion(ruleSet, n) for a publisher.
 //
-// - Event time: the watermark is the largest timestamp seen (flow window end, heartbeat ts, tick).
+// - Event time: the watermark is the largest timestamp seen (flow window end, heartbeat ts, tick)
+//   on every input (`source`: the bus partition a batch came from) that keeps up; an input more
+//   than `maxSourceLagS` behind the newest time seen is left out (EventClock.ts).
 //   `detected_ns` of an opening is the watermark after its flow; of a resolution, last seen +
 //   cooldown; of a capture_silent opening, last heartbeat + after_s; of its resolution, the
 //   heartbeat that ended the silence.
@@ -55,6 +57,7 @@ import type { PolicyEngine } from "@netpulse/policy/PolicyEngine";
 import type { Anomaly, EnrichedFlow, Heartbeat } from "@netpulse/runtime/records";
 import { PairBaselines } from "./baseline/PairBaselines.js";
 import { CompiledRules } from "./CompiledRules.js";
+import { EventClock } from "./EventClock.js";
 import { Episodes, type AnomalyDraft } from "./Episodes.js";
 import { FlowRules } from "./FlowRules.js";
 import { MirrorFilter } from "./MirrorFilter.js";
@@ -65,8 +68,8 @@ import { VerdictCache } from "./VerdictCache.js";
 import type { RuleSet } from "../rules/RuleSet.js";
 
 export type EngineInput =
-  | { readonly _tag: "Flows"; readonly flows: ReadonlyArray<EnrichedFlow> }
-  | { readonly _tag: "Heartbeats"; readonly beats: ReadonlyArray<Heartbeat> }
+  | { readonly _tag: "Flows"; readonly flows: ReadonlyArray<EnrichedFlow>; readonly source?: string }
+  | { readonly _tag: "Heartbeats"; readonly beats: ReadonlyArray<Heartbeat>; readonly source?: string }
   | { readonly _tag: "Tick"; readonly nowNs: bigint };
 
 export interface EngineContext {
@@ -81,6 +84,8 @@ export interface EngineOptions {
   readonly mirrorLimit?: number;
   /** The node-wide slowness hint: bucket width, minimum pairs, ratio slow. [10 s, 5, 0.8] */
   readonly nodeLoad?: Partial<NodeLoadOptions>;
+  /** How far one input (partition) may lag the newest time seen before time goes on without it. [120 s] */
+  readonly maxSourceLagS?: number;
 }
 
 export interface EngineStats {
@@ -99,6 +104,7 @@ export interface EngineStats {
 /** Mutable engine state shared by the flow and node checks (one object, no module state). */
 export interface EngineState {
   watermarkNs: bigint;
+  readonly clock: EventClock;
   readonly episodes: Episodes;
   readonly nodes: NodeHealth;
   readonly load: NodeLoad;
@@ -120,6 +126,7 @@ export class DetectorEngine {
   constructor(options: EngineOptions = {}) {
     this.#state = {
       watermarkNs: 0n,
+      clock: new EventClock(BigInt(options.maxSourceLagS ?? 120) * 1_000_000_000n),
       episodes: new Episodes(),
       nodes: new NodeHealth(),
       load: new NodeLoad({ ...NODE_LOAD_DEFAULTS, ...options.nodeLoad }),
@@ -138,12 +145,14 @@ export class DetectorEngine {
     const out: Anomaly[] = [];
     switch (input._tag) {
       case "Flows": {
+        s.clock.begin(input.source ?? "");
         const flows = input.flows;
         for (let i = 0; i < flows.length; i++) this.#flows.flow(flows[i]!, c, ctx.policies, out);
         this.#flows.annotateSlow();
         break;
       }
       case "Heartbeats":
+        s.clock.begin(input.source ?? "");
         for (const b of input.beats) this.#nodes.beat(b, c, out);
         break;
       case "Tick":

@@ -28,7 +28,8 @@ export class FlowRules {
 
   flow(f: EnrichedFlow, c: CompiledRules, policies: PolicyEngine | undefined, out: Anomaly[]): void {
     const s = this.s;
-    if (f.end_ns > s.watermarkNs) s.watermarkNs = f.end_ns;
+    const w = s.clock.see(f.end_ns);
+    if (w > s.watermarkNs) s.watermarkNs = w;
     const p = c.profileFor(f);
     let pair: string | undefined;
     let slow = false;

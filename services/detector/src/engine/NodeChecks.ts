@@ -14,7 +14,8 @@ export class NodeChecks {
 
   beat(b: Heartbeat, c: CompiledRules, out: Anomaly[]): void {
     const s = this.s;
-    if (b.ts_ns > s.watermarkNs) s.watermarkNs = b.ts_ns;
+    const w = s.clock.see(b.ts_ns);
+    if (w > s.watermarkNs) s.watermarkNs = w;
     const prevBeatNs = s.nodes.get(b.node)?.lastBeatNs;
     const { state, fresh } = s.nodes.beat(b);
     if (!fresh) return;
