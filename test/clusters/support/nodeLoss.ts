@@ -14,6 +14,7 @@ import { Bus } from "@netpulse/runtime/bus/Bus";
 import { streamName } from "@netpulse/runtime/bus/nats/names";
 import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
 import { SyntheticCapture } from "../../faults/support/capture.js";
+import { expectExactlyOnce } from "../../faults/support/run.js";
 import { DuplicateWatch, stored, type Stored } from "../../faults/support/store.js";
 import { until } from "../../support/processes.js";
 import { ClusterChain } from "./clusterChain.js";
@@ -165,16 +166,7 @@ export const nodeLossSuite = (cluster: () => LocalCluster, timing: NodeLossTimin
             ` the capture (publishing to the killed leader's partitions) waited at most ${progress.stallAfter(killedAt)} ms for an ack`,
         );
         console.log(`${tag()} nodes at the end:\n${await cluster().status()}`);
-        expect(chain.crashed()).toEqual([]);
-        expect({ flows: watch.worst.flows, anomalies: watch.worst.anomalies }).toEqual({ flows: 0, anomalies: 0 });
-        expect({ rows: s.rows, distinct: s.distinct, minId: s.minId, maxId: s.maxId }).toEqual({
-          rows: capture.sent,
-          distinct: capture.sent,
-          minId: 1,
-          maxId: capture.sent,
-        });
-        expect(s.anomalyRows).toBe(s.anomalyDistinct);
-        expect(s.rttOpened).toHaveLength(capture.slow);
+        expectExactlyOnce({ chain, capture, watch }, s);
         expect(killedAt).toBeGreaterThan(0);
       },
       timing.streamMs + 240_000,

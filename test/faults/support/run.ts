@@ -14,6 +14,33 @@ import { DuplicateWatch, stored, type Stored } from "./store.js";
 
 export const random = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo));
 
+/**
+ * The checks every scenario ends on (also the cluster tests' node loss): no service crashed, no
+ * duplicate at any moment the watch looked, ids 1..sent each once, every anomaly once, one
+ * rtt_high opening per slow window sent.
+ */
+export const expectExactlyOnce = (
+  run: {
+    readonly chain: { crashed(): ReadonlyArray<unknown> };
+    readonly capture: SyntheticCapture;
+    readonly watch: DuplicateWatch;
+  },
+  s: Stored,
+): void => {
+  const { chain, capture, watch } = run;
+  expect(chain.crashed()).toEqual([]);
+  // never a duplicate at any moment, not only once merges have run
+  expect({ flows: watch.worst.flows, anomalies: watch.worst.anomalies }).toEqual({ flows: 0, anomalies: 0 });
+  expect({ rows: s.rows, distinct: s.distinct, minId: s.minId, maxId: s.maxId }).toEqual({
+    rows: capture.sent,
+    distinct: capture.sent,
+    minId: 1,
+    maxId: capture.sent,
+  });
+  expect(s.anomalyRows).toBe(s.anomalyDistinct);
+  expect(s.rttOpened).toHaveLength(capture.slow);
+};
+
 export class FaultRun {
   readonly chain: Chain;
   capture!: SyntheticCapture;
@@ -75,18 +102,7 @@ export class FaultRun {
   }
 
   expectExactlyOnce(s: Stored): void {
-    const { chain, capture, watch } = this;
-    expect(chain.crashed()).toEqual([]);
-    // never a duplicate at any moment, not only once merges have run
-    expect({ flows: watch.worst.flows, anomalies: watch.worst.anomalies }).toEqual({ flows: 0, anomalies: 0 });
-    expect({ rows: s.rows, distinct: s.distinct, minId: s.minId, maxId: s.maxId }).toEqual({
-      rows: capture.sent,
-      distinct: capture.sent,
-      minId: 1,
-      maxId: capture.sent,
-    });
-    expect(s.anomalyRows).toBe(s.anomalyDistinct);
-    expect(s.rttOpened).toHaveLength(capture.slow);
+    expectExactlyOnce(this, s);
   }
 
   /** A hook for SyntheticCapture.streamFor: kill -9 of `s` while it drains a backlog, restarted at once. */
