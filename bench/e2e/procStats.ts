@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const HZ = 100;
 
-const ticks = (pid: number): number => {
+/** CPU ticks (user + system, 1/100 s) of one process; 0 once it is gone. */
+export const cpuTicks = (pid: number | undefined): number => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -15,13 +16,14 @@ const ticks = (pid: number): number => {
   }
 };
 
-/** The process and all its descendants. */
-const tree = (pid: number): number[] => {
+/** The process and all its descendants (none for no pid). */
+export const processTree = (pid: number | undefined): number[] => {
+  if (pid === undefined) return [];
   const out = [pid];
   try {
     for (const t of readdirSync(`/proc/${pid}/task`))
       for (const kid of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(" "))
-        if (kid !== "") out.push(...tree(Number(kid)));
+        if (kid !== "") out.push(...processTree(Number(kid)));
   } catch {
     // gone
   }
@@ -29,12 +31,12 @@ const tree = (pid: number): number[] => {
 };
 
 /** CPU seconds (user + system) the process and its descendants have used so far. */
-export const cpuSeconds = (pid: number): number => tree(pid).reduce((t, p) => t + ticks(p), 0) / HZ;
+export const cpuSeconds = (pid: number): number => processTree(pid).reduce((t, p) => t + cpuTicks(p), 0) / HZ;
 
 /** Peak resident set (VmHWM) of the process and its descendants, in bytes; NaN when it is gone. */
 export const peakRssBytes = (pid: number): number => {
   let total = 0;
-  for (const p of tree(pid)) {
+  for (const p of processTree(pid)) {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
       total += Number(m?.[1] ?? 0) * 1024;

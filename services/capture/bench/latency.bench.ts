@@ -70,6 +70,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as Effect from "effect/Effect";
+import { cpuTicks, processTree } from "../../../bench/e2e/procStats.js";
 import { writeResults } from "../../../bench/results.js";
 import { NetnsPair, startCapture } from "../../../test/capture-netns.js";
 import { startNatsServer, stopChild, until } from "../../../test/support/processes.js";
@@ -157,30 +158,7 @@ const parseWrk = (out: string): WrkResult => {
   };
 };
 
-/** CPU ticks (user + system) of one process; 0 once it is gone. */
-const ticks = (pid: number | undefined): number => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
-};
-
-/** A process and all its descendants. */
-const tree = (pid: number | undefined): number[] => {
-  if (pid === undefined) return [];
-  const out = [pid];
-  try {
-    for (const t of readdirSync(`/proc/${pid}/task`))
-      for (const kid of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(" "))
-        if (kid !== "") out.push(...tree(Number(kid)));
-  } catch {
-    // gone
-  }
-  return out;
-};
-const treeTicks = (pids: number[]) => pids.reduce((t, p) => t + ticks(p), 0);
+const treeTicks = (pids: number[]) => pids.reduce((t, p) => t + cpuTicks(p), 0);
 
 /** Busy, stolen (the hypervisor ran something else) and total ticks of the whole machine. */
 const machine = () => {
@@ -232,21 +210,21 @@ const startCaptureProcess = async (natsUrl: string): Promise<RunningCapture> => 
     const [cmd, ...args] = atNormal([process.execPath, "--enable-source-maps", ...cli]);
     child = spawn(cmd!, args, { stdio: ["ignore", devNull, "pipe"] });
     // no readiness signal on stdout (it goes to /dev/null): the loader is up once it is a child
-    await until("capture loader started", () => tree(child.pid).length > 1, 30_000);
+    await until("capture loader started", () => processTree(child.pid).length > 1, 30_000);
   }
   if (child.exitCode !== null) throw new Error(`capture exited with ${child.exitCode}`);
   if (CAPTURE_NICE !== undefined) {
     // nice is per thread: every thread of every capture process (threads started later inherit it)
-    const tids = tree(child.pid).flatMap((pid) => readdirSync(`/proc/${pid}/task`));
+    const tids = processTree(child.pid).flatMap((pid) => readdirSync(`/proc/${pid}/task`));
     execFileSync("renice", ["-n", CAPTURE_NICE, "-p", ...tids], { stdio: "ignore" });
   }
-  for (const pid of tree(child.pid))
+  for (const pid of processTree(child.pid))
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const policy = Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ")[38]);
       const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
       capturePolicies.add(`${comm} ${POLICY_NAMES[policy] ?? `policy ${policy}`}`);
     }
-  return { pids: () => tree(child.pid), stop: () => stopChild(child) };
+  return { pids: () => processTree(child.pid), stop: () => stopChild(child) };
 };
 /** Scheduling policies seen on the capture's threads (/proc/<tid>/stat field 41), for the report. */
 const POLICY_NAMES: Record<number, string> = { 0: "SCHED_OTHER", 3: "SCHED_BATCH", 5: "SCHED_IDLE" };
@@ -345,13 +323,13 @@ type Mode = "cold" | "paced" | "saturated";
 /** Runs `load` and accounts the CPU of every party while it runs. */
 const accounted = async (pids: number[], serverPid: number, load: () => Promise<Load>): Promise<Sample> => {
   const c0 = treeTicks(pids);
-  const s0 = ticks(serverPid);
+  const s0 = cpuTicks(serverPid);
   const m0 = machine();
   const self0 = process.cpuUsage();
   const l = await load();
   const self = process.cpuUsage(self0);
   const m1 = machine();
-  const serverS = (ticks(serverPid) - s0) / HZ;
+  const serverS = (cpuTicks(serverPid) - s0) / HZ;
   const captureS = (treeTicks(pids) - c0) / HZ;
   const wallS = (m1.total - m0.total) / HZ / cores;
   const ownS = l.cpuS + serverS + captureS + (self.user + self.system) / 1e6;
@@ -373,7 +351,7 @@ const measure = async (
   rate: number,
 ): Promise<Run> => {
   const cap = arm === "on" ? await startCaptureProcess(natsUrl) : undefined;
-  const capturePids = () => [...(cap?.pids() ?? []), ...(arm === "on" ? tree(natsPid) : [])];
+  const capturePids = () => [...(cap?.pids() ?? []), ...(arm === "on" ? processTree(natsPid) : [])];
   await settle(capturePids);
   const cold = await accounted(capturePids(), serverPid, () => pacedLoad(rate));
   await pacedLoad(rate, WARM_SECONDS);
