@@ -34,7 +34,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime";
 import * as Stream from "effect/Stream";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { AckPolicy, connect, nanos, StorageType } from "nats";
-import { Bus, type BusError } from "../src/bus/Bus.js";
+import { Bus, type BusError, type Delivery } from "../src/bus/Bus.js";
 import { KafkaBus } from "../src/bus/KafkaBus.js";
 import { NatsBus } from "../src/bus/NatsBus.js";
 import { RawFlowCodec } from "../src/codec/codecs.js";
@@ -67,6 +67,31 @@ const topicName = (who: string) => `bench.${who}.${Date.now().toString(36)}${ran
 const recordsPerSec = (batches: number, ms: number) => (batches * RECORDS_PER_BATCH * 1000) / ms;
 
 /** Our Bus: a publisher fiber and an acking consumer running together; time until all consumed. */
+
+/**
+ * Takes `n` deliveries and acks each, a chunk at a time as the Bus hands them over (raw counts a
+ * batch at a time); `last` runs at the n-th ack, so the time excludes closing the stream.
+ */
+const ackEach = <E, R>(deliveries: Stream.Stream<Delivery, E, R>, n: number, last: () => void) => {
+  let acked = 0;
+  return deliveries.pipe(
+    Stream.take(n),
+    Stream.runForEachChunk((chunk) =>
+      Effect.forEach(
+        chunk,
+        (d) =>
+          Effect.zipLeft(
+            d.ack,
+            Effect.sync(() => ++acked === n && last()),
+          ),
+        {
+          discard: true,
+        },
+      ),
+    ),
+  );
+};
+
 const viaBus = (runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>, topic: string, batches: number) =>
   runtime.runPromise(
     Effect.gen(function* () {
@@ -81,24 +106,8 @@ const viaBus = (runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>, topic: st
         { discard: true },
       );
       // Timed to the last ack, as raw is timed to its last message (closing the stream comes after).
-      let acked = 0;
       let ms = 0;
-      const consumer = bus.consume(topic, { group: "bench" }).pipe(
-        Stream.take(batches),
-        Stream.runForEachChunk((chunk) =>
-          Effect.forEach(
-            chunk,
-            (d) =>
-              Effect.zipLeft(
-                d.ack,
-                Effect.sync(() => ++acked === batches && (ms = performance.now() - t0)),
-              ),
-            {
-              discard: true,
-            },
-          ),
-        ),
-      );
+      const consumer = ackEach(bus.consume(topic, { group: "bench" }), batches, () => (ms = performance.now() - t0));
       let publishedMs = 0;
       const published = Effect.tap(publisher, () => Effect.sync(() => (publishedMs = performance.now() - t0)));
       yield* Effect.all([published, consumer], { concurrency: 2, discard: true });
@@ -246,27 +255,10 @@ const busKafkaConsume = (runtime: ManagedRuntime.ManagedRuntime<Bus, BusError>, 
     Effect.gen(function* () {
       const bus = yield* Bus;
       let run: Run | undefined;
-      let n = 0;
       const s = started();
       // Timed to the N-th ack, as raw is timed to its N-th message: closing the stream (final commit,
       // leaving the group) comes after, as raw's disconnect does.
-      // Acks each delivery, a chunk at a time as the Bus hands them over (raw counts a batch at a time).
-      yield* bus.consume(topic, { group: "bench-bus" }).pipe(
-        Stream.take(batches),
-        Stream.runForEachChunk((chunk) =>
-          Effect.forEach(
-            chunk,
-            (d) =>
-              Effect.zipLeft(
-                d.ack,
-                Effect.sync(() => ++n === batches && (run = stopped(s))),
-              ),
-            {
-              discard: true,
-            },
-          ),
-        ),
-      );
+      yield* ackEach(bus.consume(topic, { group: "bench-bus" }), batches, () => (run = stopped(s)));
       return run ?? stopped(s);
     }),
   );
