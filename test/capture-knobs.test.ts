@@ -67,6 +67,9 @@ describe.skipIf(unavailable !== undefined)("capture knobs on the real kernel", (
     const cap = await startCapture(pair.cidr, { ports: [PORT.other] });
     const [keptPort] = await kept;
     await filtered;
+    // "done" comes after the server's FIN reached the client; the client's last ACK may still be on
+    // its way to the server's LAST_ACK socket
+    await new Promise((r) => setTimeout(r, 300));
     const flows = await cap.stop();
     expect(flows.filter((f) => f.dst_port === PORT.sampled)).toEqual([]);
     const mine = flows.filter((f) => f.dst_port === PORT.other && String(f.src_port) === keptPort);

@@ -6,7 +6,7 @@
 #                                     reads "fin" or "rst" on stdin, closes that way, prints "closed"
 #   connect HOST PORT                 one connect() that may fail; prints "failed <errno name>" or "ok"
 #   paced HOST PORT CHUNKS BYTES MS  sends CHUNKS chunks of BYTES every MS ms, reads 100 B back,
-#                                     closes with FIN; prints "done <lport>"
+#                                     closes with FIN, waits for the server's FIN; prints "done <lport>"
 #   churn HOST PORT COUNT PARALLEL    COUNT short connections (100 B each way), prints "ports <local ports>"
 #   sendonly PORT BYTES               a server that never reads: accepts, sends BYTES, closes (no recv
 #                                     syscall on the accepted socket, ever); prints "listening <pid>"
@@ -106,6 +106,11 @@ if __name__ == "__main__":
             s.sendall(b"p" * size)
         recv_exact(s, 100)
         port = s.getsockname()[1]
+        # half-close and wait for the server's FIN: both ends have left FIN_WAIT/LAST_ACK's race
+        # with the caller, which may stop a capture as soon as it reads "done"
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(1 << 16):
+            pass
         s.close()
         print("done", port, flush=True)
     elif mode == "connect":
