@@ -313,3 +313,25 @@ describe.skipIf(skipReason !== undefined)(`the image ${image}`, () => {
     },
   );
 });
+
+// What CI can check without podman: the Dockerfile's npm manifests stage lists every workspace (a
+// new one left out would build here but fail `npm ci` in the image), and every path it copies from
+// the context exists.
+describe("the Dockerfile, read", () => {
+  const dockerfile = readFileSync("deploy/image/Dockerfile", "utf8");
+  const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
+
+  it("copies every npm workspace's package.json into the manifests stage", () => {
+    const { workspaces } = JSON.parse(readFileSync("package.json", "utf8")) as { workspaces: string[] };
+    const manifests = dockerfile.slice(dockerfile.indexOf(" AS manifests"), dockerfile.indexOf(" AS build"));
+    for (const w of workspaces) expect(manifests).toContain(`COPY ${w}/package.json ${w}/`);
+    expect(workspaces.length).toBeGreaterThan(5);
+  });
+
+  it("copies only paths that exist in the build context", () => {
+    const sources = copies.flatMap((args) => args.slice(0, -1).filter((a) => !a.startsWith("--")));
+    expect(sources.length).toBeGreaterThan(5);
+    const missing = sources.filter((p) => spawnSync("test", ["-e", p]).status !== 0);
+    expect(missing).toEqual([]);
+  });
+});
