@@ -121,7 +121,7 @@ export const runDemo = (o: DemoOptions, stopRequested: Effect.Effect<void>) =>
     if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stdout.write(
-        `\nstart: ${summary.flows} flows (${summary.clickhouse_flow_rows} rows) stored; anomalies ${JSON.stringify(summary.anomalies_by_kind)}\n`,
+        `\nstart: ${summary.flows} flows stored (${summary.clickhouse_flow_rows} rows: a row per side and window); anomalies ${JSON.stringify(summary.anomalies_by_kind)}\n`,
       );
     yield* say("removing everything the demo made");
   }).pipe(Effect.scoped);
