@@ -61,7 +61,11 @@ const makeDetectorMetrics = Effect.gen(function* () {
   const evictions = m.gauge("netpulse_detector_pair_evictions", "Pairs dropped since start because the table was full");
   const version = m.gauge("netpulse_detector_rules_version", "Version of the rules in force");
   const lag = m.gauge("netpulse_detector_input_lag_seconds", "Wall clock minus the newest event time handled");
-  return { m, anomalies, pairs, evictions, version, lag };
+  const ahead = m.gauge(
+    "netpulse_detector_records_ahead",
+    "Records since start timed more than 15 min past their message's arrival (a node's clock ahead); the clock took the arrival",
+  );
+  return { m, anomalies, pairs, evictions, version, lag, ahead };
 });
 
 export const runDetector = Effect.gen(function* () {
@@ -150,6 +154,7 @@ export const runDetector = Effect.gen(function* () {
     const s = engine.stats();
     metrics.pairs.set(s.pairsTracked);
     metrics.evictions.set(s.evictions);
+    metrics.ahead.set(s.recordsAhead);
     if (s.watermarkNs > 0n) metrics.lag.set(Math.max(0, ((yield* nowMs) - Number(s.watermarkNs / 1_000_000n)) / 1000));
   }).pipe(Effect.repeat(Schedule.spaced("1 second")));
   yield* Effect.forkScoped(report);

@@ -30,17 +30,20 @@ export const tickMessage = (nowMs: number): BusMessage => ({
 });
 
 const inputOf = (m: BusMessage): Either.Either<EngineInput, CodecError> | undefined => {
+  // the message's own time on the bus bounds how far ahead of it a record's time may move the clock
+  // (0: unknown)
+  const arrivalNs = m.timestampMs > 0 ? BigInt(Math.trunc(m.timestampMs)) * 1_000_000n : 0n;
   switch (m.topic) {
     case Topics.flowsEnriched:
       return Either.map(
         EnrichedFlowCodec.decodeBatch(m.value),
-        (b) => ({ _tag: "Flows", flows: b.records, source: `${m.topic}:${m.partition}` }) as const,
+        (b) => ({ _tag: "Flows", flows: b.records, source: `${m.topic}:${m.partition}`, arrivalNs }) as const,
       );
     case Topics.heartbeats:
       return Either.map(
         decodeRecords(HeartbeatCodec, m.value),
         // one input for all heartbeats: a node that went silent must not hold event time back
-        (beats) => ({ _tag: "Heartbeats", beats, source: m.topic }) as const,
+        (beats) => ({ _tag: "Heartbeats", beats, source: m.topic, arrivalNs }) as const,
       );
     case TICK_TOPIC:
       return Either.right({ _tag: "Tick", nowNs: BigInt(m.timestampMs) * 1_000_000n } as const);

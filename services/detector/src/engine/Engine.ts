@@ -15,7 +15,8 @@
 //
 // - Event time: the watermark is the largest timestamp seen (flow window end, heartbeat ts, tick)
 //   on every input (`source`: the bus partition a batch came from) that keeps up; an input more
-//   than `maxSourceLagS` behind the newest time seen is left out (EventClock.ts).
+//   than `maxSourceLagS` behind the newest time seen is left out, and a time more than `maxAheadS`
+//   past its message's arrival on the bus (`arrivalNs`) counts as the arrival (EventClock.ts).
 //   `detected_ns` of an opening is the watermark after its flow; of a resolution, last seen +
 //   cooldown; of a capture_silent opening, last heartbeat + after_s; of its resolution, the
 //   heartbeat that ended the silence.
@@ -68,8 +69,19 @@ import { VerdictCache } from "./VerdictCache.js";
 import type { RuleSet } from "../rules/RuleSet.js";
 
 export type EngineInput =
-  | { readonly _tag: "Flows"; readonly flows: ReadonlyArray<EnrichedFlow>; readonly source?: string }
-  | { readonly _tag: "Heartbeats"; readonly beats: ReadonlyArray<Heartbeat>; readonly source?: string }
+  | {
+      readonly _tag: "Flows";
+      readonly flows: ReadonlyArray<EnrichedFlow>;
+      readonly source?: string;
+      /** When the batch reached the bus (its message timestamp); 0 or absent: unknown. */
+      readonly arrivalNs?: bigint;
+    }
+  | {
+      readonly _tag: "Heartbeats";
+      readonly beats: ReadonlyArray<Heartbeat>;
+      readonly source?: string;
+      readonly arrivalNs?: bigint;
+    }
   | { readonly _tag: "Tick"; readonly nowNs: bigint };
 
 export interface EngineContext {
@@ -86,6 +98,8 @@ export interface EngineOptions {
   readonly nodeLoad?: Partial<NodeLoadOptions>;
   /** How far one input (partition) may lag the newest time seen before time goes on without it. [120 s] */
   readonly maxSourceLagS?: number;
+  /** How far a record's time may be past its message's arrival before the clock takes the arrival instead. [900 s] */
+  readonly maxAheadS?: number;
 }
 
 export interface EngineStats {
@@ -99,6 +113,8 @@ export interface EngineStats {
   readonly silentNodes: number;
   readonly rulesVersion: number;
   readonly anomalies: number;
+  /** Records whose time was more than maxAheadS past their message's arrival (EventClock.ts). */
+  readonly recordsAhead: number;
 }
 
 /** Mutable engine state shared by the flow and node checks (one object, no module state). */
@@ -126,7 +142,10 @@ export class DetectorEngine {
   constructor(options: EngineOptions = {}) {
     this.#state = {
       watermarkNs: 0n,
-      clock: new EventClock(BigInt(options.maxSourceLagS ?? 120) * 1_000_000_000n),
+      clock: new EventClock(
+        BigInt(options.maxSourceLagS ?? 120) * 1_000_000_000n,
+        BigInt(options.maxAheadS ?? 900) * 1_000_000_000n,
+      ),
       episodes: new Episodes(),
       nodes: new NodeHealth(),
       load: new NodeLoad({ ...NODE_LOAD_DEFAULTS, ...options.nodeLoad }),
@@ -145,14 +164,14 @@ export class DetectorEngine {
     const out: Anomaly[] = [];
     switch (input._tag) {
       case "Flows": {
-        s.clock.begin(input.source ?? "");
+        s.clock.begin(input.source ?? "", input.arrivalNs);
         const flows = input.flows;
         for (let i = 0; i < flows.length; i++) this.#flows.flow(flows[i]!, c, ctx.policies, out);
         this.#flows.annotateSlow();
         break;
       }
       case "Heartbeats":
-        s.clock.begin(input.source ?? "");
+        s.clock.begin(input.source ?? "", input.arrivalNs);
         for (const b of input.beats) this.#nodes.beat(b, c, out);
         break;
       case "Tick":
@@ -184,6 +203,7 @@ export class DetectorEngine {
       silentNodes: silent,
       rulesVersion: this.#compiled?.rules.version ?? 0,
       anomalies: this.#anomalies,
+      recordsAhead: s.clock.ahead,
     };
   }
 
