@@ -8,7 +8,7 @@
 // rule versions (the detector adopts the newest), old enriched messages (a new group starts at the
 // oldest), and would keep the run's ~0.6 GB of flows for the topic's 7-day retention.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,7 @@ import { Bus } from "@netpulse/runtime/bus/Bus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
 import { AnomalyCodec, EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { Topics, TopicSpecs } from "@netpulse/runtime/topics";
+import { cpuSeconds } from "../../../bench/e2e/procStats.js";
 import { freePort, startNatsServer, stopChild, until } from "../../../test/support/processes.js";
 import { BATCH } from "./detectorThroughput.js";
 import { RULES_YAML, Traffic } from "./detectorTraffic.js";
@@ -65,13 +66,6 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const PROBE_ID_BASE = 1n << 60n;
 const DRAIN_MS = 15_000;
 const PARTITIONS = TopicSpecs.flowsEnriched.partitions;
-
-/** utime + stime of a process, in seconds (Linux /proc; clock ticks of 1/100 s). */
-const cpuSeconds = async (pid: number): Promise<number> => {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 
 export const measureLatency = async (policies: PolicyEngine, objects: unknown[], o: LatencyOptions) => {
   const phase: Record<string, number> = {};
@@ -162,7 +156,7 @@ export const measureLatency = async (policies: PolicyEngine, objects: unknown[],
         for (let j = 0; j < total; j++) {
           const wait = startPerf + (j * 1000) / o.batchesPerS - performance.now();
           if (wait > 0) yield* Effect.sleep(`${wait} millis`);
-          if (j === measureFrom) cpu.start = yield* Effect.promise(() => cpuSeconds(pid));
+          if (j === measureFrom) cpu.start = yield* Effect.sync(() => cpuSeconds(pid));
           lateMs[j] = Math.max(0, -wait);
           const sent = performance.now();
           sentMs[j] = Date.now();
@@ -177,7 +171,7 @@ export const measureLatency = async (policies: PolicyEngine, objects: unknown[],
           );
         }
         yield* Fiber.joinAll(fibers);
-        cpu.end = yield* Effect.promise(() => cpuSeconds(pid));
+        cpu.end = yield* Effect.sync(() => cpuSeconds(pid));
       }),
     );
     const measuredMs = sentMs[total - 1]! - sentMs[measureFrom]!;
