@@ -15,7 +15,7 @@ import * as Stream from "effect/Stream";
 import { describe, expect, it } from "vitest";
 import { Bus, type BusMessage } from "@netpulse/runtime/bus/Bus";
 import { groupByPartition } from "@netpulse/runtime/bus/partitionGroups";
-import { AnomalyCodec, DeadLetterCodec, EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
+import { AnomalyCodec, EnrichedFlowCodec } from "@netpulse/runtime/codec/codecs";
 import { workloadPairKey } from "@netpulse/runtime/flowKey";
 import { Metrics } from "@netpulse/runtime/observability/Metrics";
 import { emptyEndpoint, type Anomaly, type EnrichedFlow } from "@netpulse/runtime/records";
@@ -32,7 +32,14 @@ import {
   type RuleSet,
 } from "@netpulse/detector";
 import { Kafka, logLevel } from "kafkajs";
-import { busLayer, kafkaBrokers, type BrokerKind } from "./support/busHarness.js";
+import {
+  batchRecords,
+  busLayer,
+  deadLetter,
+  kafkaBrokers,
+  recordsSince,
+  type BrokerKind,
+} from "./support/busHarness.js";
 import { rawFlow } from "./support/rawFlow.js";
 
 const pod = (ns: string, workload: string) => ({
@@ -75,18 +82,8 @@ const publishFlows = (records: ReadonlyArray<EnrichedFlow>) =>
   });
 
 const anomaliesSince = (fromMs: number, ns: string) =>
-  Effect.flatMap(Bus, (bus) =>
-    bus.replay(Topics.anomalies, { _tag: "Time", fromMs }).pipe(
-      Stream.runCollect,
-      Effect.map((c) =>
-        [...c]
-          .flatMap((m) => {
-            const b = AnomalyCodec.decodeBatch(m.value);
-            return Either.isRight(b) ? b.right.records : [];
-          })
-          .filter((a) => a.src.namespace === ns || a.dst.namespace === ns),
-      ),
-    ),
+  Effect.map(recordsSince(Topics.anomalies, fromMs, batchRecords(AnomalyCodec)), (as) =>
+    as.filter((a) => a.src.namespace === ns || a.dst.namespace === ns),
   );
 
 const until = <A, E, R>(probe: Effect.Effect<A, E, R>, ok: (a: A) => boolean, seconds: number) =>
@@ -167,15 +164,8 @@ describe.each<BrokerKind>(["nats", "kafka"])("detector service on %s", (kind) =>
       const poisonAt = Date.now() - 1_000;
       yield* bus.publish(Topics.flowsEnriched, [{ key: ns, value: Buffer.from(`poison ${ns}`), partition: 0 }]);
       const dead = yield* until(
-        bus.replay(Topics.dlq, { _tag: "Time", fromMs: poisonAt }).pipe(
-          Stream.runCollect,
-          Effect.map((c) =>
-            [...c]
-              .map((m) => DeadLetterCodec.decode(m.value))
-              .filter(Either.isRight)
-              .map((d) => d.right)
-              .filter((d) => d.stage === "detector" && d.original.toString().includes(ns)),
-          ),
+        Effect.map(recordsSince(Topics.dlq, poisonAt, deadLetter), (ds) =>
+          ds.filter((d) => d.stage === "detector" && d.original.toString().includes(ns)),
         ),
         (d) => d.length > 0,
         60,

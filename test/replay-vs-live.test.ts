@@ -14,11 +14,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as Effect from "effect/Effect";
-import * as Either from "effect/Either";
 import * as Fiber from "effect/Fiber";
 import * as Layer from "effect/Layer";
 import * as Schedule from "effect/Schedule";
-import * as Stream from "effect/Stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClickHouse } from "@netpulse/clickhouse";
 import { Bus, type BusError } from "@netpulse/runtime/bus/Bus";
@@ -38,6 +36,7 @@ import { flows as flowsTable } from "../services/sink/src/schema/tables.js";
 import { writeBatch } from "../services/sink/src/write/TableWriter.js";
 import { clickhouseUrl, dropDb, run, uniqueDb } from "../services/sink/test/fixtures.js";
 import { isolatedServices, type Isolated } from "../services/sink/test/harness.js";
+import { batchRecords, recordsSince } from "./support/busHarness.js";
 import { rawFlow } from "./support/rawFlow.js";
 
 type BrokerKind = "nats" | "kafka";
@@ -132,20 +131,7 @@ const ofNamespace = (as: ReadonlyArray<Anomaly>, ns: string) =>
   as.filter((a) => a.src.namespace === ns || a.dst.namespace === ns);
 
 const liveAnomalies = (fromMs: number, ns: string) =>
-  Effect.flatMap(Bus, (bus) =>
-    bus.replay(Topics.anomalies, { _tag: "Time", fromMs }).pipe(
-      Stream.runCollect,
-      Effect.map((c) =>
-        ofNamespace(
-          [...c].flatMap((m) => {
-            const b = AnomalyCodec.decodeBatch(m.value);
-            return Either.isRight(b) ? b.right.records : [];
-          }),
-          ns,
-        ),
-      ),
-    ),
-  );
+  Effect.map(recordsSince(Topics.anomalies, fromMs, batchRecords(AnomalyCodec)), (as) => ofNamespace(as, ns));
 
 interface Opened {
   readonly id: string;

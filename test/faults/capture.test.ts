@@ -20,9 +20,7 @@ import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStr
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as Effect from "effect/Effect";
 import * as ManagedRuntime from "effect/ManagedRuntime";
-import * as Stream from "effect/Stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { RawFlowCodec } from "@netpulse/runtime/codec/codecs";
@@ -30,7 +28,7 @@ import type { RawFlow } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
 import { isolatedServices, metricValue, repoRoot, type Isolated } from "../../services/sink/test/harness.js";
 import { bpfUnavailable, lineFrom, NetnsPair } from "../capture-netns.js";
-import { busFromEnv } from "../support/busHarness.js";
+import { batchRecords, busFromEnv, recordsSince } from "../support/busHarness.js";
 import { freePort, stopChild, until } from "../support/processes.js";
 
 const unavailable = bpfUnavailable();
@@ -135,19 +133,7 @@ const droppedBusSlow = async () =>
 
 /** Every RawFlow on netpulse.flows.raw from `fromMs` on. */
 const rawSince = (fromMs: number) =>
-  runtime.runPromise(
-    Effect.flatMap(Bus, (bus) =>
-      bus.replay(Topics.flowsRaw, { _tag: "Time", fromMs }).pipe(
-        Stream.runCollect,
-        Effect.map((c) =>
-          [...c].flatMap((m) => {
-            const d = RawFlowCodec.decodeBatch(m.value);
-            return d._tag === "Right" ? d.right.records : [];
-          }),
-        ),
-      ),
-    ),
-  );
+  runtime.runPromise(recordsSince(Topics.flowsRaw, fromMs, batchRecords(RawFlowCodec)));
 
 describe.skipIf(unavailable !== undefined)("the real capture under faults", () => {
   let pinger: ChildProcessWithoutNullStreams;

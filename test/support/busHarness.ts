@@ -1,7 +1,7 @@
 // Shared by the bus contract suite and the bus bench: a Bus layer per broker from the test
 // environment (NETPULSE_NATS_URL, NETPULSE_KAFKA_BROKERS), unique topic names per run, a broker
-// restart through scripts/services.sh, small stream helpers with deadlines, and a one-message
-// round trip for the auth tests.
+// restart through scripts/services.sh, small stream helpers with deadlines, the decoded records on
+// a topic since a time, and a one-message round trip for the auth tests.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -9,12 +9,16 @@ import * as Chunk from "effect/Chunk";
 import * as ConfigProvider from "effect/ConfigProvider";
 import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
+import * as Either from "effect/Either";
 import * as Layer from "effect/Layer";
 import * as Stream from "effect/Stream";
 import { Bus, type BusError, type BusMessage } from "@netpulse/runtime/bus/Bus";
 import { BusLive } from "@netpulse/runtime/bus/BusLayer";
 import { KafkaBus } from "@netpulse/runtime/bus/KafkaBus";
 import { NatsBus } from "@netpulse/runtime/bus/NatsBus";
+import type { BatchCodec } from "@netpulse/runtime/codec/BatchCodec";
+import { DeadLetterCodec } from "@netpulse/runtime/codec/codecs";
+import type { DeadLetter } from "@netpulse/runtime/records";
 
 export type BrokerKind = "nats" | "kafka";
 
@@ -97,6 +101,37 @@ export const takeWithin = <A, E, R>(stream: Stream.Stream<A, E, R>, n: number, w
       onTimeout: () => new Error(`fewer than ${n} messages within ${Duration.format(within)}`),
     }),
   );
+
+/**
+ * Every record on `topic` from `fromMs` on (its replay by time): each message through `decode`,
+ * the messages it refuses (poison, other producers' garbage) left out.
+ */
+export const recordsSince = <A, E>(
+  topic: string,
+  fromMs: number,
+  decode: (bytes: Uint8Array) => Either.Either<ReadonlyArray<A>, E>,
+): Effect.Effect<A[], BusError, Bus> =>
+  Effect.flatMap(Bus, (bus) =>
+    bus.replay(topic, { _tag: "Time", fromMs }).pipe(
+      Stream.runCollect,
+      Effect.map((c) =>
+        [...c].flatMap((m) => {
+          const d = decode(m.value);
+          return Either.isRight(d) ? d.right : [];
+        }),
+      ),
+    ),
+  );
+
+/** For recordsSince: the records of a batch envelope (a lone record is refused, as our producers never send one). */
+export const batchRecords =
+  <T>(codec: BatchCodec<T>) =>
+  (bytes: Uint8Array): Either.Either<ReadonlyArray<T>, unknown> =>
+    Either.map(codec.decodeBatch(bytes), (b) => b.records);
+
+/** For recordsSince: one dead letter per message. */
+export const deadLetter = (bytes: Uint8Array): Either.Either<ReadonlyArray<DeadLetter>, unknown> =>
+  Either.map(DeadLetterCodec.decode(bytes), (d) => [d]);
 
 export const text = (m: BusMessage): string => m.value.toString("utf8");
 

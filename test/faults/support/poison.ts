@@ -3,18 +3,11 @@
 // of 10 MB. Which stages must dead-letter a topic's poison is the consumer table below;
 // the DLQ is read back and each poison message matched by its original bytes.
 import * as Effect from "effect/Effect";
-import * as Either from "effect/Either";
-import * as Stream from "effect/Stream";
 import { Bus } from "@netpulse/runtime/bus/Bus";
-import {
-  AnomalyCodec,
-  DeadLetterCodec,
-  EnrichedFlowCodec,
-  HeartbeatCodec,
-  RawFlowCodec,
-} from "@netpulse/runtime/codec/codecs";
+import { AnomalyCodec, EnrichedFlowCodec, HeartbeatCodec, RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { DeadLetter } from "@netpulse/runtime/records";
 import { Topics } from "@netpulse/runtime/topics";
+import { deadLetter, recordsSince } from "../../support/busHarness.js";
 import { rawFlow } from "../../support/rawFlow.js";
 
 /** Who reads each topic, hence who must dead-letter what is published there. */
@@ -112,18 +105,7 @@ export const largestPoison = (topic: string, maxPayload: number, t: number, firs
 export const TEN_MB = 10 * 1024 * 1024;
 
 /** Everything on the DLQ since `fromMs`. */
-export const deadLettersSince = (fromMs: number) =>
-  Effect.flatMap(Bus, (bus) =>
-    bus.replay(Topics.dlq, { _tag: "Time", fromMs }).pipe(
-      Stream.runCollect,
-      Effect.map((c) =>
-        [...c].flatMap((m) => {
-          const d = DeadLetterCodec.decode(m.value);
-          return Either.isRight(d) ? [d.right] : [];
-        }),
-      ),
-    ),
-  );
+export const deadLettersSince = (fromMs: number) => recordsSince(Topics.dlq, fromMs, deadLetter);
 
 /** The original whole, or (a large one, packages/runtime/src/bus/deadLetter.ts) its head with its size named. */
 const sameOriginal = (d: DeadLetter, value: Buffer): boolean =>
