@@ -3,23 +3,6 @@
 // acks=all: the bus contract suite passes on it (its restart case kills one broker -9), and the
 // whole chain keeps every acked flow exactly once through a kill -9 of the broker leading most of
 // the raw flows topic's partitions (docs/clusters.md).
-import { afterAll, beforeAll } from "vitest";
-import { busContract } from "../bus-contract.test.js";
-import { LocalCluster } from "./support/localCluster.js";
-import { nodeLossSuite } from "./support/nodeLoss.js";
-import { clusterTarget } from "./support/target.js";
+import { clusterSuite } from "./support/suite.js";
 
-let cluster: LocalCluster;
-const theCluster = () => cluster;
-
-beforeAll(async () => {
-  cluster = await LocalCluster.start("kafka");
-}, 240_000);
-
-afterAll(async () => {
-  await cluster?.down();
-}, 120_000);
-
-busContract([clusterTarget(theCluster, "kafka")]);
-
-nodeLossSuite(theCluster, { streamMs: 20_000, killAt: 5_000, restartAt: 11_000 });
+clusterSuite("kafka", { startTimeoutMs: 240_000, nodeLoss: { streamMs: 20_000, killAt: 5_000, restartAt: 11_000 } });
