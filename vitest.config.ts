@@ -40,5 +40,7 @@ export default defineConfig({
     // Real servers and the real kernel are shared per machine: files run one at a time.
     fileParallelism: false,
     pool: "forks",
+    // A test process whose event loop stops is named, with its stack, and killed (see the file).
+    setupFiles: ["test/support/watchdog.ts"],
   },
 });

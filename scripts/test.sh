@@ -66,5 +66,8 @@ if [ -f "$report" ]; then
     const skipped = r.numPendingTests + r.numTodoTests;
     console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
   ' "$report"
+else
+  # e.g. the watchdog (test/support/watchdog.ts) killed a test process whose event loop had stopped
+  echo "tests: vitest ended without its report (exit $rc); the reason is above"
 fi
 exit "$rc"
