@@ -1,6 +1,7 @@
 // The kafkajs client for one bus: TLS/SASL from KafkaSettings (the password is unwrapped only
-// here), kafkajs' own logging routed into Effect logs at ERROR and above, and admin/producer
-// connections held for the bus's scope (disconnect on release).
+// here), kafkajs' own logging routed into Effect logs at ERROR and above, admin/producer
+// connections held for the bus's scope (disconnect on release), and kafkajs's consumers guarded
+// against the stall of one stopped mid-rebalance (stoppedRunner.ts).
 import { readFileSync } from "node:fs";
 import * as Effect from "effect/Effect";
 import * as Redacted from "effect/Redacted";
@@ -16,6 +17,7 @@ import {
 } from "kafkajs";
 import { BusError, type BusMessage } from "../Bus.js";
 import type { KafkaSettings } from "../BusConfig.js";
+import { guardStoppedRunner } from "./stoppedRunner.js";
 
 /** A fetched Kafka message as the Bus's message. */
 export const busMessage = (topic: string, partition: number, m: KafkaMessage): BusMessage => ({
@@ -54,6 +56,8 @@ const ssl = (s: KafkaSettings): Effect.Effect<KafkaConfig["ssl"], BusError> => {
 /** A Kafka client whose log lines go through the Effect logger (kafkajs logs nothing below ERROR). */
 export const makeKafka = (settings: KafkaSettings) =>
   Effect.gen(function* () {
+    // Every consumer of this client: a consumer stopped mid-rebalance must not stall the process.
+    guardStoppedRunner();
     const runtime = yield* Effect.runtime<never>();
     const tls = yield* ssl(settings);
     const auth = sasl(settings);
