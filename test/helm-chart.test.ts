@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { captureNodeFlags } from "@netpulse/capture";
 
 const chart = "deploy/helm/netpulse";
 const helm = ".netpulse/bin/helm";
@@ -130,12 +131,7 @@ describe("the Helm chart", () => {
       btf: "/sys/kernel/btf",
       cgroup: "/sys/fs/cgroup",
     });
-    expect(c?.command).toEqual([
-      "node",
-      "--no-memory-reducer",
-      "--enable-source-maps",
-      "services/capture/dist/main.js",
-    ]);
+    expect(c?.command).toEqual(["node", ...captureNodeFlags, "--enable-source-maps", "services/capture/dist/main.js"]);
   });
 
   it.each([

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ManagedRuntime from "effect/ManagedRuntime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureNodeFlags } from "@netpulse/capture";
 import { Bus } from "@netpulse/runtime/bus/Bus";
 import { RawFlowCodec } from "@netpulse/runtime/codec/codecs";
 import type { RawFlow } from "@netpulse/runtime/records";
@@ -90,7 +91,7 @@ const startCapture = async () => {
   let log = "";
   // as deployed (capture.command in the chart): the built service, not TypeScript compiled in the
   // process, whose compiler would count in the RSS checked against the cap
-  const child = spawn(process.execPath, ["--no-memory-reducer", "services/capture/dist/main.js"], {
+  const child = spawn(process.execPath, [...captureNodeFlags, "services/capture/dist/main.js"], {
     cwd: repoRoot,
     env: {
       ...process.env,

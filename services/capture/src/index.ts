@@ -5,3 +5,4 @@ export { CaptureStats } from "./CaptureStats.js";
 export { runCapture } from "./CaptureService.js";
 export { Loader, LoaderError, defaultLoaderPath, type LoaderOptions } from "./LoaderProcess.js";
 export { parseCidrList, parsePortList } from "./filters.js";
+export { captureNodeFlags } from "./nodeFlags.js";

@@ -3,12 +3,7 @@
 // the ring buffer, still-open flows emit their last window, the last batch goes to the bus).
 // First the process takes its scheduling policy (NETPULSE_CAPTURE_SCHED, default SCHED_IDLE: see
 // schedPolicy.ts), so every thread and the loader it spawns run at it.
-// It runs as `node --no-memory-reducer` (capture.command in deploy/helm/netpulse/values.yaml; the
-// flag only works on the command line, not through v8.setFlagsFromString once the heap exists): V8's
-// memory reducer shrinks a heap whose allocation rate dropped with up to three full GCs, and under a
-// steady load it did so again after each major GC (~100 ms of CPU within 2 s, --trace-gc), then the
-// shrunk young generation doubled the scavenges (35 against 16 in 40 s). The capture's heap is small
-// and steady; the garbage collector still runs whenever allocation needs it.
+// It runs with node flags of its own (captureNodeFlags in nodeFlags.ts, which says why each).
 import * as Effect from "effect/Effect";
 import * as Layer from "effect/Layer";
 import { BusLive } from "@netpulse/runtime/bus/BusLayer";

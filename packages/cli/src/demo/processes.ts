@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { captureNodeFlags } from "@netpulse/capture";
 import { logFile, repoRoot } from "./paths.js";
 
 export const SERVICE_NAMES = ["sink", "detector", "enricher", "capture"] as const;
@@ -40,7 +41,7 @@ export const startService = (name: ServiceName, env: Record<string, string>): De
     name,
     process.execPath,
     [
-      ...(name === "capture" ? ["--no-memory-reducer"] : []),
+      ...(name === "capture" ? captureNodeFlags : []),
       "--enable-source-maps",
       join("services", name, "dist", "main.js"),
     ],
